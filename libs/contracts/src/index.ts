@@ -1,1 +1,6 @@
-export const X = 1;
+export * from './topics.js';
+export * from './raw-chunk.js';
+export * from './bronze-work.js';
+export * from './ingestion-events.js';
+export * from './socket.js';
+export * from './csv-schema.js';

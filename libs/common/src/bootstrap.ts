@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { corsOrigins, loadConfig, type Env } from '#config';
+import { AppExceptionFilter } from './errors.js';
+
+export interface ServiceOptions {
+  name: string;
+  /** The env key of this service's HTTP port. */
+  portKey: 'UPLOAD_GATEWAY_PORT' | 'QUERY_API_PORT' | 'NOTIFIER_PORT' | 'BRONZE_LOADER_PORT' | 'TRANSFORMER_PORT';
+  /** Extra setup before listen (OpenAPI, static files, websockets). */
+  configure?(app: INestApplication, env: Env): void | Promise<void>;
+}
+
+/**
+ * Boots one service process: validates the env first (fail fast with the list of bad keys),
+ * structured logs, one error format, graceful shutdown on SIGINT/SIGTERM.
+ */
+export async function bootstrapService(module: unknown, options: ServiceOptions): Promise<INestApplication> {
+  process.env.SERVICE_NAME ??= options.name;
+  let env: Env;
+  try {
+    env = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: options.name, msg: (error as Error).message })}\n`);
+    process.exit(1);
+  }
+  const app = await NestFactory.create(module as never, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new AppExceptionFilter());
+  app.enableCors({ origin: corsOrigins(env) });
+  app.enableShutdownHooks();
+  await options.configure?.(app, env);
+  await app.listen(env[options.portKey], env.HTTP_HOST);
+  const address = app.getHttpServer().address() as { port: number };
+  app.get(Logger).log({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
+  return app;
+}

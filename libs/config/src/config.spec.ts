@@ -1,0 +1,45 @@
+import { ConfigError, corsOrigins, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('returns working defaults for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/trips');
+    expect(c.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(c.UPLOAD_GATEWAY_PORT).toBe(3000);
+    expect(c.QUERY_API_PORT).toBe(3001);
+    expect(c.NOTIFIER_PORT).toBe(3002);
+    expect(c.GRID_CELL_DEGREES).toBe(0.01);
+    expect(c.TIME_BUCKET_MINUTES).toBe(30);
+    expect(c.KAFKA_TOPIC_PREFIX).toBe('');
+  });
+
+  it('coerces numbers from strings', () => {
+    const c = loadConfig({ QUERY_API_PORT: '4001', GRID_CELL_DEGREES: '0.005' });
+    expect(c.QUERY_API_PORT).toBe(4001);
+    expect(c.GRID_CELL_DEGREES).toBe(0.005);
+  });
+
+  it('fails fast and lists every bad key', () => {
+    let error: unknown;
+    try {
+      loadConfig({ QUERY_API_PORT: 'abc', DATABASE_URL: 'mysql://x', TIME_BUCKET_MINUTES: '7', KAFKA_BROKERS: 'nohost' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const keys = (error as ConfigError).issues.map((i) => i.key).sort();
+    expect(keys).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'QUERY_API_PORT', 'TIME_BUCKET_MINUTES']);
+    expect((error as Error).message).toContain('TIME_BUCKET_MINUTES: must divide 1440');
+  });
+
+  it('treats an empty variable as unset, except the topic prefix', () => {
+    const c = loadConfig({ QUERY_API_PORT: '', KAFKA_TOPIC_PREFIX: '' });
+    expect(c.QUERY_API_PORT).toBe(3001);
+    expect(c.KAFKA_TOPIC_PREFIX).toBe('');
+  });
+
+  it('parses CORS origins', () => {
+    expect(corsOrigins(loadConfig({}))).toBe(true);
+    expect(corsOrigins(loadConfig({ CORS_ORIGINS: 'http://a, http://b' }))).toEqual(['http://a', 'http://b']);
+  });
+});

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const port = (def: number) => int(def, 1, 65535);
+const url = (def: string) => z.string().url().default(def);
+
+/**
+ * Every environment variable the platform reads, with its default. Defaults work on a developer
+ * machine (local PostgreSQL and the Kafka that `npm start` starts). README: "Configuration".
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/trips'),
+  DATABASE_POOL_SIZE: int(10, 1, 200),
+
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('trips'),
+  /** Prepended to every topic and consumer group name (one prefix per environment / test run). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only').default(''),
+  KAFKA_RAW_PARTITIONS: int(4, 1, 1000),
+  KAFKA_WORK_PARTITIONS: int(4, 1, 1000),
+  KAFKA_EVENTS_PARTITIONS: int(4, 1, 1000),
+
+  UPLOAD_GATEWAY_PORT: port(3000),
+  QUERY_API_PORT: port(3001),
+  NOTIFIER_PORT: port(3002),
+  /** bronze-loader and transformer serve only /health. */
+  BRONZE_LOADER_PORT: port(3003),
+  TRANSFORMER_PORT: port(3004),
+  QUERY_API_PUBLIC_URL: url('http://localhost:3001'),
+  NOTIFIER_PUBLIC_URL: url('http://localhost:3002'),
+
+  /** Largest accepted upload (decompressed bytes). */
+  UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),
+  /** Target size of one raw chunk; always below Kafka's 1 MB default message limit. */
+  UPLOAD_CHUNK_BYTES: int(512 * 1024, 1024, 900 * 1024),
+
+  /** Chunks a bronze-loader / transformer instance works on at once (one PostgreSQL connection each). */
+  BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),
+  TRANSFORMER_CONCURRENCY: int(2, 1, 64),
+  /** Minimum interval between two progress events of one ingestion from one service instance. */
+  PROGRESS_INTERVAL_MS: int(250, 0, 60_000),
+
+  /** Side of a spatial grid cell in degrees (both axes). 0.01° ≈ 1.1 km north–south. Fixed per database. */
+  GRID_CELL_DEGREES: z.coerce.number().positive().max(10).default(0.01),
+  /** Length of a time-of-day bucket in minutes; must divide 1440. Fixed per database. */
+  TIME_BUCKET_MINUTES: int(30, 1, 1440).refine((m) => 1440 % m === 0, 'must divide 1440 (minutes per day)'),
+
+  /** Comma-separated origins allowed to open socket.io connections and call the APIs from a browser; `*` = any. */
+  CORS_ORIGINS: z.string().default('*'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Thrown at boot when the environment is invalid; lists every bad key. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { key: string; message: string }[]) {
+    super(`Invalid configuration: ${issues.map((i) => `${i.key}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once, returns the typed config; throws {@link ConfigError} listing bad keys. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  // An explicitly empty prefix is meaningful; keep it.
+  if (env.KAFKA_TOPIC_PREFIX !== undefined) input.KAFKA_TOPIC_PREFIX = env.KAFKA_TOPIC_PREFIX;
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: i.message })));
+  }
+  return result.data;
+}
+
+/** `CORS_ORIGINS` as the value socket.io / express cors expect. */
+export function corsOrigins(env: Env): string[] | boolean {
+  const list = env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.includes('*') ? true : list;
+}

@@ -1,0 +1,5 @@
+export * from './repo-root.js';
+export * from './pool.js';
+export * from './migrations.js';
+export * from './settings.js';
+export * from './db.module.js';

@@ -1,0 +1,60 @@
+import pg from 'pg';
+
+/**
+ * A pg pool. Connections are opened lazily, so a service boots (and reports 503 on /health)
+ * while PostgreSQL is down, and recovers when it comes back.
+ */
+export function createPool(databaseUrl: string, max = 10, applicationName = 'trips'): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next checkout reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one client; rolls back on error and always releases the client. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true; // the connection is gone; do not return it to the pool
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** PostgreSQL error codes worth retrying: the dependency is unavailable or the conflict is transient. */
+export function isTransientDbError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  if (!code) {
+    const msg = String((error as Error | null)?.message ?? '');
+    return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
+  }
+  return (
+    code === '40001' || // serialization_failure
+    code === '40P01' || // deadlock_detected
+    code === '55P03' || // lock_not_available
+    code === '57P01' || // admin_shutdown
+    code === '57P02' ||
+    code === '57P03' || // cannot_connect_now
+    code.startsWith('08') || // connection exceptions
+    code === '53300' || // too_many_connections
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET'
+  );
+}

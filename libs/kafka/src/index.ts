@@ -1,0 +1,5 @@
+export * from './kafka.factory.js';
+export * from './publisher.js';
+export * from './consumer.js';
+export * from './kafka.module.js';
+export * from './throttle.js';

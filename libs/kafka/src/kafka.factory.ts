@@ -1,0 +1,72 @@
+import { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Env } from '#config';
+import { topicName, type TopicKey } from '#contracts';
+
+const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose own logs go through our structured logger. */
+export function createKafka(env: Env, clientId: string, logger?: Logger): Kafka {
+  return new Kafka({
+    clientId: `${env.KAFKA_CLIENT_ID}-${clientId}`,
+    brokers: env.KAFKA_BROKERS.split(','),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...rest } = log;
+        if (logger) logger[LEVEL[level] ?? 'info']({ kafka: rest }, message);
+      },
+  });
+}
+
+/** Full topic name for this environment. */
+export const topic = (env: Env, key: TopicKey): string => topicName(env.KAFKA_TOPIC_PREFIX, key);
+
+/** Consumer group id for this environment. */
+export const groupId = (env: Env, name: string): string => `${env.KAFKA_TOPIC_PREFIX}${name}`;
+
+/** The project's topics with their partition counts. */
+export function topicSpecs(env: Env): ITopicConfig[] {
+  return [
+    { topic: topic(env, 'rawChunks'), numPartitions: env.KAFKA_RAW_PARTITIONS, replicationFactor: 1 },
+    { topic: topic(env, 'bronzeWork'), numPartitions: env.KAFKA_WORK_PARTITIONS, replicationFactor: 1 },
+    {
+      topic: topic(env, 'ingestionEvents'),
+      numPartitions: env.KAFKA_EVENTS_PARTITIONS,
+      replicationFactor: 1,
+      // Downstream consumers may join late: keep events a week.
+      configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
+    },
+    { topic: topic(env, 'deadLetter'), numPartitions: 1, replicationFactor: 1 },
+  ];
+}
+
+/** Creates the project's topics if missing (idempotent); returns the names it created. */
+export async function ensureTopics(kafka: Kafka, env: Env): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topicSpecs(env).filter((t) => !existing.has(t.topic));
+    if (missing.length) {
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+      } catch (error) {
+        // Another process created them in between: fine.
+        if (!/already exists/i.test(String((error as Error).message))) throw error;
+      }
+    }
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}

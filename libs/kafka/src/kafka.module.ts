@@ -1,0 +1,29 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { CONFIG, type Env } from '#config';
+import { createKafka } from './kafka.factory.js';
+import { Publisher } from './publisher.js';
+
+export const KAFKA = Symbol('KAFKA');
+
+/** The Kafka client and the process's producer. Nothing connects until first use. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: KAFKA,
+      inject: [CONFIG, PinoLogger],
+      useFactory: (env: Env, logger: PinoLogger): Kafka => createKafka(env, process.env.SERVICE_NAME ?? 'service', logger.logger),
+    },
+    { provide: Publisher, inject: [KAFKA, CONFIG], useFactory: (kafka: Kafka, env: Env) => new Publisher(kafka, env) },
+  ],
+  exports: [KAFKA, Publisher],
+})
+export class KafkaModule implements OnApplicationShutdown {
+  constructor(@Inject(Publisher) private readonly publisher: Publisher) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher.disconnect();
+  }
+}

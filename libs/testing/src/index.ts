@@ -1,0 +1,3 @@
+export * from './eventually.js';
+export * from './test-env.js';
+export * from './services.js';

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot } from '#db';
+import { eventually } from './eventually.js';
+
+export type ServiceName = 'upload-gateway' | 'bronze-loader' | 'transformer' | 'query-api' | 'notifier';
+
+export const PORT_KEYS = {
+  'upload-gateway': 'UPLOAD_GATEWAY_PORT',
+  'bronze-loader': 'BRONZE_LOADER_PORT',
+  transformer: 'TRANSFORMER_PORT',
+  'query-api': 'QUERY_API_PORT',
+  notifier: 'NOTIFIER_PORT',
+} as const;
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningService {
+  name: ServiceName;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit (graceful shutdown). */
+  stop(): Promise<void>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+/** Starts a compiled service (dist/) as a real process with the test environment; waits for /health 200. */
+export async function startService(name: ServiceName, env: Record<string, string> = {}): Promise<RunningService> {
+  const port = await freePort();
+  const childEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HTTP_HOST: '127.0.0.1',
+    [PORT_KEYS[name]]: String(port),
+    ...env,
+  };
+  const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'apps', name, 'src', 'main.js')], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-200_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const service: RunningService = {
+    name,
+    port,
+    url,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${out.slice(-2000)}`);
+        const res = await fetch(`${url}/health`);
+        return res.status === 200;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `${name} /health 200` },
+    );
+  } catch (error) {
+    await service.kill();
+    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${out.slice(-4000)}`);
+  }
+  return service;
+}

@@ -1,0 +1,198 @@
+/**
+ * Quote-aware CSV record scanning on raw bytes — the only per-byte work JavaScript does on the hot
+ * path (PostgreSQL parses the fields). Semantics shared by upload-gateway (cuts chunks, counts rows)
+ * and bronze-loader (numbers records), so both always agree on what a record is:
+ *
+ * - a record ends at a `\n` outside double quotes (`\r\n` too; the `\r` belongs to the terminator);
+ * - `"` toggles quoting, so an escaped `""` inside a quoted field is neutral;
+ * - a blank line (nothing, or only `\r`, before the `\n`) is not a record;
+ * - a record's line number is the physical line (1-based) where it starts.
+ */
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+
+export interface CsvRecordSpan {
+  /** Byte offset of the first byte of the record. */
+  start: number;
+  /** Byte offset just past the record's content (before `\r\n` / `\n`). */
+  end: number;
+  /** Physical line where the record starts. */
+  line: number;
+  /** Fields in the record (unquoted commas + 1). */
+  fields: number;
+  /** The record ends inside an open quote (only possible for the last record of the input). */
+  unterminated: boolean;
+}
+
+/**
+ * Splits a buffer of whole records into record spans. `firstLine` is the physical line of byte 0.
+ * The last record may lack its terminator.
+ */
+export function splitRecords(buf: Uint8Array, firstLine: number): CsvRecordSpan[] {
+  const records: CsvRecordSpan[] = [];
+  let line = firstLine;
+  let start = 0;
+  let startLine = line;
+  let fields = 1;
+  let inQuote = false;
+  const n = buf.length;
+  for (let i = 0; i < n; i++) {
+    const b = buf[i];
+    if (b === QUOTE) inQuote = !inQuote;
+    else if (b === COMMA) {
+      if (!inQuote) fields++;
+    } else if (b === LF) {
+      line++;
+      if (inQuote) continue;
+      const end = i > start && buf[i - 1] === CR ? i - 1 : i;
+      if (hasContent(buf, start, end)) records.push({ start, end, line: startLine, fields, unterminated: false });
+      start = i + 1;
+      startLine = line;
+      fields = 1;
+    }
+  }
+  if (start < n) {
+    const end = buf[n - 1] === CR && !inQuote ? n - 1 : n;
+    if (inQuote || hasContent(buf, start, end)) records.push({ start, end, line: startLine, fields, unterminated: inQuote });
+  }
+  return records;
+}
+
+/** A line holding only `\r` bytes counts as blank. */
+function hasContent(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== CR) return true;
+  return false;
+}
+
+export interface Chunk {
+  /** Whole records, each terminated (a final `\n` is added if the input lacked one). */
+  data: Buffer;
+  /** Physical line of the chunk's first byte. */
+  firstLine: number;
+  /** Records in the chunk (blank lines excluded). */
+  records: number;
+}
+
+/**
+ * Cuts a byte stream (records only, header already removed) into chunks of whole records of about
+ * `targetBytes` (a single record longer than that becomes its own, larger chunk).
+ * Memory: at most one chunk plus the incoming buffer.
+ */
+export class RecordChunker {
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** Scan state over the pending bytes. */
+  private inQuote = false;
+  private lineHasContent = false;
+  /** Offset (in pending bytes) just past the last record terminator, and stats up to there. */
+  private cut = 0;
+  private cutRecords = 0;
+  private cutNewlines = 0;
+  private records = 0;
+  private newlines = 0;
+  private nextLine: number;
+
+  constructor(
+    private readonly targetBytes: number,
+    firstLine: number,
+  ) {
+    this.nextLine = firstLine;
+  }
+
+  /** Adds bytes; returns the chunks that are now complete. */
+  push(buf: Buffer): Chunk[] {
+    const out: Chunk[] = [];
+    let offset = 0;
+    while (offset < buf.length) {
+      const room = Math.max(1, this.targetBytes - this.size);
+      const piece = buf.subarray(offset, offset + room);
+      offset += piece.length;
+      this.scan(piece, this.size);
+      this.parts.push(piece);
+      this.size += piece.length;
+      if (this.size >= this.targetBytes && this.cut > 0) out.push(this.emit());
+    }
+    return out;
+  }
+
+  /** Flushes the rest (adds a final `\n` when the input did not end with one). */
+  end(): Chunk[] {
+    if (this.size === 0) return [];
+    if (this.size > this.cut) {
+      // An unterminated quote swallows the rest of the input: it is still one (malformed) record.
+      const unterminated = this.inQuote;
+      const nl = Buffer.from('\n');
+      this.scan(nl, this.size);
+      this.parts.push(nl);
+      this.size += 1;
+      if (unterminated) this.records++;
+    }
+    this.cut = this.size;
+    this.cutRecords = this.records;
+    this.cutNewlines = this.newlines;
+    if (this.cutRecords === 0) return [];
+    return [this.emit()];
+  }
+
+  private scan(piece: Buffer, base: number): void {
+    const n = piece.length;
+    // Fast path: no quote in the piece and not inside quotes — jump between newlines.
+    if (!this.inQuote && piece.indexOf(QUOTE) === -1) {
+      let i = 0;
+      while (i < n) {
+        const nl = piece.indexOf(LF, i);
+        if (nl === -1) {
+          if (hasContent(piece, i, n)) this.lineHasContent = true;
+          return;
+        }
+        if (hasContent(piece, i, nl)) this.lineHasContent = true;
+        this.terminate(base + nl + 1);
+        i = nl + 1;
+      }
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const b = piece[i];
+      if (b === QUOTE) {
+        this.inQuote = !this.inQuote;
+        this.lineHasContent = true;
+      } else if (b === LF) {
+        if (this.inQuote) {
+          this.newlines++;
+          continue;
+        }
+        this.terminate(base + i + 1);
+      } else if (b !== CR) {
+        this.lineHasContent = true;
+      }
+    }
+  }
+
+  private terminate(offsetAfter: number): void {
+    this.newlines++;
+    if (this.lineHasContent) this.records++;
+    this.lineHasContent = false;
+    this.cut = offsetAfter;
+    this.cutRecords = this.records;
+    this.cutNewlines = this.newlines;
+  }
+
+  private emit(): Chunk {
+    const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+    const data = Buffer.from(all.subarray(0, this.cut)); // copy: the rest must not pin the whole buffer
+    const rest = all.subarray(this.cut);
+    const chunk: Chunk = { data, firstLine: this.nextLine, records: this.cutRecords };
+    this.nextLine += this.cutNewlines;
+    this.records -= this.cutRecords;
+    this.newlines -= this.cutNewlines;
+    this.parts = rest.length ? [Buffer.from(rest)] : [];
+    this.size = rest.length;
+    this.cut = 0;
+    this.cutRecords = 0;
+    this.cutNewlines = 0;
+    return chunk;
+  }
+}

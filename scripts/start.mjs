@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// `npm start`: one command for a developer machine. Starts Kafka (unless KAFKA_BROKERS points
+// elsewhere or a broker already answers), builds, prepares the database and topics, starts the five
+// services and waits for their /health. Ctrl-C (SIGINT/SIGTERM) stops everything it started.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const services = [
+  ['upload-gateway', 'UPLOAD_GATEWAY_PORT', 3000, '/docs'],
+  ['query-api', 'QUERY_API_PORT', 3001, '/docs'],
+  ['notifier', 'NOTIFIER_PORT', 3002, '/'],
+  ['bronze-loader', 'BRONZE_LOADER_PORT', 3003, '/health'],
+  ['transformer', 'TRANSFORMER_PORT', 3004, '/health'],
+];
+const log = (msg) => process.stdout.write(`[start] ${msg}\n`);
+const children = [];
+let startedKafka = false;
+let stopping = false;
+
+function run(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+}
+
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping services...');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          child.once('exit', () => (clearTimeout(timer), resolve()));
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (startedKafka) {
+    log('stopping Kafka...');
+    try {
+      run('bash', [join(root, 'scripts/kafka/stop.sh')]);
+    } catch {
+      /* reported by the script */
+    }
+  }
+  log('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function waitHealthy(name, port) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${name} did not become healthy on port ${port}`);
+}
+
+async function main() {
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  const local = brokers.split(',').every((b) => /^(127\.0\.0\.1|localhost):9092$/.test(b.trim()));
+  if (local && process.env.KAFKA_EXTERNAL !== '1') {
+    const pidFile = join(root, '.cache/kafka/kafka.pid');
+    const wasRunning = existsSync(pidFile);
+    run('bash', [join(root, 'scripts/kafka/start.sh')]);
+    startedKafka = !wasRunning && existsSync(pidFile);
+  } else {
+    log(`using Kafka at ${brokers}`);
+  }
+
+  log('building...');
+  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  run(process.execPath, [join(root, 'dist/scripts/setup.js')]);
+
+  for (const [name] of services) {
+    const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, SERVICE_NAME: name },
+    });
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        log(`${name} exited (${signal ?? code}); stopping everything`);
+        void stopAll(1);
+      }
+    });
+    children.push(child);
+  }
+  await Promise.all(services.map(([name, key, def]) => waitHealthy(name, Number(process.env[key] ?? def))));
+  log('all services healthy:');
+  for (const [name, key, def, path] of services) {
+    log(`  ${name.padEnd(15)} http://localhost:${process.env[key] ?? def}${path}`);
+  }
+  log('Ctrl-C stops everything.');
+}
+
+main().catch((error) => {
+  process.stderr.write(`[start] ${error.message}\n`);
+  void stopAll(1);
+});

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { makeEvent, parseIngestionEvent, type IngestionEvent } from '#contracts';
+import { eventually, testEnv } from '#testing';
+import { ConsumerRunner, PermanentMessageError } from './consumer.js';
+import { createKafka, ensureTopics, groupId, topic } from './kafka.factory.js';
+import { Publisher } from './publisher.js';
+
+const env = testEnv({ KAFKA_TOPIC_PREFIX: `${process.env.KAFKA_TOPIC_PREFIX}kafka.` });
+const log = pino({ level: 'silent' });
+const kafka = createKafka(env, 'kafka-int-spec', log);
+const publisher = new Publisher(kafka, env);
+
+describe('libs/kafka against the real broker', () => {
+  beforeAll(async () => {
+    const created = await ensureTopics(kafka, env);
+    expect(created).toContain(topic(env, 'ingestionEvents'));
+    expect(await ensureTopics(kafka, env)).toEqual([]); // idempotent
+  });
+  afterAll(() => publisher.disconnect());
+
+  it('publishes a typed event and consumes it back in a group with committed offsets', async () => {
+    const ingestionId = randomUUID();
+    const received: IngestionEvent[] = [];
+    const group = groupId(env, `events-${ingestionId}`);
+    const runner = new ConsumerRunner(kafka, publisher, {
+      groupId: group,
+      topic: topic(env, 'ingestionEvents'),
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        const event = parseIngestionEvent(JSON.parse(message.value!.toString()));
+        if (event.ingestionId === ingestionId) received.push(event);
+      },
+    });
+    await runner.start();
+    await publisher.publishEvent(makeEvent('upload.completed', ingestionId, { chunks: 2, rows: 100, bytes: 9000, sha256: 'ab' }));
+    await publisher.publishEvent(makeEvent('bronze.completed', ingestionId, { chunks: 2, rows: 100 }));
+    await eventually(() => received.length === 2, { what: 'two events consumed' });
+    expect(received.map((e) => e.eventId)).toEqual([`upload.completed:${ingestionId}`, `bronze.completed:${ingestionId}`]);
+    expect(received[0].data).toEqual({ chunks: 2, rows: 100, bytes: 9000, sha256: 'ab' });
+    expect(received[0].layer).toBe('upload');
+    await runner.stop();
+
+    // The group's committed offsets now point past both messages (same partition: same key).
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic(env, 'ingestionEvents')] });
+    const topicOffsets = await admin.fetchTopicOffsets(topic(env, 'ingestionEvents'));
+    await admin.disconnect();
+    const byPartition = new Map(topicOffsets.map((p) => [p.partition, p.high]));
+    const ours = committed.partitions.filter((p) => Number(p.offset) >= 0);
+    expect(ours.length).toBeGreaterThan(0);
+    for (const p of ours) expect(p.offset).toBe(byPartition.get(p.partition));
+
+    // A restarted member of the same group resumes after the committed offsets: it sees only new messages.
+    const again: string[] = [];
+    const restarted = new ConsumerRunner(kafka, publisher, {
+      groupId: group,
+      topic: topic(env, 'ingestionEvents'),
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        const event = parseIngestionEvent(JSON.parse(message.value!.toString()));
+        if (event.ingestionId === ingestionId) again.push(event.type);
+      },
+    });
+    await restarted.start();
+    await publisher.publishEvent(makeEvent('silver.completed', ingestionId, { validRows: 100, rejectedRows: 0 }));
+    await eventually(() => again.length === 1, { what: 'the new event' });
+    expect(again).toEqual(['silver.completed']);
+    await restarted.stop();
+  });
+
+  it('dead-letters a message that can never succeed, with the reason', async () => {
+    const marker = randomUUID();
+    const dead: { code?: string; key?: string }[] = [];
+    const failing = new ConsumerRunner(kafka, publisher, {
+      groupId: groupId(env, `failing-${marker}`),
+      topic: topic(env, 'bronzeWork'),
+      concurrency: 1,
+      log,
+      handle: async () => {
+        throw new PermanentMessageError('malformed', 'cannot parse');
+      },
+      onDeadLetter: async (ctx, error) => {
+        dead.push({ code: error.code, key: ctx.message.key?.toString() });
+      },
+    });
+    const dlq = new ConsumerRunner(kafka, publisher, {
+      groupId: groupId(env, `dlq-${marker}`),
+      topic: topic(env, 'deadLetter'),
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        if (message.key?.toString() === marker) dead.push({ code: message.headers?.['dlq-error-code']?.toString(), key: 'dlq' });
+      },
+    });
+    await Promise.all([failing.start(), dlq.start()]);
+    await publisher.send('bronzeWork', [{ key: marker, value: 'not json' }]);
+    await eventually(() => dead.length === 2, { what: 'dead letter published and reported' });
+    expect(dead).toEqual(expect.arrayContaining([{ code: 'malformed', key: marker }, { code: 'malformed', key: 'dlq' }]));
+    await Promise.all([failing.stop(), dlq.stop()]);
+  });
+});

@@ -47,6 +47,8 @@ export const envSchema = z.object({
   /** Chunks a bronze-loader / transformer instance works on at once (one PostgreSQL connection each). */
   BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),
   TRANSFORMER_CONCURRENCY: int(2, 1, 64),
+  /** Partitions of the events topic one notifier instance stores at once (one PostgreSQL connection each). */
+  NOTIFIER_CONCURRENCY: int(2, 1, 64),
   /** Minimum interval between two progress events of one ingestion from one service instance. */
   PROGRESS_INTERVAL_MS: int(250, 0, 60_000),
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type pg from 'pg';
+import pg from 'pg';
+import { dropDatabase, ensureDatabase, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { eventually } from './eventually.js';
 import { startService, type RunningService } from './services.js';
@@ -11,36 +12,56 @@ import { testEnv } from './test-env.js';
 export interface Pipeline {
   prefix: string;
   env: Record<string, string>;
+  /** A pool on the pipeline's own database. */
+  pool: pg.Pool;
   gateway: RunningService;
   loader: RunningService;
   transformer: RunningService;
   stop(): Promise<void>;
 }
 
+/** Creates and migrates a database of its own for one spec: `<test database>_<name>`. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = new URL(testEnv().DATABASE_URL);
+  url.pathname = `${url.pathname}_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const databaseUrl = url.toString();
+  await dropDatabase(databaseUrl);
+  await ensureDatabase(databaseUrl);
+  await runMigrations(databaseUrl);
+  return databaseUrl;
+}
+
 /**
- * Starts upload-gateway, bronze-loader and transformer (compiled, as separate processes) under the
- * topic prefix `<run prefix><name>.` so no other spec's consumers see their messages.
+ * Starts upload-gateway, bronze-loader and transformer (compiled, as separate processes) on a database
+ * of their own (`<test database>_<name>`) and under the topic prefix `<run prefix><name>.`, so no other
+ * spec's data or consumers interfere. `stop()` stops them and drops the database.
  */
 export async function startPipeline(name: string, extraEnv: Record<string, string> = {}): Promise<Pipeline> {
   const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${name}.`;
-  const env = { KAFKA_TOPIC_PREFIX: prefix, PROGRESS_INTERVAL_MS: '100', ...extraEnv };
+  const databaseUrl = await freshDatabase(name);
+  const env = { KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, PROGRESS_INTERVAL_MS: '100', ...extraEnv };
   const config = testEnv(env);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   await ensureTopics(createKafka(config, `pipeline-${name}`), config);
   const [gateway, loader, transformer] = await Promise.all([
     startService('upload-gateway', env),
     startService('bronze-loader', env),
     startService('transformer', env),
   ]);
-  return {
+  const pipeline: Pipeline = {
     prefix,
     env,
+    pool,
     gateway,
     loader,
     transformer,
     async stop() {
-      await Promise.all([gateway.stop(), loader.stop(), transformer.stop()]);
+      await Promise.all([pipeline.gateway.stop(), pipeline.loader.stop(), pipeline.transformer.stop()]);
+      await pool.end();
+      if (process.env.KEEP_TEST_DB !== '1') await dropDatabase(databaseUrl);
     },
   };
+  return pipeline;
 }
 
 export interface UploadResult {
@@ -91,10 +112,10 @@ export async function waitForIngestion(pool: pg.Pool, ingestionId: string, timeo
 }
 
 /** Uploads a file through a running pipeline and waits for completion; returns the ingestion row. */
-export async function ingestFile(pipeline: Pipeline, pool: pg.Pool, file: string | Buffer, headers?: Record<string, string>): Promise<IngestionRow> {
+export async function ingestFile(pipeline: Pipeline, file: string | Buffer, headers?: Record<string, string>): Promise<IngestionRow> {
   const res = await upload(pipeline.gateway.url, file, headers);
   if (res.status !== 202 || !res.body.ingestionId) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return waitForIngestion(pool, res.body.ingestionId);
+  return waitForIngestion(pipeline.pool, res.body.ingestionId);
 }
 
 export const newIngestionId = (): string => randomUUID();

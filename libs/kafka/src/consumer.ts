@@ -35,13 +35,13 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function isTransient(error: unknown): boolean {
   if (error instanceof PermanentMessageError) return false;
   const name = (error as { name?: string } | null)?.name ?? '';
   return isTransientDbError(error) || name.startsWith('KafkaJS');
 }
+
+const backoff = (attempt: number) => Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
 
 /**
  * Runs a consumer group member. Offsets are committed only after `handle` resolves, i.e. after
@@ -52,6 +52,10 @@ function isTransient(error: unknown): boolean {
 export class ConsumerRunner {
   private consumer: Consumer | undefined;
   private stopping = false;
+  private background: Promise<void> | undefined;
+  /** Wakes backoff sleeps when stop() is called, so shutdown does not wait out a 30 s delay. */
+  private wake: (() => void) | undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.wake = resolve));
 
   constructor(
     private readonly kafka: Kafka,
@@ -59,48 +63,103 @@ export class ConsumerRunner {
     private readonly options: ConsumerOptions,
   ) {}
 
+  /** Connects, subscribes and starts consuming; rejects if Kafka cannot be reached. */
   async start(): Promise<void> {
     const o = this.options;
-    this.consumer = this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: o.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
-    await this.consumer.run({
-      autoCommit: true,
-      partitionsConsumedConcurrently: o.concurrency,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const log = o.log.child({ topic, partition, offset: message.offset });
-        const ctx: MessageContext = { topic, partition, message, heartbeat, log };
-        await this.handleWithRetry(ctx);
-      },
+    this.consumer = consumer;
+    // kafkajs restarts itself after retriable crashes; after any other crash the member is gone for
+    // good unless we start a new one.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping || this.consumer !== consumer) return;
+      o.log.error({ err: payload.error }, 'consumer crashed; starting a new group member');
+      this.consumer = undefined;
+      this.background = this.startWithRetry();
     });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: true,
+        partitionsConsumedConcurrently: o.concurrency,
+        eachMessage: async ({ topic, partition, message, heartbeat }) => {
+          const log = o.log.child({ topic, partition, offset: message.offset });
+          const ctx: MessageContext = { topic, partition, message, heartbeat, log };
+          await this.handleWithRetry(ctx);
+        },
+      });
+    } catch (error) {
+      if (this.consumer === consumer) this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Starts in the background and returns at once: a service must boot (and answer /health with
+   * 503) while Kafka is down, then start consuming when it comes back. Retries with backoff.
+   */
+  startInBackground(): void {
+    this.background ??= this.startWithRetry();
+  }
+
+  private async startWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.start();
+        if (this.stopping) await this.consumer?.disconnect();
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        const delay = backoff(attempt);
+        this.options.log.warn({ err: error, attempt, delay }, 'consumer could not start, retrying');
+        await this.sleep(delay);
+      }
+    }
   }
 
   private async handleWithRetry(ctx: MessageContext): Promise<void> {
+    // Once a message is known to be permanent, only the dead-letter steps are retried (a dependency
+    // being down must not turn into a second dead letter or a lost "ingestion failed").
+    let permanent: PermanentMessageError | undefined;
+    let deadLettered = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.options.handle(ctx);
+        if (!permanent) {
+          await this.options.handle(ctx);
+          return;
+        }
+        if (!deadLettered) {
+          await this.deadLetter(ctx, permanent);
+          deadLettered = true;
+        }
+        await this.options.onDeadLetter?.(ctx, permanent);
         return;
       } catch (error) {
         if (!isTransient(error)) {
-          const permanent =
-            error instanceof PermanentMessageError ? error : new PermanentMessageError('processing_error', (error as Error).message);
-          await this.deadLetter(ctx, permanent);
-          return;
+          if (permanent) {
+            ctx.log.error({ err: error }, 'dead-letter hook failed; giving up on it');
+            return;
+          }
+          permanent = error instanceof PermanentMessageError ? error : new PermanentMessageError('processing_error', (error as Error).message);
+          attempt = 0;
+          continue;
         }
         if (this.stopping) throw error; // leave the offset uncommitted; another member replays it
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        const delay = backoff(attempt);
         ctx.log.warn({ err: error, attempt, delay }, 'transient failure, retrying');
         const until = Date.now() + delay;
-        while (Date.now() < until) {
-          await sleep(Math.min(1_000, until - Date.now()));
+        while (Date.now() < until && !this.stopping) {
+          await this.sleep(Math.min(1_000, until - Date.now()));
           await ctx.heartbeat().catch(() => undefined);
         }
+        if (this.stopping) throw error;
       }
     }
   }
@@ -125,12 +184,21 @@ export class ConsumerRunner {
         },
       },
     ]);
-    await this.options.onDeadLetter?.(ctx, error);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
   }
 
   /** Finishes the message in flight, commits, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake?.();
     await this.consumer?.disconnect();
+    // A start still retrying against an unreachable broker has no message in flight: do not let it
+    // hold up shutdown for long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.background, new Promise((r) => (timer = setTimeout(r, 5_000)))]).finally(() => clearTimeout(timer));
   }
 }

@@ -38,6 +38,8 @@ export const envSchema = z.object({
   TRANSFORMER_PORT: port(3004),
   QUERY_API_PUBLIC_URL: url('http://localhost:3001'),
   NOTIFIER_PUBLIC_URL: url('http://localhost:3002'),
+  /** Upload-gateway base URL as browsers and the `trips` CLI reach it (dashboard upload form, CLI default). */
+  UPLOAD_GATEWAY_PUBLIC_URL: url('http://localhost:3000'),
 
   /** Largest accepted upload (decompressed bytes). */
   UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),

@@ -195,10 +195,8 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    // A start still retrying against an unreachable broker has no message in flight, so it is not
+    // awaited (kafkajs cannot abort its connect retries); it gives up as soon as it sees `stopping`.
     await this.consumer?.disconnect();
-    // A start still retrying against an unreachable broker has no message in flight: do not let it
-    // hold up shutdown for long.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.background, new Promise((r) => (timer = setTimeout(r, 5_000)))]).finally(() => clearTimeout(timer));
   }
 }

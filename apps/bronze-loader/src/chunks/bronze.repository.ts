@@ -1,0 +1,286 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { REQUIRED_COLUMNS } from '#contracts';
+import { PG_POOL, withTransaction } from '#db';
+import type { ChunkRows, ColumnPlan, InsertRow } from './copy-rows.js';
+
+/** The ingestion's bronze counters after a transaction. */
+export interface BronzeCounters {
+  bronzeChunks: number;
+  bronzeRows: number;
+  totalChunks: number | null;
+  totalRows: number | null;
+  bronzeCompleted: boolean;
+}
+
+/** What `meta.bronze_chunks` records about a loaded chunk (the work item re-published on redelivery). */
+export interface ChunkMarker {
+  firstLine: number;
+  lastLine: number;
+  rows: number;
+}
+
+export type ChunkLoadResult =
+  /** First delivery: rows and marker written. `completedNow`: this transaction completed bronze. */
+  | { status: 'loaded'; marker: ChunkMarker; counters: BronzeCounters; completedNow: boolean }
+  /** Redelivery: the marker existed, nothing was written. */
+  | { status: 'duplicate'; marker: ChunkMarker; counters: BronzeCounters };
+
+export interface EndResult {
+  counters: BronzeCounters;
+  /** This transaction set bronze_completed_at. */
+  completedNow: boolean;
+  /** Bronze was already complete and a chunk's transaction did it (that chunk's delivery publishes). */
+  completedByChunk: boolean;
+  /** total_chunks as recorded by the gateway (may differ from the end marker's if the contract broke). */
+  recordedTotalChunks: number | null;
+}
+
+export interface ChunkLoad {
+  ingestionNo: number;
+  seq: number;
+  plan: ColumnPlan;
+  rows: ChunkRows;
+  /** Only for the per-record fallback (mode `insert`). */
+  insertRows?: () => InsertRow[];
+}
+
+/** A record that cannot be stored even as raw text (e.g. its line number is already taken). */
+export class ChunkRejectedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChunkRejectedError';
+  }
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity violation): the data, not the database, is at fault. */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+const COUNTERS = `bronze_chunks, bronze_rows, total_chunks, total_rows, bronze_completed_at`;
+const INSERT_BATCH = 500;
+
+interface CountersRow {
+  bronze_chunks: number;
+  bronze_rows: string;
+  total_chunks: number | null;
+  total_rows: string | null;
+  bronze_completed_at: Date | null;
+}
+
+const toCounters = (r: CountersRow): BronzeCounters => ({
+  bronzeChunks: r.bronze_chunks,
+  bronzeRows: Number(r.bronze_rows),
+  totalChunks: r.total_chunks,
+  totalRows: r.total_rows === null ? null : Number(r.total_rows),
+  bronzeCompleted: r.bronze_completed_at !== null,
+});
+
+/** SQL and COPY of the bronze layer and the loader's share of meta.ingestions. */
+@Injectable()
+export class BronzeRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async findIngestionNo(ingestionId: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ ingestion_no: number }>('SELECT ingestion_no FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+    return rows[0]?.ingestion_no;
+  }
+
+  /**
+   * Loads one chunk exactly once: the marker, the rows and the counters commit together. `copy` is the
+   * hot path; `insert` is the fallback after COPY rejected the chunk's data (one record at a time
+   * where needed, so a bad record costs only itself).
+   */
+  loadChunk(load: ChunkLoad, mode: 'copy' | 'insert', heartbeat: () => Promise<void>): Promise<ChunkLoadResult> {
+    const { ingestionNo, seq, rows } = load;
+    return withTransaction(this.pool, async (client) => {
+      const marker: ChunkMarker = { firstLine: rows.firstLine, lastLine: rows.lastLine, rows: rows.rows };
+      const inserted = await client.query(
+        `INSERT INTO meta.bronze_chunks (ingestion_no, seq, first_line, last_line, rows) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING RETURNING seq`,
+        [ingestionNo, seq, marker.firstLine, marker.lastLine, marker.rows],
+      );
+      if (!inserted.rowCount) {
+        const { rows: found } = await client.query<{ first_line: string; last_line: string; rows: number }>(
+          'SELECT first_line, last_line, rows FROM meta.bronze_chunks WHERE ingestion_no = $1 AND seq = $2',
+          [ingestionNo, seq],
+        );
+        const { rows: counters } = await client.query<CountersRow>(`SELECT ${COUNTERS} FROM meta.ingestions WHERE ingestion_no = $1`, [ingestionNo]);
+        const m = found[0];
+        return {
+          status: 'duplicate',
+          marker: { firstLine: Number(m.first_line), lastLine: Number(m.last_line), rows: m.rows },
+          counters: toCounters(counters[0]),
+        };
+      }
+
+      if (mode === 'copy') {
+        if (rows.goodRows) await copyIn(client, copySql(load.plan), rows.good);
+        await heartbeat();
+        if (rows.badRows) await copyIn(client, RAW_COPY_SQL, rows.bad);
+      } else {
+        await this.insertRecords(client, ingestionNo, load.insertRows?.() ?? [], heartbeat);
+      }
+      await heartbeat();
+
+      // The counters last: the ingestion row lock is held only from here to COMMIT.
+      const { rows: updated } = await client.query<CountersRow>(
+        `UPDATE meta.ingestions SET bronze_chunks = bronze_chunks + 1, bronze_rows = bronze_rows + $2, updated_at = now()
+         WHERE ingestion_no = $1 RETURNING ${COUNTERS}`,
+        [ingestionNo, rows.rows],
+      );
+      const completedNow = await completeIfAllIn(client, ingestionNo);
+      return { status: 'loaded', marker, counters: { ...toCounters(updated[0]), bronzeCompleted: updated[0].bronze_completed_at !== null || completedNow }, completedNow };
+    });
+  }
+
+  /**
+   * The end-of-upload marker: under the ingestion's row lock, completes bronze if every chunk is in
+   * (a header-only upload completes here with 0 chunks). Fills total_chunks if the gateway left it unset.
+   */
+  completeOnEnd(ingestionNo: number, totalChunks: number, totalRows: number): Promise<EndResult> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows: locked } = await client.query<{ total_chunks: number | null }>(
+        'SELECT total_chunks FROM meta.ingestions WHERE ingestion_no = $1 FOR UPDATE',
+        [ingestionNo],
+      );
+      const recordedTotalChunks = locked[0].total_chunks;
+      if (recordedTotalChunks === null) {
+        await client.query(
+          `UPDATE meta.ingestions SET total_chunks = $2, total_rows = COALESCE(total_rows, $3), updated_at = now() WHERE ingestion_no = $1`,
+          [ingestionNo, totalChunks, totalRows],
+        );
+      }
+      const completedNow = await completeIfAllIn(client, ingestionNo);
+      const { rows } = await client.query<CountersRow & { by_chunk: boolean }>(
+        // A chunk that completed bronze did so in its own transaction, whose now() is both its marker's
+        // loaded_at and bronze_completed_at.
+        `SELECT ${COUNTERS}, EXISTS (SELECT 1 FROM meta.bronze_chunks c WHERE c.ingestion_no = i.ingestion_no AND c.loaded_at = i.bronze_completed_at) AS by_chunk
+         FROM meta.ingestions i WHERE ingestion_no = $1`,
+        [ingestionNo],
+      );
+      return {
+        counters: toCounters(rows[0]),
+        completedNow,
+        completedByChunk: !completedNow && rows[0].by_chunk,
+        recordedTotalChunks,
+      };
+    });
+  }
+
+  /**
+   * Marks the ingestion failed at the bronze stage (unless it already failed or completed). Returns the
+   * failure to announce: the new one, or the bronze failure recorded earlier (a redelivered dead letter).
+   */
+  async markFailed(ingestionId: string, code: string, message: string): Promise<{ code: string; message: string } | undefined> {
+    const { rows } = await this.pool.query<{ error_code: string; error_message: string }>(
+      `UPDATE meta.ingestions
+       SET state = 'failed', error_stage = 'bronze', error_code = $2, error_message = $3, failed_at = now(), updated_at = now()
+       WHERE ingestion_id = $1 AND state NOT IN ('failed', 'completed')
+       RETURNING error_code, error_message`,
+      [ingestionId, code, message],
+    );
+    const row =
+      rows[0] ??
+      (
+        await this.pool.query<{ error_code: string; error_message: string }>(
+          `SELECT error_code, error_message FROM meta.ingestions WHERE ingestion_id = $1 AND state = 'failed' AND error_stage = 'bronze'`,
+          [ingestionId],
+        )
+      ).rows[0];
+    return row && { code: row.error_code, message: row.error_message };
+  }
+
+  private async insertRecords(client: pg.PoolClient, ingestionNo: number, records: InsertRow[], heartbeat: () => Promise<void>): Promise<void> {
+    const raw: InsertRow[] = records.filter((r) => !r.values);
+    const good = records.filter((r) => r.values);
+    for (let i = 0; i < good.length; i += INSERT_BATCH) {
+      const batch = good.slice(i, i + INSERT_BATCH);
+      if (!(await inSavepoint(client, () => insertTyped(client, ingestionNo, batch)))) {
+        for (const record of batch) {
+          if (!(await inSavepoint(client, () => insertTyped(client, ingestionNo, [record])))) raw.push(record);
+        }
+      }
+      await heartbeat();
+    }
+    for (let i = 0; i < raw.length; i += INSERT_BATCH) {
+      const batch = raw.slice(i, i + INSERT_BATCH);
+      if (await inSavepoint(client, () => insertRaw(client, ingestionNo, batch))) continue;
+      for (const record of batch) {
+        try {
+          await inSavepoint(client, () => insertRaw(client, ingestionNo, [record]), true);
+        } catch (error) {
+          const code = (error as { code?: string }).code === '23505' ? 'duplicate_line' : 'unloadable_record';
+          throw new ChunkRejectedError(code, `line ${record.line} cannot be stored in bronze: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+}
+
+const { from: copyFrom } = copyStreams;
+
+async function copyIn(client: pg.PoolClient, sql: string, data: Buffer): Promise<void> {
+  await pipeline(Readable.from([data]), client.query(copyFrom(sql)));
+}
+
+/** COPY of well-formed records. FORCE_NOT_NULL keeps an empty field '' (as uploaded): NULL means "see raw_record". */
+function copySql(plan: ColumnPlan): string {
+  const columns = plan.copyColumns.join(', ');
+  return `COPY bronze.trips (ingestion_no, line_no, ${columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (${columns}))`;
+}
+
+const RAW_COPY_SQL = 'COPY bronze.trips (ingestion_no, line_no, raw_record) FROM STDIN WITH (FORMAT csv)';
+
+async function completeIfAllIn(client: pg.PoolClient, ingestionNo: number): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `UPDATE meta.ingestions SET bronze_completed_at = now(), updated_at = now()
+     WHERE ingestion_no = $1 AND bronze_completed_at IS NULL AND total_chunks IS NOT NULL AND bronze_chunks = total_chunks
+     RETURNING bronze_chunks`,
+    [ingestionNo],
+  );
+  return rowCount === 1;
+}
+
+/** Runs `fn` in a savepoint; a data error rolls back to it and returns false (or rethrows with `rethrow`). */
+async function inSavepoint(client: pg.PoolClient, fn: () => Promise<unknown>, rethrow = false): Promise<boolean> {
+  await client.query('SAVEPOINT bronze_record');
+  try {
+    await fn();
+    await client.query('RELEASE SAVEPOINT bronze_record');
+    return true;
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT bronze_record');
+    if (rethrow) throw error;
+    return false;
+  }
+}
+
+function insertTyped(client: pg.PoolClient, ingestionNo: number, records: InsertRow[]): Promise<unknown> {
+  const width = REQUIRED_COLUMNS.length + 1;
+  const params: unknown[] = [ingestionNo];
+  const tuples = records.map((r) => {
+    params.push(r.line, ...REQUIRED_COLUMNS.map((c) => r.values![c]));
+    const base = params.length - width;
+    return `($1, ${Array.from({ length: width }, (_, k) => `$${base + k + 1}`).join(', ')})`;
+  });
+  return client.query(`INSERT INTO bronze.trips (ingestion_no, line_no, ${REQUIRED_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+}
+
+function insertRaw(client: pg.PoolClient, ingestionNo: number, records: InsertRow[]): Promise<unknown> {
+  const params: unknown[] = [ingestionNo];
+  const tuples = records.map((r) => {
+    params.push(r.line, r.raw);
+    return `($1, $${params.length - 1}, $${params.length})`;
+  });
+  return client.query(`INSERT INTO bronze.trips (ingestion_no, line_no, raw_record) VALUES ${tuples.join(', ')}`, params);
+}

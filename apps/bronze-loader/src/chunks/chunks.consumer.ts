@@ -1,0 +1,35 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import { CONFIG, type Env } from '#config';
+import { ConsumerRunner, KAFKA, Publisher, groupId, topic } from '#kafka';
+import { ChunksService } from './chunks.service.js';
+
+/**
+ * The bronze-loader's member of consumer group `bronze-loader` on the raw-chunk topic. Starts in the
+ * background so the service boots (and reports on /health) while Kafka or PostgreSQL is down; stops
+ * before the pool and the producer close, finishing and committing the chunk in flight.
+ */
+@Injectable()
+export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly runner: ConsumerRunner;
+
+  constructor(@Inject(CONFIG) env: Env, @Inject(KAFKA) kafka: Kafka, publisher: Publisher, chunks: ChunksService, logger: PinoLogger) {
+    this.runner = new ConsumerRunner(kafka, publisher, {
+      groupId: groupId(env, 'bronze-loader'),
+      topic: topic(env, 'rawChunks'),
+      concurrency: env.BRONZE_LOADER_CONCURRENCY,
+      log: logger.logger.child({ component: 'chunks-consumer' }),
+      handle: (ctx) => chunks.handle(ctx),
+      onDeadLetter: (ctx, error) => chunks.onDeadLetter(ctx, error),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.runner.startInBackground();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}

@@ -3,8 +3,9 @@ import { HealthModule, LoggerModule } from '#common';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';
+import { EventsModule } from './events/events.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule],
+  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, EventsModule],
 })
 export class NotifierModule {}

@@ -1,0 +1,40 @@
+import { AppError } from '#common';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof AppError ? `${e.status} ${e.code}` : String(e);
+  }
+  return undefined;
+};
+
+describe('page cursors', () => {
+  it('round-trip the sort key through an opaque base64url string', () => {
+    const key = [12, 3, 8818505286646, 8818530452475, 7];
+    const cursor = encodeCursor(key);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, ['posint', 'posint', 'posint', 'posint', 'posint'])).toEqual(key);
+    expect(decodeCursor(encodeCursor(['2024-05-02T10:15:30.123456Z', 4]), ['timestamp', 'posint'])).toEqual(['2024-05-02T10:15:30.123456Z', 4]);
+    expect(decodeCursor(undefined, ['posint'])).toBeUndefined();
+  });
+
+  it.each([
+    ['not base64', '%%%'],
+    ['not JSON', Buffer.from('hello').toString('base64url')],
+    ['wrong length', encodeCursor([1, 2])],
+    ['wrong type', encodeCursor(['1'])],
+    ['negative', encodeCursor([-1])],
+    ['fraction', encodeCursor([1.5])],
+    ['injection', Buffer.from("[1]'; DROP TABLE gold.trip_groups; --").toString('base64url')],
+    ['object', encodeCursor([{ toString: 1 } as unknown as number])],
+  ])('%s → 400 invalid_cursor', (_what, cursor) => {
+    expect(code(() => decodeCursor(cursor, ['posint']))).toBe('400 invalid_cursor');
+  });
+
+  it('checks timestamps', () => {
+    expect(code(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
+    expect(code(() => decodeCursor(encodeCursor(['2024-13-02T10:15:30.123456Z', 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
+  });
+});

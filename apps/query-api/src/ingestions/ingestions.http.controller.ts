@@ -1,0 +1,126 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { REJECT_REASONS } from '#contracts';
+import { AppError } from '#common';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { ErrorDto } from '../http/error.dto.js';
+import { ingestionIdParam, limitParam, stringParam, type RawQuery } from '../http/params.js';
+import { IngestionDto, IngestionsPageDto, RejectionsPageDto } from './ingestions.dto.js';
+import { IngestionsRepository, type IngestionRow } from './ingestions.repository.js';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+const since = (start: Date, end: Date | null): number | null => (end ? end.getTime() - start.getTime() : null);
+const notFound = (id: string) => new AppError(404, 'ingestion_not_found', `no ingestion ${id}`, { ingestionId: id });
+
+export function toIngestionDto(r: IngestionRow): IngestionDto {
+  const base = `/api/v1/ingestions/${r.ingestion_id}`;
+  return {
+    ingestionId: r.ingestion_id,
+    state: r.state,
+    fileName: r.file_name,
+    contentType: r.content_type,
+    gzip: r.gzip,
+    columns: r.columns,
+    ignoredColumns: r.ignored_columns,
+    bytes: Number(r.upload_bytes),
+    sha256: r.upload_sha256,
+    totalRows: r.total_rows === null ? null : Number(r.total_rows),
+    counts: { upload: Number(r.upload_rows), bronze: Number(r.bronze_rows), silver: Number(r.silver_rows), rejected: Number(r.rejected_rows) },
+    chunks: { total: r.total_chunks, upload: r.upload_chunks, bronze: r.bronze_chunks, silver: r.silver_chunks },
+    timestamps: {
+      acceptedAt: r.accepted_at.toISOString(),
+      uploadCompletedAt: iso(r.upload_completed_at),
+      bronzeCompletedAt: iso(r.bronze_completed_at),
+      silverCompletedAt: iso(r.silver_completed_at),
+      goldCompletedAt: iso(r.gold_completed_at),
+      completedAt: iso(r.completed_at),
+      failedAt: iso(r.failed_at),
+      updatedAt: r.updated_at.toISOString(),
+    },
+    timings: {
+      uploadMs: since(r.accepted_at, r.upload_completed_at),
+      bronzeMs: since(r.accepted_at, r.bronze_completed_at),
+      silverMs: since(r.accepted_at, r.silver_completed_at),
+      goldMs: since(r.accepted_at, r.gold_completed_at),
+      totalMs: since(r.accepted_at, r.completed_at ?? r.failed_at),
+    },
+    error: r.state === 'failed' || r.error_code ? { stage: r.error_stage ?? 'unknown', code: r.error_code ?? 'unknown', message: r.error_message ?? '' } : null,
+    links: { self: base, rejections: `${base}/rejections` },
+  };
+}
+
+/** PostgreSQL refused a value taken from a cursor (e.g. a forged timestamp): the cursor is bad, not the server. */
+function cursorRejected(error: unknown, cursor: string | undefined): never {
+  const code = (error as { code?: string }).code;
+  if (cursor !== undefined && typeof code === 'string' && code.startsWith('22')) {
+    throw new AppError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', { cursor });
+  }
+  throw error;
+}
+
+@ApiTags('ingestions')
+@Controller('api/v1/ingestions')
+export class IngestionsHttpController {
+  constructor(private readonly repository: IngestionsRepository) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Ingestions, newest first', description: 'Paged with an opaque cursor: pass `nextCursor` back as `cursor`.' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Ingestions per page, 1–1000 (default 50).', example: 50 })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiOkResponse({ type: IngestionsPageDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_limit`, `invalid_cursor`.' })
+  async list(@Query() query: RawQuery): Promise<IngestionsPageDto> {
+    const limit = limitParam(query, 50, 1000);
+    const cursor = stringParam(query, 'cursor', 'invalid_cursor');
+    const key = decodeCursor(cursor, ['timestamp', 'posint']) as [string, number] | undefined;
+    const rows = await this.repository.page(limit + 1, key && { acceptedAt: key[0], ingestionNo: key[1] }).catch((e: unknown) => cursorRejected(e, cursor));
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(toIngestionDto), nextCursor: rows.length > limit && last ? encodeCursor([last.accepted_key, last.ingestion_no]) : null };
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'State of one ingestion',
+    description: 'State, rows per layer (upload / bronze / silver / rejected), chunks, ISO timestamps and ms timings per stage, and the error if it failed.',
+  })
+  @ApiParam({ name: 'id', description: 'The ingestion id (UUID) the upload answered with.', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
+  @ApiOkResponse({ type: IngestionDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`invalid_ingestion_id`: not a UUID.' })
+  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.' })
+  async get(@Param('id') id: string): Promise<IngestionDto> {
+    const ingestionId = ingestionIdParam(id);
+    const row = await this.repository.byId(ingestionId);
+    if (!row) throw notFound(ingestionId);
+    return toIngestionDto(row);
+  }
+
+  @Get(':id/rejections')
+  @ApiOperation({ summary: 'Rejected rows of an ingestion, in line order', description: 'Each with its source line, reason code and text, and the raw values as uploaded.' })
+  @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Rows per page, 1–1000 (default 50).', example: 50 })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiOkResponse({ type: RejectionsPageDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_ingestion_id`, `invalid_limit`, `invalid_cursor`.' })
+  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.' })
+  async rejections(@Param('id') id: string, @Query() query: RawQuery): Promise<RejectionsPageDto> {
+    const ingestionId = ingestionIdParam(id);
+    const limit = limitParam(query, 50, 1000);
+    const key = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), ['posint']) as [number] | undefined;
+    const ingestion = await this.repository.byId(ingestionId);
+    if (!ingestion) throw notFound(ingestionId);
+    const rows = await this.repository.rejections(ingestion.ingestion_no, limit + 1, key?.[0] ?? 0);
+    const page = rows.slice(0, limit);
+    return {
+      ingestionId,
+      items: page.map((r) => ({
+        line: Number(r.line_no),
+        reason: r.reason,
+        reasonText: (REJECT_REASONS as Record<string, string>)[r.reason] ?? r.reason,
+        values: { region: r.region, originCoord: r.origin_coord, destinationCoord: r.destination_coord, datetime: r.datetime, datasource: r.datasource },
+        rawRecord: r.raw_record,
+      })),
+      nextCursor: rows.length > limit ? encodeCursor([Number(page.at(-1)!.line_no)]) : null,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CONFIG, type Env } from '#config';
+import { parseBbox } from '../area/area.js';
+import { cellGeometry, centreRange } from '../area/grid.js';
+import { DEFINITIONS } from '../definitions.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
+import { ErrorDto } from '../http/error.dto.js';
+import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/params.js';
+import { TripGroupsPageDto, type TripGroupDto } from './trip-groups.dto.js';
+import { TripGroupsRepository, type GroupFilter, type GroupKey, type GroupRow } from './trip-groups.repository.js';
+
+const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+@ApiTags('trip groups')
+@Controller('api/v1/trip-groups')
+export class TripGroupsHttpController {
+  constructor(
+    private readonly repository: TripGroupsRepository,
+    @Inject(CONFIG) private readonly env: Env,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Groups of similar trips, largest first',
+    description: [
+      DEFINITIONS.similarity,
+      'Filters combine: `region` (case-insensitive), `bbox` (the group\'s origin cell CENTRE — as printed in `origin.centre` — lies in the box, bounds inclusive), `timeOfDay` (the bucket containing that local time).',
+      'Pagination: pass `nextCursor` back as `cursor` (opaque) with the same filters; pages are stable while no new data arrives.',
+    ].join('\n\n'),
+  })
+  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
+  @ApiQuery({ name: 'bbox', required: false, description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`, example: '14.40,50.05,14.45,50.09' })
+  @ApiQuery({ name: 'timeOfDay', required: false, description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.', example: '08:15' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Groups per page, 1–1000 (default 50).', example: 50 })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiOkResponse({ type: TripGroupsPageDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.' })
+  async list(@Query() query: RawQuery): Promise<TripGroupsPageDto> {
+    const g = this.env.GRID_CELL_DEGREES;
+    const minutes = this.env.TIME_BUCKET_MINUTES;
+    const filter: GroupFilter = { limit: limitParam(query, 50, 1000) + 1 };
+    filter.region = stringParam(query, 'region', 'invalid_parameter')?.trim();
+    const bboxRaw = stringParam(query, 'bbox', 'invalid_bbox') ?? (query.bbox === undefined ? undefined : '');
+    if (bboxRaw !== undefined) {
+      const box = parseBbox(bboxRaw);
+      filter.originCells = { x: centreRange(box.minLon, box.maxLon, g), y: centreRange(box.minLat, box.maxLat, g) };
+    }
+    const tod = timeOfDayParam(query);
+    if (tod !== undefined) filter.todBucket = Math.floor(tod / minutes);
+    filter.after = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), ['posint', 'posint', 'posint', 'posint', 'posint']) as GroupKey | undefined;
+
+    const rows = await this.repository.page(filter);
+    const more = rows.length === filter.limit;
+    const page = more ? rows.slice(0, -1) : rows;
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => this.toDto(r)),
+      nextCursor: more && last ? encodeCursor(keyOf(last)) : null,
+      grid: { cellDegrees: g, bucketMinutes: minutes },
+    };
+  }
+
+  private toDto(r: GroupRow): TripGroupDto {
+    const g = this.env.GRID_CELL_DEGREES;
+    const minutes = this.env.TIME_BUCKET_MINUTES;
+    return {
+      region: r.region,
+      origin: cellGeometry(Number(r.origin_cell), g),
+      destination: cellGeometry(Number(r.destination_cell), g),
+      timeOfDay: { bucket: r.tod_bucket, start: hhmm(r.tod_bucket * minutes), end: hhmm((r.tod_bucket + 1) * minutes) },
+      tripCount: Number(r.trip_count),
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      datasources: r.datasources,
+    };
+  }
+}
+
+const keyOf = (r: GroupRow): GroupKey => [Number(r.trip_count), r.region_id, Number(r.origin_cell), Number(r.destination_cell), r.tod_bucket];
+

@@ -1,0 +1,68 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { parseArea, MATCH_MODES } from '../area/area.js';
+import { DEFINITIONS } from '../definitions.js';
+import { ErrorDto } from '../http/error.dto.js';
+import { stringParam, type RawQuery } from '../http/params.js';
+import { WeeklyAverageDto } from './weekly-average.dto.js';
+import { WeeklyAverageService } from './weekly-average.service.js';
+
+@ApiTags('trips')
+@Controller('api/v1/trips')
+export class WeeklyAverageHttpController {
+  constructor(private readonly service: WeeklyAverageService) {}
+
+  @Get('weekly-average')
+  @ApiOperation({
+    summary: 'Weekly average number of trips in an area (a region or a bounding box)',
+    description: [
+      'Give exactly one of `region` or `bbox`.',
+      DEFINITIONS.week,
+      DEFINITIONS.period,
+      DEFINITIONS.weeklyAverage,
+      DEFINITIONS.region,
+      DEFINITIONS.bbox,
+      DEFINITIONS.match,
+      DEFINITIONS.datasource,
+    ].join('\n\n'),
+  })
+  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
+  @ApiQuery({ name: 'bbox', required: false, description: DEFINITIONS.bbox, example: '14.40,50.05,14.45,50.09' })
+  @ApiQuery({ name: 'match', required: false, enum: MATCH_MODES, description: `${DEFINITIONS.match} Ignored with region.`, example: 'both' })
+  @ApiQuery({ name: 'from', required: false, description: `First day (YYYY-MM-DD), inclusive. ${DEFINITIONS.period}`, example: '2018-05-01' })
+  @ApiQuery({ name: 'to', required: false, description: 'Last day (YYYY-MM-DD), inclusive; not before from.', example: '2018-05-31' })
+  @ApiQuery({ name: 'datasource', required: false, description: DEFINITIONS.datasource, example: 'cheap_mobile' })
+  @ApiOkResponse({
+    type: WeeklyAverageDto,
+    description: 'The average, the total, the number of weeks and the per-week series.',
+    example: {
+      filter: { region: 'Prague' },
+      from: '2018-04-30',
+      to: '2018-06-03',
+      weeks: 5,
+      totalTrips: 34,
+      weeklyAverage: 6.8,
+      series: [
+        { weekStart: '2018-04-30', trips: 10 },
+        { weekStart: '2018-05-07', trips: 8 },
+        { weekStart: '2018-05-14', trips: 8 },
+        { weekStart: '2018-05-21', trips: 5 },
+        { weekStart: '2018-05-28', trips: 3 },
+      ],
+    },
+  })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description:
+      'Bad input. Codes: `missing_area` (neither region nor bbox), `ambiguous_area` (both, or a parameter repeated), `invalid_bbox` (not 4 numbers, out of range, min > max), `invalid_match`, `invalid_date` (not YYYY-MM-DD, from > to, period longer than 10436 weeks), `invalid_parameter`.',
+    example: { statusCode: 400, error: { code: 'invalid_bbox', message: 'bbox has minLon > maxLon (boxes across the antimeridian are not supported); expected minLon,minLat,maxLon,maxLat in degrees (e.g. 14.40,50.05,14.45,50.09)', details: { bbox: '14.5,50,14.4,50.1' } } },
+  })
+  weeklyAverage(@Query() query: RawQuery): Promise<WeeklyAverageDto> {
+    return this.service.weeklyAverage({
+      area: parseArea(query),
+      from: stringParam(query, 'from', 'invalid_date'),
+      to: stringParam(query, 'to', 'invalid_date'),
+      datasource: stringParam(query, 'datasource', 'invalid_parameter'),
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, type Env } from '#config';
+import type { Area } from '../area/area.js';
+import { boxCells } from '../area/grid.js';
+import { formatDate, parseDate, periodEnd, resolvePeriod, weekCount, weeksOf, type Period } from './period.js';
+import { WeeklyAverageRepository, type WeeklyCounts } from './weekly-average.repository.js';
+import type { WeeklyAverageDto } from './weekly-average.dto.js';
+
+export interface WeeklyAverageQuery {
+  area: Area;
+  from?: string;
+  to?: string;
+  datasource?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The weekly average of trips in an area: period resolution, counting, zero-filled series. */
+@Injectable()
+export class WeeklyAverageService {
+  constructor(
+    private readonly repository: WeeklyAverageRepository,
+    @Inject(CONFIG) private readonly env: Env,
+  ) {}
+
+  async weeklyAverage(query: WeeklyAverageQuery): Promise<WeeklyAverageDto> {
+    const data = await this.repository.dataWeeks();
+    const dataWeeks: Period | undefined = data && { firstWeek: parseDate(data.firstWeek)!, lastWeek: parseDate(data.lastWeek)! };
+    const period = resolvePeriod(query.from, query.to, dataWeeks);
+    const filter = this.filterOf(query);
+    if (!period) return { filter, from: null, to: null, weeks: 0, totalTrips: 0, weeklyAverage: 0, series: [] };
+
+    const counts = await this.count(query, period);
+    const series = weeksOf(period).map((weekStart) => ({ weekStart, trips: counts.get(weekStart) ?? 0 }));
+    const totalTrips = series.reduce((n, w) => n + w.trips, 0);
+    const weeks = weekCount(period);
+    return {
+      filter,
+      from: formatDate(period.firstWeek),
+      to: periodEnd(period),
+      weeks,
+      totalTrips,
+      weeklyAverage: totalTrips / weeks,
+      series,
+    };
+  }
+
+  private async count(query: WeeklyAverageQuery, period: Period): Promise<WeeklyCounts> {
+    const scope = {
+      firstWeek: formatDate(period.firstWeek),
+      lastWeek: formatDate(period.lastWeek),
+      endExclusive: formatDate(period.lastWeek + 7 * DAY_MS),
+      datasourceId: undefined as number | undefined,
+    };
+    if (query.datasource !== undefined) {
+      scope.datasourceId = await this.repository.datasourceId(query.datasource);
+      // An unknown datasource has no trips: zero everywhere, not an error.
+      if (scope.datasourceId === undefined) return new Map();
+    }
+    const { area } = query;
+    if (area.kind === 'region') {
+      const regionId = await this.repository.regionId(area.region);
+      return regionId === undefined ? new Map() : this.repository.regionWeekly(regionId, scope);
+    }
+    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, this.env.GRID_CELL_DEGREES), area.match, scope);
+  }
+
+  private filterOf(query: WeeklyAverageQuery): WeeklyAverageDto['filter'] {
+    const { area } = query;
+    const base =
+      area.kind === 'region'
+        ? { region: area.region }
+        : { bbox: [area.bbox.minLon, area.bbox.minLat, area.bbox.maxLon, area.bbox.maxLat] as [number, number, number, number], match: area.match };
+    return query.datasource === undefined ? base : { ...base, datasource: query.datasource.trim() };
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { PinoLogger } from 'nestjs-pino';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { CONFIG, type Env } from '#config';
+import { parseBronzeWork, type BronzeWorkV1, type IngestionEvent, type IngestionEventType } from '#contracts';
+import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
+import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, Throttle, topic, type MessageContext } from '#kafka';
+import { completionEvents, progressEvent, TransformService } from './transform.service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Consumes bronze work items (group `transformer`), one transaction per item, and publishes the
+ * resulting events after the commit; the offset is committed after both. Starts in the background so
+ * the service boots and answers /health while Kafka or PostgreSQL are still down.
+ */
+@Injectable()
+export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private runner: ConsumerRunner | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private readonly throttle: Throttle;
+  private log!: Logger;
+
+  constructor(
+    @Inject(CONFIG) private readonly env: Env,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(Publisher) private readonly publisher: Publisher,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(TransformService) private readonly service: TransformService,
+    @Inject(PinoLogger) private readonly pino: PinoLogger,
+  ) {
+    this.throttle = new Throttle(env.PROGRESS_INTERVAL_MS);
+  }
+
+  onApplicationBootstrap(): void {
+    this.log = this.pino.logger.child({ component: 'bronze-work-consumer' });
+    this.starting = this.startWithRetry();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.starting;
+    // Finishes the item in flight (its commit and publish), then leaves the group.
+    await this.runner?.stop();
+  }
+
+  private async startWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.checkSettings();
+        const runner = new ConsumerRunner(this.kafka, this.publisher, {
+          groupId: groupId(this.env, 'transformer'),
+          topic: topic(this.env, 'bronzeWork'),
+          concurrency: this.env.TRANSFORMER_CONCURRENCY,
+          log: this.log,
+          handle: (ctx) => this.handle(ctx),
+          onDeadLetter: (ctx, error) => this.onDeadLetter(ctx, error),
+        });
+        this.runner = runner;
+        await runner.start();
+        this.log.info({ topic: topic(this.env, 'bronzeWork') }, 'transformer consuming');
+        return;
+      } catch (error) {
+        await this.runner?.stop().catch(() => undefined);
+        this.runner = undefined;
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        this.log.warn({ err: error, attempt, delay }, 'transformer could not start consuming yet, retrying');
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+          void sleep(delay).then(() => resolve());
+        });
+      }
+    }
+  }
+
+  /** Refuses to transform with a grid other than the one the database was built with. */
+  private async checkSettings(): Promise<void> {
+    try {
+      await checkFixedSettings(this.pool, {
+        grid_cell_degrees: String(this.env.GRID_CELL_DEGREES),
+        time_bucket_minutes: String(this.env.TIME_BUCKET_MINUTES),
+      });
+    } catch (error) {
+      if (isTransientDbError(error)) throw error;
+      this.log.fatal({ err: error }, 'refusing to start: the grid settings differ from the database');
+      process.exit(1);
+    }
+  }
+
+  private async handle(ctx: MessageContext): Promise<void> {
+    const item = decode(ctx);
+    const log = ctx.log.child({ ingestionId: item.ingestionId, ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }) });
+    const events: IngestionEvent<IngestionEventType>[] = [];
+    if (item.kind === 'chunk') {
+      const outcome = await this.service.handleChunk(item);
+      if (outcome.kind === 'transformed') {
+        const { progress, completion } = outcome;
+        log.debug({ ...outcome.counts, chunksDone: progress.silverChunks }, 'chunk transformed');
+        if (completion || this.throttle.due(outcome.ingestionId)) events.push(progressEvent(progress));
+        if (completion) {
+          this.throttle.forget(outcome.ingestionId);
+          events.push(...completionEvents(outcome.ingestionId, completion));
+        }
+      } else {
+        log.info({ complete: outcome.completion !== null }, 'chunk redelivered: already transformed');
+        if (outcome.completion) events.push(...completionEvents(outcome.ingestionId, outcome.completion));
+      }
+    } else {
+      const outcome = await this.service.handleEnd(item);
+      log.debug({ completed: outcome.completed, firstDelivery: outcome.firstDelivery }, 'end of bronze handled');
+      if (outcome.completion) events.push(...completionEvents(outcome.ingestionId, outcome.completion));
+    }
+    await ctx.heartbeat().catch(() => undefined);
+    await this.publisher.publishEvents(events);
+    if (events.some((e) => e.type === 'ingestion.completed')) log.info('ingestion completed');
+  }
+
+  private async onDeadLetter(ctx: MessageContext, error: PermanentMessageError): Promise<void> {
+    const ingestionId = ingestionIdOf(ctx);
+    if (!ingestionId) return;
+    const event = await this.service.fail(ingestionId, error.code, error.message);
+    if (event) await this.publisher.publishEvent(event);
+  }
+}
+
+function decode(ctx: MessageContext): BronzeWorkV1 {
+  try {
+    return parseBronzeWork(JSON.parse(ctx.message.value?.toString('utf8') ?? ''));
+  } catch (error) {
+    throw new PermanentMessageError('invalid_work_item', (error as Error).message);
+  }
+}
+
+/** The ingestion a (possibly malformed) work item belongs to: from its value, else from its key `<id>:<seq>`. */
+function ingestionIdOf(ctx: MessageContext): string | undefined {
+  try {
+    const id = (JSON.parse(ctx.message.value?.toString('utf8') ?? '') as { ingestionId?: unknown }).ingestionId;
+    if (typeof id === 'string' && id) return id;
+  } catch {
+    // fall back to the key
+  }
+  return ctx.message.key?.toString('utf8').split(':')[0] || undefined;
+}

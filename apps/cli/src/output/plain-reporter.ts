@@ -19,8 +19,10 @@ export class PlainReporter implements Reporter {
     this.write(`${'sending'.padEnd(9)} ${m}% (${formatBytes(sent)} of ${formatBytes(total)})`);
   }
 
+  /** `#<seq>` first: the position a re-subscription resumes from, and proof in logs that none was skipped. */
   event(event: SocketIngestionEvent, _progress: IngestionProgress): void {
-    this.write(this.withIds ? `${event.ingestionId.slice(0, 8)} ${describeEvent(event)}` : describeEvent(event));
+    const line = `${`#${event.seq}`.padEnd(4)} ${describeEvent(event)}`;
+    this.write(this.withIds ? `${event.ingestionId.slice(0, 8)} ${line}` : line);
   }
 
   info(line: string): void {

@@ -36,7 +36,8 @@ export function parseErrorBody(status: number, text: string): HttpFailure {
 }
 
 export function formatHttpFailure(f: HttpFailure): string[] {
-  const lines = [`Upload rejected: HTTP ${f.status} ${f.code}: ${f.message}`];
+  // Status 0: no HTTP answer at all (connection refused, reset).
+  const lines = [f.status === 0 ? `Upload failed: ${f.code}: ${f.message}` : `Upload rejected: HTTP ${f.status} ${f.code}: ${f.message}`];
   if (f.details !== undefined) lines.push(`  details: ${JSON.stringify(f.details)}`);
   return lines;
 }

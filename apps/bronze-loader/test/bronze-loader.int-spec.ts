@@ -366,6 +366,15 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     await loaderDrained();
     expect(collector.events(ingestionId, 'bronze.completed').map((e) => e.data)).toEqual([{ chunks: 0, rows: 0 }]);
     expect(collector.work(ingestionId)).toEqual([{ kind: 'end', ingestionId, ingestionNo, totalChunks: 0 }]);
+
+    // A redelivered end marker that itself completed bronze re-announces it (it cannot know whether
+    // its first delivery got as far as publishing).
+    await publisher.send('rawChunks', [
+      { key: `${ingestionId}:end`, value: Buffer.alloc(0), headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks: 0, totalRows: 0 }) },
+    ]);
+    await loaderDrained();
+    expect(collector.events(ingestionId, 'bronze.completed').map((e) => e.eventId)).toEqual([`bronze.completed:${ingestionId}`, `bronze.completed:${ingestionId}`]);
+    expect(collector.work(ingestionId)).toHaveLength(2);
   });
 
   it('dead-letters a chunk that can never load and marks its ingestion failed', async () => {

@@ -89,8 +89,13 @@ export function buildChunkRows(value: Buffer, firstLine: number, ingestionNo: nu
   let goodRows = 0;
   if (plan.mode === 'verbatim') {
     const prefix = Buffer.from(`${ingestionNo},`);
-    // Upper bound: every record plus its prefix, a line number of up to 20 digits, a comma and LF.
-    const out = Buffer.allocUnsafe(value.length + records.length * (prefix.length + 22));
+    // Room for every record's prefix: the ingestion, a line number of up to 20 digits, a comma.
+    const room = records.length * (prefix.length + 21);
+    // The chunk is placed at the end of the output once; each record then moves left into place with
+    // copyWithin (no per-record Buffer objects: their allocation dominated the cost). The write position
+    // never overtakes unread input, because `room` covers every prefix still to be written.
+    const out = Buffer.allocUnsafe(room + value.length);
+    out.set(value, room);
     let pos = 0;
     for (const r of records) {
       const reason = verdict(r);
@@ -101,7 +106,8 @@ export function buildChunkRows(value: Buffer, firstLine: number, ingestionNo: nu
       for (let i = 0; i < prefix.length; i++) out[pos++] = prefix[i];
       pos = writeDecimal(out, pos, r.line);
       out[pos++] = COMMA;
-      pos += value.copy(out, pos, r.start, r.end);
+      out.copyWithin(pos, room + r.start, room + r.end);
+      pos += r.end - r.start;
       out[pos++] = LF;
       goodRows++;
     }

@@ -43,8 +43,15 @@ export const envSchema = z.object({
 
   /** Largest accepted upload (decompressed bytes). */
   UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),
+  /** upload-gateway drops an upload connection on which no byte moved for this long (0 = never). */
+  UPLOAD_IDLE_TIMEOUT_MS: int(300_000, 0),
   /** Target size of one raw chunk; always below Kafka's 1 MB default message limit. */
   UPLOAD_CHUNK_BYTES: int(512 * 1024, 1024, 900 * 1024),
+  /**
+   * Raw-chunk sends one upload keeps in flight to Kafka; the gateway stops reading the socket while
+   * they are all pending (backpressure), so memory per upload is about this many chunks.
+   */
+  UPLOAD_SENDS_IN_FLIGHT: int(4, 1, 64),
 
   /** Chunks a bronze-loader / transformer instance works on at once (one PostgreSQL connection each). */
   BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),

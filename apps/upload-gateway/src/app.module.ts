@@ -3,8 +3,9 @@ import { HealthModule, LoggerModule } from '#common';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';
+import { IngestionsModule } from './ingestions/ingestions.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule],
+  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, IngestionsModule],
 })
 export class UploadGatewayModule {}

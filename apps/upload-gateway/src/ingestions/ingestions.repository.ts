@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type pg from 'pg';
+import type { IngestionState } from '#contracts';
+import { PG_POOL } from '#db';
+
+export interface NewIngestion {
+  ingestionId: string;
+  fileName: string | null;
+  contentType: string;
+  gzip: boolean;
+  columns: string[];
+  ignoredColumns: string[];
+}
+
+export interface UploadCounters {
+  bytes: number;
+  rows: number;
+  chunks: number;
+}
+
+/** The gateway's SQL on meta.ingestions: it creates the row and owns the upload_* columns. */
+@Injectable()
+export class IngestionsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async exists(ingestionId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+    return Boolean(rowCount);
+  }
+
+  /** Creates the ingestion in state `uploading`; false when the id is already taken (a concurrent reuse). */
+  async create(i: NewIngestion): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO meta.ingestions (ingestion_id, state, file_name, content_type, gzip, columns, ignored_columns)
+       VALUES ($1, 'uploading', $2, $3, $4, $5, $6)
+       ON CONFLICT (ingestion_id) DO NOTHING`,
+      [i.ingestionId, i.fileName, i.contentType, i.gzip, i.columns, i.ignoredColumns],
+    );
+    return rowCount === 1;
+  }
+
+  async recordProgress(ingestionId: string, c: UploadCounters): Promise<void> {
+    await this.pool.query(
+      `UPDATE meta.ingestions
+          SET upload_bytes = $2, upload_rows = $3, upload_chunks = $4, updated_at = now()
+        WHERE ingestion_id = $1`,
+      [ingestionId, c.bytes, c.rows, c.chunks],
+    );
+  }
+
+  /**
+   * One statement, before the raw `end` marker is published (docs/architecture.md "Completion"):
+   * bronze-loader compares its chunk count with total_chunks under the row lock, so total_chunks must
+   * be visible before any loader can see the marker. A state another service already moved on (e.g.
+   * `failed`) is kept. Returns the resulting state.
+   */
+  async completeUpload(ingestionId: string, c: UploadCounters & { sha256: string }): Promise<IngestionState> {
+    const { rows } = await this.pool.query<{ state: IngestionState }>(
+      `UPDATE meta.ingestions
+          SET total_chunks = $4, total_rows = $3, upload_bytes = $2, upload_rows = $3, upload_chunks = $4,
+              upload_sha256 = $5, upload_completed_at = now(),
+              state = CASE WHEN state = 'uploading' THEN 'processing' ELSE state END,
+              updated_at = now()
+        WHERE ingestion_id = $1
+        RETURNING state`,
+      [ingestionId, c.bytes, c.rows, c.chunks, c.sha256],
+    );
+    if (!rows[0]) throw new Error(`ingestion ${ingestionId} vanished during its upload`);
+    return rows[0].state;
+  }
+
+  /** Marks the upload failed; keeps an earlier failure (the first cause is the useful one). True if it changed the row. */
+  async failUpload(ingestionId: string, code: string, message: string, c: UploadCounters): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE meta.ingestions
+          SET state = 'failed', error_stage = 'upload', error_code = $2, error_message = $3, failed_at = now(),
+              upload_bytes = $4, upload_rows = $5, upload_chunks = $6, updated_at = now()
+        WHERE ingestion_id = $1 AND state <> 'failed'`,
+      [ingestionId, code, message, c.bytes, c.rows, c.chunks],
+    );
+    return rowCount === 1;
+  }
+}

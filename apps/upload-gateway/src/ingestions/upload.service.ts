@@ -1,0 +1,303 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError } from '#common';
+import { CONFIG, type Env } from '#config';
+import { encodeRawChunkHeaders, ingestionRoom, makeEvent, SOCKET_NAMESPACE, type IngestionState } from '#contracts';
+import type { Chunk } from '#csv';
+import { RecordChunker } from '#csv';
+import { isTransientDbError } from '#db';
+import { Publisher } from '#kafka';
+import { BoundedSender } from './bounded-sender.js';
+import { CsvHeaderScanner, parseCsvHeader, type CsvHeader, type HeaderFound } from './csv-header.js';
+import type { IngestionAcceptedDto } from './ingestion-accepted.dto.js';
+import { IngestionsRepository, type UploadCounters } from './ingestions.repository.js';
+import { isBusboyError, isZlibError, openUploadBody } from './upload-body.js';
+import { parseUploadRequest, type UploadRequest } from './upload-request.js';
+
+const payloadTooLarge = (limit: number) =>
+  new AppError(413, 'payload_too_large', `The upload is larger than the limit of ${limit} bytes (decompressed)`, { limit });
+
+/** Pulls the decompressed body while counting, hashing and enforcing the size limit on every byte. */
+class MeteredBody {
+  bytes = 0;
+  readonly hash: Hash = createHash('sha256');
+  private readonly it: AsyncIterator<Buffer>;
+
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly limit: number,
+  ) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  async next(): Promise<Buffer | undefined> {
+    const r = await this.it.next();
+    if (r.done) return undefined;
+    this.bytes += r.value.length;
+    // A gzip bomb is stopped here, after at most one zlib output buffer past the limit.
+    if (this.bytes > this.limit) throw payloadTooLarge(this.limit);
+    this.hash.update(r.value);
+    return r.value;
+  }
+
+  /** Releases the decoders when the upload stops early (the request itself stays open to be answered). */
+  close(): void {
+    this.it.return?.().catch(() => undefined);
+  }
+}
+
+interface Upload {
+  ingestionId: string;
+  request: UploadRequest;
+  fileName: string | null;
+  gzip: boolean;
+  header: CsvHeader;
+  found: HeaderFound;
+  body: MeteredBody;
+  /** Published so far (what progress reports); bytes start with everything before the first record (BOM, header). */
+  acked: UploadCounters;
+  startedAt: number;
+}
+
+/**
+ * Streams one CSV upload into Kafka: header validation before anything is created, then chunks of
+ * whole records on the raw topic with bounded sends in flight, throttled progress, and the
+ * completion protocol (total_chunks in PostgreSQL, then the `end` marker, then `upload.completed`).
+ */
+@Injectable()
+export class UploadService {
+  private readonly logger = new Logger(UploadService.name);
+
+  constructor(
+    @Inject(CONFIG) private readonly env: Env,
+    @Inject(IngestionsRepository) private readonly repo: IngestionsRepository,
+    @Inject(Publisher) private readonly publisher: Publisher,
+  ) {}
+
+  async upload(req: IncomingMessage): Promise<IngestionAcceptedDto> {
+    const upload = await this.accept(req);
+    try {
+      return await this.stream(upload);
+    } catch (error) {
+      const appError = this.toAppError(error, req, upload.ingestionId);
+      upload.body.close();
+      await this.fail(upload, appError);
+      throw appError;
+    }
+  }
+
+  /** Everything up to the header check, then the row: a rejection here leaves no row and no message. */
+  private async accept(req: IncomingMessage): Promise<Upload> {
+    let body: MeteredBody | undefined;
+    try {
+      const request = parseUploadRequest(req.headers, this.env.UPLOAD_MAX_BYTES);
+      const ingestionId = request.ingestionId ?? randomUUID();
+      if (request.ingestionId && (await this.repo.exists(ingestionId))) throw ingestionExists(ingestionId);
+      const opened = await openUploadBody(req, request);
+      body = new MeteredBody(opened.bytes, this.env.UPLOAD_MAX_BYTES);
+      const found = await readHeader(body);
+      const header = parseCsvHeader(found.header);
+      // Kafka down: answer 503 now, before a row exists that could never progress.
+      await this.publisher.connect();
+      const created = await this.repo.create({
+        ingestionId,
+        fileName: opened.fileName,
+        contentType: request.mediaType,
+        gzip: opened.gzip,
+        columns: header.columns,
+        ignoredColumns: header.ignoredColumns,
+      });
+      // Lost a race with a concurrent upload using the same id: that row is not ours to fail.
+      if (!created) throw ingestionExists(ingestionId);
+      const acked: UploadCounters = { bytes: body.bytes - found.rest.length, rows: 0, chunks: 0 };
+      return { ingestionId, request, fileName: opened.fileName, gzip: opened.gzip, header, found, body, acked, startedAt: Date.now() };
+    } catch (error) {
+      body?.close();
+      throw this.toAppError(error, req);
+    }
+  }
+
+  private async stream(u: Upload): Promise<IngestionAcceptedDto> {
+    const { ingestionId: id, header, body, acked } = u;
+    await this.publisher.publishEvent(
+      makeEvent('ingestion.accepted', id, {
+        fileName: u.fileName,
+        contentType: u.request.mediaType,
+        gzip: u.gzip,
+        columns: header.columns,
+        ignoredColumns: header.ignoredColumns,
+      }),
+    );
+    this.logger.log({ ingestionId: id, fileName: u.fileName, gzip: u.gzip, columns: header.columns }, 'upload accepted');
+
+    const chunker = new RecordChunker(this.env.UPLOAD_CHUNK_BYTES, u.found.nextLine);
+    const sender = new BoundedSender(this.env.UPLOAD_SENDS_IN_FLIGHT);
+    const progress = new ProgressReporter(this.env.PROGRESS_INTERVAL_MS, async (c) => {
+      await this.repo.recordProgress(id, c);
+      await this.publisher.publishEvent(makeEvent('upload.progress', id, c, c.chunks));
+    });
+    let seq = 0;
+    let rows = 0;
+    const publish = async (chunks: Chunk[]): Promise<void> => {
+      for (const chunk of chunks) {
+        const chunkSeq = seq++;
+        rows += chunk.records;
+        await sender.run(async () => {
+          await this.publisher.send('rawChunks', [
+            {
+              key: `${id}:${chunkSeq}`,
+              value: chunk.data,
+              headers: encodeRawChunkHeaders({ kind: 'chunk', ingestionId: id, seq: chunkSeq, firstLine: chunk.firstLine, columns: header.columns }),
+            },
+          ]);
+          acked.chunks++;
+          acked.rows += chunk.records;
+          acked.bytes += chunk.data.length;
+        });
+      }
+    };
+
+    await publish(chunker.push(u.found.rest));
+    progress.maybeReport(acked);
+    for (;;) {
+      const piece = await body.next();
+      if (!piece) break;
+      await publish(chunker.push(piece));
+      progress.maybeReport(acked);
+    }
+    await publish(chunker.end());
+    await sender.drain();
+    await progress.settle();
+
+    const totals = { bytes: body.bytes, rows, chunks: seq, sha256: body.hash.digest('hex') };
+    const state = await this.repo.completeUpload(id, totals);
+    await this.publisher.send('rawChunks', [
+      {
+        key: `${id}:end`,
+        value: Buffer.alloc(0),
+        headers: encodeRawChunkHeaders({ kind: 'end', ingestionId: id, totalChunks: totals.chunks, totalRows: totals.rows }),
+      },
+    ]);
+    await this.publisher.publishEvent(makeEvent('upload.completed', id, totals));
+    const seconds = Math.max(1, Date.now() - u.startedAt) / 1000;
+    this.logger.log(
+      { ingestionId: id, ...totals, seconds, mbPerSecond: +(totals.bytes / 1e6 / seconds).toFixed(1), rowsPerSecond: Math.round(totals.rows / seconds) },
+      'upload completed',
+    );
+    return this.accepted(id, state, totals);
+  }
+
+  private accepted(id: string, state: IngestionState, upload: IngestionAcceptedDto['upload']): IngestionAcceptedDto {
+    return {
+      ingestionId: id,
+      state,
+      statusUrl: this.statusUrl(id),
+      socket: { url: this.env.NOTIFIER_PUBLIC_URL, namespace: SOCKET_NAMESPACE, room: ingestionRoom(id), event: 'ingestion.event' },
+      upload,
+    };
+  }
+
+  statusUrl(id: string): string {
+    return `${this.env.QUERY_API_PUBLIC_URL.replace(/\/+$/, '')}/api/v1/ingestions/${id}`;
+  }
+
+  /**
+   * Records the failure and tells subscribers. Chunks already published stay: bronze keeps what
+   * arrived (raw lineage) and the `failed` state says the ingestion is incomplete.
+   */
+  private async fail(u: Upload, error: AppError): Promise<void> {
+    const id = u.ingestionId;
+    this.logger.warn({ ingestionId: id, code: error.code, bytesRead: u.body.bytes, published: u.acked }, `upload failed: ${error.message}`);
+    let changed = false;
+    try {
+      changed = await this.repo.failUpload(id, error.code, error.message, u.acked);
+    } catch (dbError) {
+      this.logger.error({ ingestionId: id, err: dbError }, 'could not record the upload failure');
+    }
+    if (!changed) return;
+    const event = this.publisher
+      .publishEvent(makeEvent('ingestion.failed', id, { stage: 'upload', code: error.code, message: error.message }))
+      .catch((kafkaError: unknown) => this.logger.error({ ingestionId: id, err: kafkaError }, 'could not publish ingestion.failed'));
+    // With Kafka down the event would only time out: answer the client first.
+    if (error.code !== 'kafka_unavailable') await event;
+  }
+
+  /** Maps whatever stopped an upload to the error the client gets (and the ingestion records). */
+  private toAppError(error: unknown, req: IncomingMessage, ingestionId?: string): AppError {
+    if (error instanceof AppError) return error;
+    if (req.destroyed && !req.complete) {
+      return new AppError(400, 'client_aborted', 'The client closed the connection before the upload was complete');
+    }
+    if (isZlibError(error)) {
+      return new AppError(400, 'bad_gzip', `The gzip data is corrupt or truncated: ${(error as Error).message}`);
+    }
+    if (isBusboyError(error)) {
+      return new AppError(400, 'bad_multipart', `Malformed multipart/form-data request: ${(error as Error).message}`);
+    }
+    if (String((error as { name?: unknown } | null)?.name ?? '').startsWith('KafkaJS')) {
+      this.logger.error({ ingestionId, err: error }, 'Kafka unavailable during an upload');
+      return new AppError(503, 'kafka_unavailable', 'Kafka is unavailable; retry the upload later');
+    }
+    if (isTransientDbError(error)) {
+      this.logger.error({ ingestionId, err: error }, 'PostgreSQL unavailable during an upload');
+      return new AppError(503, 'database_unavailable', 'The database is unavailable; retry the upload later');
+    }
+    this.logger.error({ ingestionId, err: error }, 'upload failed unexpectedly');
+    return new AppError(500, 'internal_error', 'Internal server error');
+  }
+}
+
+const ingestionExists = (id: string) =>
+  new AppError(409, 'ingestion_exists', `Ingestion ${id} already exists; choose a new X-Ingestion-Id`, { ingestionId: id });
+
+/** Reads until the header record is complete (or the body ends). */
+async function readHeader(body: MeteredBody): Promise<HeaderFound> {
+  const scanner = new CsvHeaderScanner();
+  for (;;) {
+    const piece = await body.next();
+    if (!piece) return scanner.end();
+    const found = scanner.push(piece);
+    if (found) return found;
+  }
+}
+
+/**
+ * At most one progress report every `intervalMs`, one at a time, only when the chunk count moved
+ * (the chunk count is the event id's discriminator, so it must not repeat). A failed report fails
+ * the upload at the next check.
+ */
+class ProgressReporter {
+  private last = Date.now();
+  private lastChunks = 0;
+  private pending: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly report: (c: UploadCounters) => Promise<void>,
+  ) {}
+
+  maybeReport(c: UploadCounters): void {
+    if (this.failure) throw this.failure.error;
+    const now = Date.now();
+    if (this.pending || c.chunks === this.lastChunks || now - this.last < this.intervalMs) return;
+    this.last = now;
+    this.lastChunks = c.chunks;
+    this.pending = this.report({ ...c }).then(
+      () => {
+        this.pending = undefined;
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.pending = undefined;
+      },
+    );
+  }
+
+  /** Waits for the report in flight, so every progress event precedes `upload.completed`. */
+  async settle(): Promise<void> {
+    await this.pending;
+    if (this.failure) throw this.failure.error;
+  }
+}

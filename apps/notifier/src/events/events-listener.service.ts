@@ -97,6 +97,7 @@ export class EventsListener implements OnApplicationBootstrap, BeforeApplication
       await client.end().catch(() => undefined);
       return;
     }
+    if (lost) return; // dropped right after connecting; a reconnect is already scheduled
     this.attempt = 0;
     this.listening = true;
     this.logger.log('listening for stored events');

@@ -50,6 +50,7 @@ export class SubscriptionsService {
    */
   subscribe(socket: IngestionSocket, ingestionId: string, afterSeq: number, ack: (result: SubscribeAck) => void): void {
     const room = ingestionRoom(ingestionId);
+    if (socket.disconnected) return; // nobody to answer, and a cursor registered now would never be removed
     const mine = this.bySocket.get(socket.id) ?? new Map<string, SubscriptionCursor>();
     if (!mine.has(ingestionId) && mine.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
       ack({ ok: false, error: { code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} ingestions per connection` } });

@@ -285,7 +285,7 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
       [3, null, 'short,row'],
       [4, null, `${ROW('Extra')},field`],
       [5, null, 'Bad\uFFFD(,a,b,c,d'],
-      [6, null, 'Nul,a,b,c,d'],
+      [6, null, 'Nul\uFFFD,a,b,c,d'],
       [7, 'Good2', null],
       [8, null, '"unterminated,a,b,c,d'],
     ]);

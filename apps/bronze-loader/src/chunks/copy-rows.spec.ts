@@ -75,7 +75,7 @@ describe('buildChunkRows (verbatim)', () => {
     expect(rows.good.toString()).toBe(`3,2,${A}\n3,5,${B}\n`);
     expect(parse(rows.bad)).toEqual([
       ['3', '3', 'Br\uFFFD\uFFFDno,a,b,c,d'],
-      ['3', '4', 'Prague,a,b,c,d'],
+      ['3', '4', 'Pra\uFFFDgue,a,b,c,d'],
     ]);
     expect(rows.badReasons).toEqual({ invalid_encoding: 2 });
   });

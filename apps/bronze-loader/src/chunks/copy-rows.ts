@@ -181,7 +181,11 @@ function parseRecord(bytes: Buffer): string[] | undefined {
   }
 }
 
-/** The record as text for raw_record: invalid UTF-8 becomes U+FFFD, NUL bytes are dropped. */
+/**
+ * The record as text for raw_record: invalid UTF-8 and NUL bytes (which PostgreSQL text cannot hold)
+ * both become U+FFFD, so the text still shows where the record was damaged and the transformer can
+ * tell an encoding reject from a field-count reject.
+ */
 export function rawText(value: Buffer, span: CsvRecordSpan): string {
   let end = span.end;
   // An unterminated record swallowed the line break that ended the upload; it is not part of the record.
@@ -189,7 +193,7 @@ export function rawText(value: Buffer, span: CsvRecordSpan): string {
     end--;
     if (end > span.start && value[end - 1] === CR) end--;
   }
-  return value.toString('utf8', span.start, end).replaceAll('\0', '');
+  return value.toString('utf8', span.start, end).replaceAll('\0', '\uFFFD');
 }
 
 /** A CSV field that PostgreSQL reads back as exactly `s` (quoted, so '' stays an empty string). */

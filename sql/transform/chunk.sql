@@ -1,6 +1,7 @@
 -- Transforms one bronze chunk into silver and gold in a single statement (data-modifying CTEs).
 -- Parameters: $1 ingestion_no, $2 first_line, $3 last_line, $4 GRID_CELL_DEGREES, $5 TIME_BUCKET_MINUTES.
--- Returns one row: total_rows (bronze rows of the chunk), valid_rows, rejected_rows.
+-- Returns one row: total_rows (bronze rows of the chunk), valid_rows, rejected_rows, then the gold rows
+-- upserted per table.
 --
 -- Bad data must never raise: an SQL error would abort the chunk's transaction. So every cast sits
 -- behind a check (a regular expression, a length bound, calendar arithmetic) that guarantees it
@@ -36,16 +37,16 @@ WITH checked AS (
   FROM (
     SELECT
       p.*,
-      CASE WHEN p.o IS NOT NULL THEN substr(p.o, 1, strpos(p.o, ' '))::float8 END AS origin_lon,
-      CASE WHEN p.o IS NOT NULL THEN substr(p.o, strpos(p.o, ' '))::float8 END AS origin_lat,
-      CASE WHEN p.d IS NOT NULL THEN substr(p.d, 1, strpos(p.d, ' '))::float8 END AS destination_lon,
-      CASE WHEN p.d IS NOT NULL THEN substr(p.d, strpos(p.d, ' '))::float8 END AS destination_lat,
-      CASE WHEN p.dt IS NOT NULL THEN substr(p.dt, 1, 4)::int END AS yy,
-      CASE WHEN p.dt IS NOT NULL THEN substr(p.dt, 6, 2)::int END AS mo,
-      CASE WHEN p.dt IS NOT NULL THEN substr(p.dt, 9, 2)::int END AS dd,
-      CASE WHEN p.dt IS NOT NULL THEN split_part(substr(p.dt, 12), ':', 1)::int END AS hh,
-      CASE WHEN p.dt IS NOT NULL THEN split_part(substr(p.dt, 12), ':', 2)::int END AS mi,
-      CASE WHEN p.dt IS NOT NULL THEN split_part(substr(p.dt, 12), ':', 3)::int END AS ss
+      CASE WHEN p.o IS NOT NULL THEN split_part(p.o, ' ', 1)::float8 END AS origin_lon,
+      CASE WHEN p.o IS NOT NULL THEN split_part(p.o, ' ', -1)::float8 END AS origin_lat,
+      CASE WHEN p.d IS NOT NULL THEN split_part(p.d, ' ', 1)::float8 END AS destination_lon,
+      CASE WHEN p.d IS NOT NULL THEN split_part(p.d, ' ', -1)::float8 END AS destination_lat,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(p.dt, '-', 1)::int END AS yy,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(p.dt, '-', 2)::int END AS mo,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(split_part(p.dt, ' ', 1), '-', 3)::int END AS dd,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(split_part(p.dt, ' ', 2), ':', 1)::int END AS hh,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(p.dt, ':', 2)::int END AS mi,
+      CASE WHEN p.dt IS NOT NULL THEN split_part(p.dt, ':', 3)::int END AS ss
     FROM (
       SELECT
         b.line_no,
@@ -59,22 +60,22 @@ WITH checked AS (
         END AS early_reason,
         lower(btrim(b.region)) AS region_key,
         btrim(b.datasource) AS datasource_name,
-        -- "<lon> <lat>" (single space, leading spaces kept) when the value is a WKT point. At most
-        -- 100 characters and a 2-digit exponent keep every number far inside float8 range, so the
-        -- casts above cannot overflow or underflow.
-        CASE WHEN length(b.origin_coord) <= 100
+        -- "<lon> <lat>" when the value is a WKT point. At most 100 bytes and a 2-digit exponent keep
+        -- every number far inside float8 range, so the casts above cannot overflow or underflow.
+        -- split_part and octet_length work on bytes: the character-counting text functions (length,
+        -- substr, strpos) cost more in a UTF-8 database.
+        CASE WHEN octet_length(b.origin_coord) <= 100
               AND b.origin_coord ~* '^[ \t]*point[ \t]*\([ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9][0-9]?)?[ \t]+[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9][0-9]?)?[ \t]*\)[ \t]*$'
-          THEN ltrim(replace(substr(b.origin_coord, strpos(b.origin_coord, '(') + 1,
-                                    strpos(b.origin_coord, ')') - strpos(b.origin_coord, '(') - 1), E'\t', ' '))
+          THEN btrim(replace(split_part(split_part(b.origin_coord, '(', 2), ')', 1), E'\t', ' '))
         END AS o,
-        CASE WHEN length(b.destination_coord) <= 100
+        CASE WHEN octet_length(b.destination_coord) <= 100
               AND b.destination_coord ~* '^[ \t]*point[ \t]*\([ \t]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9][0-9]?)?[ \t]+[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9][0-9]?)?[ \t]*\)[ \t]*$'
-          THEN ltrim(replace(substr(b.destination_coord, strpos(b.destination_coord, '(') + 1,
-                                    strpos(b.destination_coord, ')') - strpos(b.destination_coord, '(') - 1), E'\t', ' '))
+          THEN btrim(replace(split_part(split_part(b.destination_coord, '(', 2), ')', 1), E'\t', ' '))
         END AS d,
-        -- "YYYY-MM-DD H:MM:SS" or "YYYY-MM-DDTHH:MM:SS"; the calendar is checked arithmetically above.
+        -- "YYYY-MM-DD H:MM:SS" ('T' accepted between date and time); the calendar is checked
+        -- arithmetically above.
         CASE WHEN b.datetime ~ '^[ \t]*[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]?:[0-9][0-9]:[0-9][0-9][ \t]*$'
-          THEN btrim(b.datetime, E' \t')
+          THEN replace(btrim(b.datetime, E' \t'), 'T', ' ')
         END AS dt
       FROM bronze.trips b
       WHERE b.ingestion_no = $1 AND b.line_no BETWEEN $2 AND $3
@@ -114,7 +115,10 @@ rejected AS (
   WHERE c.reason IS NOT NULL
   RETURNING 1
 ),
--- Gold upserts: one row per key, in key order so concurrent transformers lock rows in the same order.
+-- Gold upserts: one row per key, in key order, so concurrent transformers lock rows in the same
+-- order. The final SELECT runs them in a fixed order, the hot table last: every chunk touches most
+-- weekly_region_counts rows, so a concurrent transformer waits on them until this one commits, and
+-- that wait is shortest at the end of the statement.
 trip_groups AS (
   INSERT INTO gold.trip_groups AS g (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
   SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at),
@@ -130,14 +134,7 @@ trip_groups AS (
       WHEN EXCLUDED.datasource_ids <@ g.datasource_ids THEN g.datasource_ids
       ELSE ARRAY(SELECT DISTINCT u FROM unnest(g.datasource_ids || EXCLUDED.datasource_ids) u ORDER BY u)
     END
-),
-weekly_regions AS (
-  INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
-  SELECT region_id, week_start, datasource_id, count(*)
-  FROM inserted
-  GROUP BY region_id, week_start, datasource_id
-  ORDER BY region_id, week_start, datasource_id
-  ON CONFLICT (region_id, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
 ),
 weekly_origins AS (
   INSERT INTO gold.weekly_origin_cells AS w (origin_cell, week_start, datasource_id, trips)
@@ -146,6 +143,7 @@ weekly_origins AS (
   GROUP BY origin_cell, week_start, datasource_id
   ORDER BY origin_cell, week_start, datasource_id
   ON CONFLICT (origin_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
 ),
 weekly_destinations AS (
   INSERT INTO gold.weekly_destination_cells AS w (destination_cell, week_start, datasource_id, trips)
@@ -154,6 +152,7 @@ weekly_destinations AS (
   GROUP BY destination_cell, week_start, datasource_id
   ORDER BY destination_cell, week_start, datasource_id
   ON CONFLICT (destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
 ),
 weekly_od AS (
   INSERT INTO gold.weekly_od_cells AS w (origin_cell, destination_cell, week_start, datasource_id, trips)
@@ -162,8 +161,23 @@ weekly_od AS (
   GROUP BY origin_cell, destination_cell, week_start, datasource_id
   ORDER BY origin_cell, destination_cell, week_start, datasource_id
   ON CONFLICT (origin_cell, destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
+),
+weekly_regions AS (
+  INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
+  SELECT region_id, week_start, datasource_id, count(*)
+  FROM inserted
+  GROUP BY region_id, week_start, datasource_id
+  ORDER BY region_id, week_start, datasource_id
+  ON CONFLICT (region_id, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
 )
 SELECT
   (SELECT count(*) FROM checked) AS total_rows,
   (SELECT count(*) FROM inserted) AS valid_rows,
-  (SELECT count(*) FROM rejected) AS rejected_rows
+  (SELECT count(*) FROM rejected) AS rejected_rows,
+  (SELECT count(*) FROM trip_groups) AS trip_groups,
+  (SELECT count(*) FROM weekly_origins) AS weekly_origins,
+  (SELECT count(*) FROM weekly_destinations) AS weekly_destinations,
+  (SELECT count(*) FROM weekly_od) AS weekly_od,
+  (SELECT count(*) FROM weekly_regions) AS weekly_regions

@@ -50,7 +50,10 @@ export class NotifierClient {
       connectedBefore = true;
     });
     this.socket.on('disconnect', (reason) => {
-      if (!this.closed) this.onStatus(`connection to ${url} lost (${reason}); reconnecting`);
+      if (this.closed) return;
+      this.onStatus(`connection to ${url} lost (${reason}); reconnecting`);
+      // socket.io retries by itself except when the server closed the socket on purpose (e.g. shutting down).
+      if (reason === 'io server disconnect') this.socket.connect();
     });
   }
 

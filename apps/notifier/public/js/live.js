@@ -28,7 +28,11 @@ export class Live {
       }
       connectedBefore = true;
     });
-    this.socket.on('disconnect', () => onStatus('wait', 'reconnecting…'));
+    this.socket.on('disconnect', (reason) => {
+      onStatus('wait', 'reconnecting…');
+      // socket.io retries by itself except when the server closed the socket on purpose (e.g. shutting down).
+      if (reason === 'io server disconnect') this.socket.connect();
+    });
     this.socket.on('connect_error', () => onStatus('down', 'notifier unreachable — retrying'));
   }
 

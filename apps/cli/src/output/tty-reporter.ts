@@ -9,9 +9,10 @@ const LAYERS = ['bronze', 'silver', 'gold'] as const;
 
 // cli-progress redraws by moving the cursor up one line per bar: a logged line that wraps would
 // shift everything, so lines are cut to the terminal's width.
+// Each line also erases what a bar left on that row (cli-progress only clears the first logged line).
 const fit = (line: string): string => {
   const width = (process.stdout.columns || 100) - 1;
-  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  return `\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`;
 };
 
 /** Terminal output: a bar of bytes sent, then one bar per layer (rows done / total). */
@@ -27,6 +28,8 @@ export class TtyReporter implements Reporter {
       autopadding: true,
       stream: process.stdout,
       fps: 10,
+      // Logged lines push the bars down; a bar that did not change would otherwise not be redrawn at its new line.
+      forceRedraw: true,
     },
     cliProgress.Presets.shades_classic,
   );

@@ -64,6 +64,8 @@ export class TtyReporter implements Reporter {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // Logged lines wait for the next frame; stop() alone would drop the last ones (the completions).
+    this.multibar.update();
     this.multibar.stop();
   }
 }

@@ -213,6 +213,8 @@ export class AreaPanel {
     };
     this.map.addEventListener('pointerdown', (e) => {
       if (!this.proj) return;
+      // A drag would otherwise select the axis labels' text.
+      e.preventDefault();
       start = point(e);
       this.map.setPointerCapture(e.pointerId);
     });

@@ -163,11 +163,12 @@ describe('chunk.sql: bronze → silver and rejects', () => {
     ]);
     await expect(transform(ingestionNo, 2, 8)).resolves.toEqual({ totalRows: 7, validRows: 6, rejectedRows: 1 });
 
-    const groups = await pool.query<{ trips: string }>(
-      'SELECT sum(trip_count) AS trips FROM gold.trip_groups WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = $1)',
-      [region],
+    const groups = await pool.query<{ trips: string; silver: string }>(
+      `SELECT (SELECT sum(trip_count) FROM gold.trip_groups WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = $1)) AS trips,
+              (SELECT count(*) FROM silver.trips WHERE ingestion_no = $2) AS silver`,
+      [region, ingestionNo],
     );
-    expect(Number(groups.rows[0].trips)).toBe(6);
+    expect(groups.rows[0]).toEqual({ trips: '6', silver: '6' });
 
     const weeks = await pool.query<{ week_start: string; trips: string }>(
       `SELECT to_char(week_start, 'YYYY-MM-DD') AS week_start, sum(trips) AS trips FROM gold.weekly_region_counts

@@ -159,9 +159,9 @@ export class AreaPanel {
       rect.append(svg('title', {}, `${c.region}: ${fmt(c.trips)} trips start in ${c.bounds.map(round).join(', ')}`));
       layer.append(rect);
     }
-    this.map.append(layer);
+    // Under the cells, so the cells inside a selected box keep their colour.
     this.selection = svg('rect', { class: 'selection', visibility: 'hidden' });
-    this.map.append(this.selection);
+    this.map.append(this.selection, layer);
     this.drawBboxSelection();
   }
 

@@ -20,7 +20,7 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
     // Small chunks: many commits in flight when the processes die.
     pipeline = await startPipeline('crash', { UPLOAD_CHUNK_BYTES: String(64 * 1024) });
     pool = pipeline.pool;
-  });
+  }, 180_000);
   afterAll(async () => {
     await pipeline?.stop();
   });
@@ -96,5 +96,5 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
     await eventually(() => seen >= end, { what: 'all events read' });
     await consumer.disconnect();
     expect([...completed.keys()]).toEqual([`ingestion.completed:${ingestionId}`]);
-  });
+  }, 600_000);
 });

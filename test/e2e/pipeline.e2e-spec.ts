@@ -24,7 +24,7 @@ describe('ingestion pipeline end to end (gateway → Kafka → bronze → silver
 
   beforeAll(async () => {
     pipeline = await startPipeline('pipeline');
-  });
+  }, 180_000);
   afterAll(() => pipeline?.stop());
 
   it('lands the 100-row sample in every layer with lineage', async () => {

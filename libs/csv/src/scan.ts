@@ -107,7 +107,8 @@ export class RecordChunker {
     const out: Chunk[] = [];
     let offset = 0;
     while (offset < buf.length) {
-      const room = Math.max(1, this.targetBytes - this.size);
+      // Past the target without a record end (one record longer than a chunk): take the rest at once.
+      const room = this.size < this.targetBytes ? this.targetBytes - this.size : buf.length - offset;
       const piece = buf.subarray(offset, offset + room);
       offset += piece.length;
       this.scan(piece, this.size);
@@ -182,14 +183,15 @@ export class RecordChunker {
 
   private emit(): Chunk {
     const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
-    const data = Buffer.from(all.subarray(0, this.cut)); // copy: the rest must not pin the whole buffer
-    const rest = all.subarray(this.cut);
+    const data = all.subarray(0, this.cut);
     const chunk: Chunk = { data, firstLine: this.nextLine, records: this.cutRecords };
     this.nextLine += this.cutNewlines;
     this.records -= this.cutRecords;
     this.newlines -= this.cutNewlines;
-    this.parts = rest.length ? [Buffer.from(rest)] : [];
-    this.size = rest.length;
+    // Copy the (small) remainder so it does not keep the emitted chunk's memory alive.
+    const rest = this.cut < all.length ? Buffer.from(all.subarray(this.cut)) : undefined;
+    this.parts = rest ? [rest] : [];
+    this.size = rest?.length ?? 0;
     this.cut = 0;
     this.cutRecords = 0;
     this.cutNewlines = 0;

@@ -44,9 +44,10 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
-    await this.starting;
+    // While Kafka is down a connect attempt can retry for a minute: abandon it rather than wait.
+    await Promise.race([this.starting, sleep(3_000)]);
     // Finishes the item in flight (its commit and publish), then leaves the group.
-    await this.runner?.stop();
+    await this.runner?.stop().catch((error: unknown) => this.log.warn({ err: error }, 'consumer did not stop cleanly'));
   }
 
   private async startWithRetry(): Promise<void> {

@@ -66,6 +66,9 @@ export const envSchema = z.object({
   /** Length of a time-of-day bucket in minutes; must divide 1440. Fixed per database. */
   TIME_BUCKET_MINUTES: int(30, 1, 1440).refine((m) => 1440 % m === 0, 'must divide 1440 (minutes per day)'),
 
+  /** Longest a single query-api SQL statement may run (ms); PostgreSQL cancels it and the request answers 503 query_timeout. */
+  QUERY_API_STATEMENT_TIMEOUT_MS: int(30_000, 100, 3_600_000),
+
   /** Comma-separated origins allowed to open socket.io connections and call the APIs from a browser; `*` = any. */
   CORS_ORIGINS: z.string().default('*'),
 });

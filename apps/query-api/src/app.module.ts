@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { HealthModule, LoggerModule } from '#common';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';
+import { DbSession } from './db-session.js';
+import { DbErrorsInterceptor } from './http/db-errors.interceptor.js';
 import { IngestionsModule } from './ingestions/ingestions.module.js';
 import { InsightsModule } from './insights/insights.module.js';
 import { TripGroupsModule } from './trip-groups/trip-groups.module.js';
@@ -10,5 +13,6 @@ import { TripsModule } from './trips/trips.module.js';
 
 @Module({
   imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, TripsModule, TripGroupsModule, IngestionsModule, InsightsModule],
+  providers: [DbSession, { provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
 })
 export class QueryApiModule {}

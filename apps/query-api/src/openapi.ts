@@ -19,7 +19,24 @@ export function setupOpenApi(app: INestApplication, env: Env): void {
     .addServer(env.QUERY_API_PUBLIC_URL, 'query-api')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, documentUpload(document, env));
+  SwaggerModule.setup('docs', app, documentUpload(liftParameterExamples(document), env));
+}
+
+/**
+ * @nestjs/swagger files a query parameter's example under its schema and leaves the type out;
+ * Swagger UI pre-fills "Try it out" from the parameter's own `example`, so it is lifted there.
+ */
+export function liftParameterExamples(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post, item.put, item.delete, item.patch]) {
+      for (const param of operation?.parameters ?? []) {
+        if (!('in' in param) || !param.schema || '$ref' in param.schema) continue;
+        param.schema.type ??= 'string';
+        if (param.example === undefined && param.schema.example !== undefined) param.example = param.schema.example;
+      }
+    }
+  }
+  return document;
 }
 
 /**

@@ -96,6 +96,15 @@ describe('boxCells', () => {
     }
     expect(CELL_MARGIN).toBeLessThan(1e-6);
   });
+
+  it('a point a hair outside the box that floor(x / g) files in the first inside cell keeps that cell an edge cell', () => {
+    const x = -0.030000000000000002; // < -0.03, yet floor(x / 0.01) = -3: the cell whose west edge is -0.03
+    expect(x < -0.03 && Math.floor(x / G) === -3).toBe(true);
+    const c = boxCells({ minLon: -0.03, minLat: -0.03, maxLon: 0.05, maxLat: 0.05 }, G);
+    const key = storedCell(x, 0.01);
+    expect(inRanges(c.inner, key)).toBe(false);
+    expect(inRanges(c.edge, key)).toBe(true);
+  });
 });
 
 describe('cell geometry and centres', () => {

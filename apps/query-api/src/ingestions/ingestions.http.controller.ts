@@ -65,8 +65,9 @@ export class IngestionsHttpController {
 
   @Get()
   @ApiOperation({ summary: 'Ingestions, newest first', description: 'Paged with an opaque cursor: pass `nextCursor` back as `cursor`.' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Ingestions per page, 1–1000 (default 50).', example: 50 })
+  // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Ingestions per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
   @ApiOkResponse({ type: IngestionsPageDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_limit`, `invalid_cursor`.' })
   async list(@Query() query: RawQuery): Promise<IngestionsPageDto> {
@@ -97,9 +98,10 @@ export class IngestionsHttpController {
 
   @Get(':id/rejections')
   @ApiOperation({ summary: 'Rejected rows of an ingestion, in line order', description: 'Each with its source line, reason code and text, and the raw values as uploaded.' })
-  @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Rows per page, 1–1000 (default 50).', example: 50 })
+  // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Rows per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
+  @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
   @ApiOkResponse({ type: RejectionsPageDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_ingestion_id`, `invalid_limit`, `invalid_cursor`.' })
   @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.' })

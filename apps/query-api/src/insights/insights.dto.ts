@@ -40,7 +40,7 @@ export class DatasourceRegionDto {
   @ApiProperty({ example: 'Hamburg' })
   region: string;
 
-  @ApiProperty({ description: 'Trips of the datasource in that region.', example: 9 })
+  @ApiProperty({ description: 'Trips of the datasource in that region.', example: 10 })
   trips: number;
 }
 

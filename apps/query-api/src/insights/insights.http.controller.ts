@@ -17,14 +17,14 @@ export class InsightsHttpController {
     description:
       'Takes the N regions with the most trips (ties broken by region name), and answers the datasource of the most recent trip among them, with its region and local datetime. Also answers, for each of the N regions, its own most recent trip. Trips at the same second: the datasource name breaks the tie (alphabetical), then the region order.',
   })
-  @ApiQuery({ name: 'topRegions', required: false, description: 'N, 1–1000 (default 2).', example: 2 })
+  @ApiQuery({ name: 'topRegions', required: false, description: 'N, 1–1000 (default 2).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 2, example: 2 } })
   @ApiOkResponse({
     type: LatestDatasourceDto,
     example: {
       topRegions: 2,
       regions: [
         { region: 'Turin', trips: 38, latestDatasource: 'pt_search_app', latestDatetime: '2018-05-31T06:20:59' },
-        { region: 'Prague', trips: 34, latestDatasource: 'cheap_mobile', latestDatetime: '2018-05-28T20:30:00' },
+        { region: 'Prague', trips: 34, latestDatasource: 'cheap_mobile', latestDatetime: '2018-05-29T12:44:02' },
       ],
       latest: { region: 'Turin', datasource: 'pt_search_app', datetime: '2018-05-31T06:20:59' },
     },
@@ -54,7 +54,7 @@ export class InsightsHttpController {
   @ApiQuery({ name: 'datasource', required: true, description: 'The datasource name.', example: 'cheap_mobile' })
   @ApiOkResponse({
     type: DatasourceRegionsDto,
-    example: { datasource: 'cheap_mobile', regions: [{ region: 'Hamburg', trips: 9 }, { region: 'Prague', trips: 13 }, { region: 'Turin', trips: 8 }] },
+    example: { datasource: 'cheap_mobile', regions: [{ region: 'Hamburg', trips: 10 }, { region: 'Prague', trips: 13 }, { region: 'Turin', trips: 10 }] },
   })
   @ApiBadRequestResponse({ type: ErrorDto, description: '`missing_datasource`.' })
   async datasourceRegions(@Query() query: RawQuery): Promise<DatasourceRegionsDto> {

@@ -29,11 +29,12 @@ export class TripGroupsHttpController {
       'Pagination: pass `nextCursor` back as `cursor` (opaque) with the same filters; pages are stable while no new data arrives.',
     ].join('\n\n'),
   })
-  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
-  @ApiQuery({ name: 'bbox', required: false, description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`, example: '14.40,50.05,14.45,50.09' })
-  @ApiQuery({ name: 'timeOfDay', required: false, description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.', example: '08:15' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Groups per page, 1–1000 (default 50).', example: 50 })
+  // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
+  @ApiQuery({ name: 'limit', required: false, description: 'Groups per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
+  @ApiQuery({ name: 'timeOfDay', required: false, description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.', example: '08:15' })
+  @ApiQuery({ name: 'bbox', required: false, description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`, example: '14.40,50.05,14.45,50.09' })
+  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
   @ApiOkResponse({ type: TripGroupsPageDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.' })
   async list(@Query() query: RawQuery): Promise<TripGroupsPageDto> {

@@ -26,12 +26,13 @@ export class WeeklyAverageHttpController {
       DEFINITIONS.datasource,
     ].join('\n\n'),
   })
-  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
-  @ApiQuery({ name: 'bbox', required: false, description: DEFINITIONS.bbox, example: '14.40,50.05,14.45,50.09' })
-  @ApiQuery({ name: 'match', required: false, enum: MATCH_MODES, description: `${DEFINITIONS.match} Ignored with region.`, example: 'both' })
-  @ApiQuery({ name: 'from', required: false, description: `First day (YYYY-MM-DD), inclusive. ${DEFINITIONS.period}`, example: '2018-05-01' })
-  @ApiQuery({ name: 'to', required: false, description: 'Last day (YYYY-MM-DD), inclusive; not before from.', example: '2018-05-31' })
+  // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'datasource', required: false, description: DEFINITIONS.datasource, example: 'cheap_mobile' })
+  @ApiQuery({ name: 'to', required: false, description: 'Last day (YYYY-MM-DD), inclusive; not before from.', example: '2018-05-31' })
+  @ApiQuery({ name: 'from', required: false, description: `First day (YYYY-MM-DD), inclusive. ${DEFINITIONS.period}`, example: '2018-05-01' })
+  @ApiQuery({ name: 'match', required: false, enum: MATCH_MODES, description: `${DEFINITIONS.match} Ignored with region.`, schema: { type: 'string', enum: [...MATCH_MODES], default: 'both', example: 'both' } })
+  @ApiQuery({ name: 'bbox', required: false, description: DEFINITIONS.bbox, example: '14.40,50.05,14.45,50.09' })
+  @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
   @ApiOkResponse({
     type: WeeklyAverageDto,
     description: 'The average, the total, the number of weeks and the per-week series.',

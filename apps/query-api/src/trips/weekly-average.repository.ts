@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#db';
-import { CELL_OFFSET, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange } from '../area/grid.js';
+import { CELL_OFFSET, ROW_STRIDE, type Bbox, type BoxCells } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -93,87 +93,103 @@ export class WeeklyAverageRepository {
   }
 }
 
-/** Builds the UNION ALL parts of one bounding-box count; shares parameters between parts. */
+/** Builds the UNION ALL parts of one bounding-box count; parts share parameters. */
 class BboxQuery {
   readonly params = new Params();
-  private readonly p = this.params;
-  private readonly innerLo: string;
-  private readonly innerHi: string;
-  private readonly edgeLo: string;
-  private readonly edgeHi: string;
-  private readonly hasInner: boolean;
-  private readonly hasEdge: boolean;
-  private readonly minLon: string;
-  private readonly minLat: string;
-  private readonly maxLon: string;
-  private readonly maxLat: string;
-  private readonly firstWeek: string;
-  private readonly lastWeek: string;
-  private readonly endExclusive: string;
-  private readonly datasource: string | undefined;
+  private readonly bound = new Map<string, string>();
 
   constructor(
-    box: Bbox,
+    private readonly box: Bbox,
     private readonly cells: BoxCells,
-    scope: CountScope,
-  ) {
-    const p = this.p;
-    const los = (rs: KeyRange[]) => rs.map((r) => String(r.lo));
-    const his = (rs: KeyRange[]) => rs.map((r) => String(r.hi));
-    this.hasInner = cells.inner.length > 0;
-    this.hasEdge = cells.edge.length > 0;
-    this.innerLo = p.add(los(cells.inner), 'bigint[]');
-    this.innerHi = p.add(his(cells.inner), 'bigint[]');
-    this.edgeLo = p.add(los(cells.edge), 'bigint[]');
-    this.edgeHi = p.add(his(cells.edge), 'bigint[]');
-    this.minLon = p.add(box.minLon, 'float8');
-    this.minLat = p.add(box.minLat, 'float8');
-    this.maxLon = p.add(box.maxLon, 'float8');
-    this.maxLat = p.add(box.maxLat, 'float8');
-    this.firstWeek = p.add(scope.firstWeek, 'date');
-    this.lastWeek = p.add(scope.lastWeek, 'date');
-    this.endExclusive = p.add(scope.endExclusive, 'date');
-    this.datasource = scope.datasourceId === undefined ? undefined : p.add(scope.datasourceId, 'smallint');
+    private readonly scope: CountScope,
+  ) {}
+
+  /** A parameter bound on first use only: PostgreSQL refuses parameters no part of the statement uses. */
+  private param(name: string, value: () => unknown, type: string): string {
+    let ref = this.bound.get(name);
+    if (!ref) this.bound.set(name, (ref = this.params.add(value(), type)));
+    return ref;
+  }
+
+  /**
+   * Runs `select` once per key range (`r.lo`, `r.hi`). The LATERAL subquery with OFFSET 0 is not
+   * flattened, so each range is an index range scan of its own: as a plain join the planner, which
+   * cannot know how narrow the ranges are, prefers scanning whole tables.
+   */
+  private perRange(which: 'inner' | 'edge', select: string): string {
+    const list = this.cells[which];
+    const lo = this.param(`${which}Lo`, () => list.map((r) => String(r.lo)), 'bigint[]');
+    const hi = this.param(`${which}Hi`, () => list.map((r) => String(r.hi)), 'bigint[]');
+    return `
+        SELECT x.* FROM unnest(${lo}, ${hi}) AS r (lo, hi)
+        CROSS JOIN LATERAL (${select} OFFSET 0) AS x`;
+  }
+
+  private get hasInner(): boolean {
+    return this.cells.inner.length > 0;
+  }
+
+  private get hasEdge(): boolean {
+    return this.cells.edge.length > 0;
+  }
+
+  private datasource(alias: string): string {
+    const id = this.scope.datasourceId;
+    return id === undefined ? '' : ` AND ${alias}.datasource_id = ${this.param('datasource', () => id, 'smallint')}`;
   }
 
   private goldScope(alias: string): string {
-    return `${alias}.week_start BETWEEN ${this.firstWeek} AND ${this.lastWeek}` + (this.datasource ? ` AND ${alias}.datasource_id = ${this.datasource}` : '');
+    const first = this.param('firstWeek', () => this.scope.firstWeek, 'date');
+    const last = this.param('lastWeek', () => this.scope.lastWeek, 'date');
+    return `${alias}.week_start BETWEEN ${first} AND ${last}${this.datasource(alias)}`;
   }
 
   private silverScope(): string {
-    return `t.occurred_at >= ${this.firstWeek} AND t.occurred_at < ${this.endExclusive}` + (this.datasource ? ` AND t.datasource_id = ${this.datasource}` : '');
+    const first = this.param('firstWeek', () => this.scope.firstWeek, 'date');
+    const end = this.param('endExclusive', () => this.scope.endExclusive, 'date');
+    return `t.occurred_at >= ${first} AND t.occurred_at < ${end}${this.datasource('t')}`;
   }
 
   /** The exact inclusive predicate for one end of a trip. */
   private inside(end: 'origin' | 'destination'): string {
-    return `t.${end}_lon BETWEEN ${this.minLon} AND ${this.maxLon} AND t.${end}_lat BETWEEN ${this.minLat} AND ${this.maxLat}`;
+    const b = this.box;
+    const minLon = this.param('minLon', () => b.minLon, 'float8');
+    const maxLon = this.param('maxLon', () => b.maxLon, 'float8');
+    const minLat = this.param('minLat', () => b.minLat, 'float8');
+    const maxLat = this.param('maxLat', () => b.maxLat, 'float8');
+    return `t.${end}_lon BETWEEN ${minLon} AND ${maxLon} AND t.${end}_lat BETWEEN ${minLat} AND ${maxLat}`;
   }
 
   /** The cell column is one of the inner cells (decoded to its rectangle of grid indices). */
   private inInner(column: string): string {
     const { innerX, innerY } = this.cells;
-    const p = this.p;
-    const y = `${column} / ${ROW_STRIDE} BETWEEN ${p.add(innerY.lo + CELL_OFFSET, 'bigint')} AND ${p.add(innerY.hi + CELL_OFFSET, 'bigint')}`;
-    const x = `${column} % ${ROW_STRIDE} BETWEEN ${p.add(innerX.lo + CELL_OFFSET, 'bigint')} AND ${p.add(innerX.hi + CELL_OFFSET, 'bigint')}`;
-    return `${y} AND ${x}`;
+    const y0 = this.param('innerY0', () => innerY.lo + CELL_OFFSET, 'bigint');
+    const y1 = this.param('innerY1', () => innerY.hi + CELL_OFFSET, 'bigint');
+    const x0 = this.param('innerX0', () => innerX.lo + CELL_OFFSET, 'bigint');
+    const x1 = this.param('innerX1', () => innerX.hi + CELL_OFFSET, 'bigint');
+    return `${column} / ${ROW_STRIDE} BETWEEN ${y0} AND ${y1} AND ${column} % ${ROW_STRIDE} BETWEEN ${x0} AND ${x1}`;
   }
 
   /** Trips with one given end inside the box. */
   oneEnd(end: 'origin' | 'destination', sign: 1 | -1): string[] {
     const parts: string[] = [];
     if (this.hasInner) {
-      parts.push(`
-        SELECT w.week_start, ${sign} * w.trips
-          FROM unnest(${this.innerLo}, ${this.innerHi}) AS r (lo, hi)
-          JOIN gold.weekly_${end}_cells w ON w.${end}_cell BETWEEN r.lo AND r.hi
-         WHERE ${this.goldScope('w')}`);
+      parts.push(
+        this.perRange(
+          'inner',
+          `SELECT w.week_start, ${sign} * w.trips FROM gold.weekly_${end}_cells w
+            WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}`,
+        ),
+      );
     }
     if (this.hasEdge) {
-      parts.push(`
-        SELECT date_trunc('week', t.occurred_at)::date, ${sign}
-          FROM unnest(${this.edgeLo}, ${this.edgeHi}) AS r (lo, hi)
-          JOIN silver.trips t ON t.${end}_cell BETWEEN r.lo AND r.hi
-         WHERE ${this.inside(end)} AND ${this.silverScope()}`);
+      parts.push(
+        this.perRange(
+          'edge',
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
+            WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${this.inside(end)} AND ${this.silverScope()}`,
+        ),
+      );
     }
     return parts;
   }
@@ -186,25 +202,31 @@ class BboxQuery {
   bothEnds(sign: 1 | -1): string[] {
     const parts: string[] = [];
     if (this.hasInner) {
-      parts.push(`
-        SELECT w.week_start, ${sign} * w.trips
-          FROM unnest(${this.innerLo}, ${this.innerHi}) AS r (lo, hi)
-          JOIN gold.weekly_od_cells w ON w.origin_cell BETWEEN r.lo AND r.hi
-         WHERE ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}`);
+      parts.push(
+        this.perRange(
+          'inner',
+          `SELECT w.week_start, ${sign} * w.trips FROM gold.weekly_od_cells w
+            WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}`,
+        ),
+      );
     }
     if (this.hasEdge) {
-      parts.push(`
-        SELECT date_trunc('week', t.occurred_at)::date, ${sign}
-          FROM unnest(${this.edgeLo}, ${this.edgeHi}) AS r (lo, hi)
-          JOIN silver.trips t ON t.origin_cell BETWEEN r.lo AND r.hi
-         WHERE ${this.inside('origin')} AND ${this.inside('destination')} AND ${this.silverScope()}`);
+      parts.push(
+        this.perRange(
+          'edge',
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
+            WHERE t.origin_cell BETWEEN r.lo AND r.hi AND ${this.inside('origin')} AND ${this.inside('destination')} AND ${this.silverScope()}`,
+        ),
+      );
     }
     if (this.hasInner && this.hasEdge) {
-      parts.push(`
-        SELECT date_trunc('week', t.occurred_at)::date, ${sign}
-          FROM unnest(${this.edgeLo}, ${this.edgeHi}) AS r (lo, hi)
-          JOIN silver.trips t ON t.destination_cell BETWEEN r.lo AND r.hi
-         WHERE ${this.inInner('t.origin_cell')} AND ${this.inside('destination')} AND ${this.silverScope()}`);
+      parts.push(
+        this.perRange(
+          'edge',
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
+            WHERE t.destination_cell BETWEEN r.lo AND r.hi AND ${this.inInner('t.origin_cell')} AND ${this.inside('destination')} AND ${this.silverScope()}`,
+        ),
+      );
     }
     return parts;
   }

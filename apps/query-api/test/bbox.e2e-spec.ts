@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { ingestFile, startPipeline, startService, type Pipeline, type RunningService } from '#testing';
+import { CITIES, HEADER, rowGenerator } from '../../../scripts/bench/generate.js';
+import { bruteForceWeekly, getJson, nonZero, psqlFile, type Match } from './helpers.js';
+
+type Box = [number, number, number, number];
+const MATCHES: Match[] = ['origin', 'destination', 'both', 'any'];
+
+/**
+ * Trips placed exactly on cell borders and corners (multiples of 0.01°) and a hair on either side,
+ * so boxes aligned on the grid have trips on their edges and in the cells next to them.
+ */
+function borderRows(): string {
+  const rows: string[] = [];
+  const hair = [0, 1e-12, -1e-12, 1e-9, -1e-9];
+  let i = 0;
+  for (const city of CITIES.slice(0, 3)) {
+    const x0 = Math.round(city.lon * 100) / 100;
+    const y0 = Math.round(city.lat * 100) / 100;
+    for (let dx = -3; dx <= 3; dx++) {
+      for (let dy = -3; dy <= 3; dy++) {
+        const h = hair[i++ % hair.length];
+        const lon = Number((x0 + dx / 100).toFixed(2)) + h;
+        const lat = Number((y0 + dy / 100).toFixed(2)) - h;
+        const dlon = Number((x0 - dy / 100).toFixed(2));
+        const dlat = Number((y0 + dx / 100).toFixed(2)) + h;
+        const day = 1 + ((dx + 3) * 7 + dy + 3) % 28;
+        rows.push(`${city.region},POINT (${lon} ${lat}),POINT (${dlon} ${dlat}),2018-02-${String(day).padStart(2, '0')} 0${(dx + 3) % 10}:15:00,border_source`);
+      }
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
+ * Coordinates just below a multiple of 0.01° that `floor(x / 0.01)` nevertheless puts in the cell
+ * starting at that multiple (floating point): e.g. -0.030000000000000002 lands in cell -3, whose
+ * west edge is -0.03. A box starting at -0.03 must not count them, so that cell cannot be summed
+ * from gold as a whole: the margin makes it an edge cell.
+ */
+const FP_EDGES: [edge: number, below: number][] = [
+  [-0.03, -0.030000000000000002],
+  [-0.06, -0.060000000000000005],
+  [-0.09, -0.09000000000000001],
+  [-0.12, -0.12000000000000001],
+  [-0.18, -0.18000000000000002],
+  [-0.21, -0.21000000000000002],
+];
+
+function fpEdgeRows(): string {
+  const rows: string[] = [];
+  for (const [ex, bx] of FP_EDGES) {
+    for (const [ey, by] of FP_EDGES) {
+      rows.push(`Null Island,POINT (${bx} ${by}),POINT (${ex} ${ey}),2018-03-05 12:00:00,fp_source`);
+      rows.push(`Null Island,POINT (${ex} ${ey}),POINT (${bx} ${ey}),2018-03-12 12:00:00,fp_source`);
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+describe('bounding-box weekly average is exact (property tests against a brute-force count over silver)', () => {
+  let pipeline: Pipeline;
+  let api: RunningService;
+  let points: { lon: number; lat: number }[];
+  let datasources: string[];
+  let totalTrips: number;
+
+  beforeAll(async () => {
+    pipeline = await startPipeline('query_bbox');
+    const csv = HEADER + rowGenerator(7)(3000) + borderRows() + fpEdgeRows();
+    const done = await ingestFile(pipeline, Buffer.from(csv));
+    expect(Number(done.rejected_rows)).toBe(0);
+    api = await startService('query-api', pipeline.env);
+    const { rows } = await pipeline.pool.query<{ lon: number; lat: number }>(
+      'SELECT origin_lon AS lon, origin_lat AS lat FROM silver.trips UNION SELECT destination_lon, destination_lat FROM silver.trips',
+    );
+    points = rows;
+    datasources = (await pipeline.pool.query<{ name: string }>('SELECT name FROM silver.datasources ORDER BY name')).rows.map((r) => r.name);
+    totalTrips = Number((await pipeline.pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n);
+    expect(totalTrips).toBe(3000 + 3 * 49 + 2 * FP_EDGES.length ** 2);
+  }, 120_000);
+  afterAll(async () => {
+    await api?.stop();
+    await pipeline?.stop();
+  });
+
+  const query = (box: Box, match: Match, extra: Record<string, string> = {}) =>
+    getJson(api.url, `/api/v1/trips/weekly-average?${new URLSearchParams({ bbox: box.join(','), match, ...extra })}`);
+
+  /** Asserts the API's answer equals the brute-force count, week by week. */
+  async function expectExact(box: Box, match: Match, extra: { datasource?: string; from?: string; to?: string } = {}) {
+    const { status, body } = await query(box, match, extra);
+    expect(status).toBe(200);
+    const brute = await bruteForceWeekly(pipeline.pool, box, match, { datasource: extra.datasource });
+    const weeks = new Set(body.series.map((w: { weekStart: string }) => w.weekStart));
+    const expected = new Map([...brute].filter(([week]) => weeks.has(week)));
+    expect({ box, match, extra, series: nonZero(body.series) }).toEqual({ box, match, extra, series: expected });
+    expect(body.totalTrips).toBe([...expected.values()].reduce((a, b) => a + b, 0));
+    expect(body.weeklyAverage).toBeCloseTo(body.totalTrips / body.weeks, 12);
+    return body.totalTrips as number;
+  }
+
+  // Boxes: around a city centre or an actual trip point, 0.0005° (a street) to 0.6° (a whole city)
+  // wide, with free bounds, bounds on the 0.01° grid, bounds through actual trip coordinates, or
+  // degenerate (a line or a point).
+  const arbBox = () =>
+    fc
+      .record({
+        anchor: fc.oneof(
+          fc.record({ city: fc.integer({ min: 0, max: CITIES.length - 1 }), dx: fc.double({ min: -0.15, max: 0.15, noNaN: true }), dy: fc.double({ min: -0.1, max: 0.1, noNaN: true }) }),
+          fc.nat(),
+        ),
+        logW: fc.double({ min: Math.log(0.0005), max: Math.log(0.6), noNaN: true }),
+        logH: fc.double({ min: Math.log(0.0005), max: Math.log(0.6), noNaN: true }),
+        align: fc.constantFrom('free', 'grid', 'points', 'line', 'point'),
+        pick: fc.tuple(fc.nat(), fc.nat()),
+      })
+      .map(({ anchor, logW, logH, align, pick }): Box => {
+        const c = typeof anchor === 'number' ? points[anchor % points.length] : { lon: CITIES[anchor.city].lon + anchor.dx, lat: CITIES[anchor.city].lat + anchor.dy };
+        const w = Math.exp(logW);
+        const h = Math.exp(logH);
+        let box: Box = [c.lon - w / 2, c.lat - h / 2, c.lon + w / 2, c.lat + h / 2];
+        if (align === 'grid') box = box.map((v) => Number((Math.round(v * 100) / 100).toFixed(2))) as Box;
+        if (align === 'points') {
+          // Bounds through real trip coordinates: those trips lie exactly on the edges.
+          const near = points.filter((p) => p.lon >= box[0] && p.lon <= box[2] && p.lat >= box[1] && p.lat <= box[3]);
+          if (near.length >= 2) {
+            const a = near[pick[0] % near.length];
+            const b = near[pick[1] % near.length];
+            box = [Math.min(a.lon, b.lon), Math.min(a.lat, b.lat), Math.max(a.lon, b.lon), Math.max(a.lat, b.lat)];
+          }
+        }
+        if (align === 'line') box = [c.lon, box[1], c.lon, box[3]];
+        if (align === 'point') box = [c.lon, c.lat, c.lon, c.lat];
+        return box.map((v, i) => Math.max(-(i % 2 ? 90 : 180), Math.min(i % 2 ? 90 : 180, v))) as Box;
+      });
+
+  it('random boxes, every match mode', async () => {
+    let nonEmpty = 0;
+    await fc.assert(
+      fc.asyncProperty(arbBox(), fc.constantFrom(...MATCHES), async (box, match) => {
+        if ((await expectExact(box, match)) > 0) nonEmpty++;
+      }),
+      { numRuns: 250 },
+    );
+    // The property must not pass vacuously.
+    expect(nonEmpty).toBeGreaterThan(50);
+  });
+
+  it('random boxes with a datasource and a period', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        arbBox(),
+        fc.constantFrom(...MATCHES),
+        fc.nat(),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 120 }),
+        async (box, match, ds, startDay, days) => {
+          const from = new Date(Date.UTC(2018, 0, 1) + startDay * 86_400_000).toISOString().slice(0, 10);
+          const to = new Date(Date.UTC(2018, 0, 1) + (startDay + days) * 86_400_000).toISOString().slice(0, 10);
+          await expectExact(box, match, { datasource: datasources[ds % datasources.length], from, to });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('boxes exactly on cell borders around the border trips, and degenerate boxes through them', async () => {
+    for (const city of CITIES.slice(0, 3)) {
+      const x = Math.round(city.lon * 100) / 100;
+      const y = Math.round(city.lat * 100) / 100;
+      const f = (v: number) => Number(v.toFixed(2));
+      const boxes: Box[] = [
+        [f(x - 0.01), f(y - 0.01), f(x + 0.01), f(y + 0.01)],
+        [f(x - 0.02), f(y - 0.03), f(x), f(y)],
+        [f(x), f(y), f(x), f(y)],
+        [f(x), f(y - 0.03), f(x), f(y + 0.03)],
+        [f(x - 0.03), f(y + 0.01), f(x + 0.03), f(y + 0.01)],
+      ];
+      for (const box of boxes) for (const match of MATCHES) await expectExact(box, match);
+    }
+    // The aligned 2×2-cell box around the centre has border trips on its edges: they are counted.
+    const x = Math.round(CITIES[0].lon * 100) / 100;
+    const y = Math.round(CITIES[0].lat * 100) / 100;
+    const f = (v: number) => Number(v.toFixed(2));
+    const { rows } = await pipeline.pool.query(
+      `SELECT count(*)::int AS n FROM silver.trips t JOIN silver.datasources d USING (datasource_id)
+        WHERE d.name = 'border_source' AND (origin_lon = $1 OR origin_lon = $2) AND origin_lat BETWEEN $3 AND $4`,
+      [f(x - 0.01), f(x + 0.01), f(y - 0.01), f(y + 0.01)],
+    );
+    expect(rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('points a hair outside a box edge that floating point files in an inside cell are not counted', async () => {
+    // Every origin lies just west of / south of some edge; the box from that edge must leave it out.
+    for (const [ex] of FP_EDGES) {
+      for (const [ey] of FP_EDGES) {
+        for (const match of MATCHES) await expectExact([ex, ey, 0.05, 0.05], match);
+      }
+    }
+    const { body } = await query([-0.03, -0.03, 0.05, 0.05], 'origin');
+    expect(body.totalTrips).toBe(1); // only the trip starting exactly on the corner (-0.03, -0.03)
+  });
+
+  it('very large boxes (a country, the whole world) stay exact', async () => {
+    expect(await expectExact([-180, -90, 180, 90], 'any')).toBe(totalTrips);
+    expect(await expectExact([-180, -90, 180, 90], 'both')).toBe(totalTrips);
+    await expectExact([-10, 35, 25, 60], 'origin');
+    await expectExact([5, 44, 15.5, 54], 'both');
+  });
+
+  it('weekly-average-by-bbox.sql gives the API\'s answers', async () => {
+    const boxes: [Box, Match][] = [
+      [[14.3, 50.0, 14.5, 50.15], 'both'],
+      [[14.43, 50.07, 14.45, 50.09], 'any'],
+      [[7.6, 45.0, 7.75, 45.1], 'origin'],
+      [[9.95, 53.5, 10.05, 53.6], 'destination'],
+    ];
+    for (const [box, match] of boxes) {
+      const [row] = await psqlFile(pipeline.env.DATABASE_URL, 'weekly-average-by-bbox.sql', { bbox: box.join(','), match });
+      const { body } = await query(box, match);
+      expect(body.totalTrips).toBeGreaterThan(0);
+      expect([Number(row.total_trips), Number(row.weeks), row.from, row.to]).toEqual([body.totalTrips, body.weeks, body.from, body.to]);
+      expect(JSON.parse(row.series)).toEqual(body.series);
+    }
+  });
+});

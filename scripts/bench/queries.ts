@@ -1,0 +1,187 @@
+// Query benchmark: random weekly-average queries (regions, and boxes from a street to a whole city
+// around the generator's cities, every match mode) against a running query-api, each answer on a
+// sample checked against a brute-force count over silver.trips. `runQueryBench` is wired into
+// `npm run bench`; standalone: node dist/scripts/bench/queries.js --database trips_bench [--n 300]
+// starts a query-api on that database and prints latencies per kind of query.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { repoRoot } from '#db';
+import { CITIES, DATASOURCES } from './generate.js';
+
+type Match = 'origin' | 'destination' | 'both' | 'any';
+const MATCHES: Match[] = ['both', 'origin', 'destination', 'any'];
+
+export interface BenchQuery {
+  kind: 'region' | Match;
+  params: Record<string, string>;
+  /** Box width in degrees (0 for regions), to report latency by size. */
+  size: number;
+}
+
+interface WeeklyAnswer {
+  totalTrips: number;
+  series: { weekStart: string; trips: number }[];
+}
+
+/** mulberry32, seeded: the same queries on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` queries: a quarter by region, the rest by box. Box centres lie within ~10 km of a city centre;
+ * widths are log-uniform from 0.001° (a street, ~100 m) to 0.5° (a whole city); match modes are
+ * equally likely. One in five restricts to a datasource, one in five to a period.
+ */
+export function benchQueries(n: number, seed = 1): BenchQuery[] {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const round = (v: number) => Number(v.toFixed(6));
+  const queries: BenchQuery[] = [];
+  for (let i = 0; i < n; i++) {
+    const extra: Record<string, string> = {};
+    if (rand() < 0.2) extra.datasource = pick(DATASOURCES);
+    if (rand() < 0.2) {
+      const start = Math.floor(rand() * 300);
+      extra.from = new Date(Date.UTC(2018, 0, 1 + start)).toISOString().slice(0, 10);
+      extra.to = new Date(Date.UTC(2018, 0, 1 + start + Math.floor(rand() * 90))).toISOString().slice(0, 10);
+    }
+    const city = pick(CITIES);
+    if (rand() < 0.25) {
+      queries.push({ kind: 'region', params: { region: city.region, ...extra }, size: 0 });
+      continue;
+    }
+    const w = Math.exp(Math.log(0.001) + rand() * (Math.log(0.5) - Math.log(0.001)));
+    const h = w * (0.5 + rand());
+    const lon = city.lon + (rand() - 0.5) * 0.2;
+    const lat = city.lat + (rand() - 0.5) * 0.12;
+    const bbox = [lon - w / 2, lat - h / 2, lon + w / 2, lat + h / 2].map(round).join(',');
+    const match = MATCHES[i % MATCHES.length];
+    queries.push({ kind: match, params: { bbox, match, ...extra }, size: w });
+  }
+  return queries;
+}
+
+/** Counts the query's trips per week straight from silver.trips (a sequential scan: the reference). */
+async function bruteForce(pool: pg.Pool, q: BenchQuery): Promise<Map<string, number>> {
+  const p = q.params;
+  const values: unknown[] = [p.datasource ?? null];
+  let where: string;
+  if (q.kind === 'region') {
+    values.push(p.region);
+    where = 'r.name_key = lower(trim($2))';
+  } else {
+    values.push(...p.bbox.split(',').map(Number));
+    const o = 't.origin_lon BETWEEN $2 AND $4 AND t.origin_lat BETWEEN $3 AND $5';
+    const d = 't.destination_lon BETWEEN $2 AND $4 AND t.destination_lat BETWEEN $3 AND $5';
+    where = { origin: o, destination: d, both: `${o} AND ${d}`, any: `((${o}) OR (${d}))` }[q.kind];
+  }
+  const { rows } = await pool.query<{ week: string; n: string }>(
+    `SELECT to_char(date_trunc('week', t.occurred_at), 'YYYY-MM-DD') AS week, count(*) AS n
+       FROM silver.trips t
+       JOIN silver.regions r ON r.region_id = t.region_id
+       JOIN silver.datasources d ON d.datasource_id = t.datasource_id
+      WHERE ${where} AND ($1::text IS NULL OR d.name = $1)
+      GROUP BY 1`,
+    values,
+  );
+  return new Map(rows.map((r) => [r.week, Number(r.n)]));
+}
+
+function check(q: BenchQuery, answer: WeeklyAnswer, brute: Map<string, number>): void {
+  const weeks = new Set(answer.series.map((w) => w.weekStart));
+  for (const w of answer.series) {
+    if (w.trips !== (brute.get(w.weekStart) ?? 0)) {
+      throw new Error(`query ${JSON.stringify(q.params)}: week ${w.weekStart} answered ${w.trips}, brute force ${brute.get(w.weekStart) ?? 0}`);
+    }
+  }
+  const expected = [...brute].filter(([week]) => weeks.has(week)).reduce((n, [, c]) => n + c, 0);
+  if (answer.totalTrips !== expected) throw new Error(`query ${JSON.stringify(q.params)}: total ${answer.totalTrips}, brute force ${expected}`);
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+
+export interface QueryBenchDetail {
+  p50: number;
+  p95: number;
+  checked: number;
+  /** Latency percentiles per kind of query (region, or the bbox match mode) and per box size. */
+  byKind: Record<string, { n: number; p50: number; p95: number; max: number }>;
+}
+
+/**
+ * Runs `n` queries one after another (after a short warm-up), measures each HTTP round trip in ms,
+ * and checks every `checkEvery`-th answer against a brute-force count; throws on any difference.
+ */
+export async function runQueryBenchDetailed(queryApiUrl: string, pool: pg.Pool, n: number, checkEvery = Math.max(1, Math.ceil(n / 25))): Promise<QueryBenchDetail> {
+  const queries = benchQueries(n);
+  const ask = async (q: BenchQuery): Promise<WeeklyAnswer> => {
+    const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params)}`);
+    if (res.status !== 200) throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as WeeklyAnswer;
+  };
+  for (const q of benchQueries(10, 99)) await ask(q);
+  const timings: { kind: string; ms: number }[] = [];
+  let checked = 0;
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i];
+    const t = performance.now();
+    const answer = await ask(q);
+    const ms = performance.now() - t;
+    const size = q.kind === 'region' ? '' : q.size < 0.01 ? ' <0.01°' : q.size < 0.1 ? ' 0.01–0.1°' : ' ≥0.1°';
+    timings.push({ kind: q.kind, ms }, { kind: `${q.kind}${size}`, ms });
+    if (i % checkEvery === 0) {
+      check(q, answer, await bruteForce(pool, q));
+      checked++;
+    }
+  }
+  const all = timings.filter((_, i) => i % 2 === 0).map((t) => t.ms).sort((a, b) => a - b);
+  const byKind: QueryBenchDetail['byKind'] = {};
+  for (const kind of [...new Set(timings.map((t) => t.kind))].sort()) {
+    const ms = timings.filter((t) => t.kind === kind).map((t) => t.ms).sort((a, b) => a - b);
+    byKind[kind] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms.at(-1)! };
+  }
+  return { p50: percentile(all, 50), p95: percentile(all, 95), checked, byKind };
+}
+
+/** Latency of `n` random weekly-average queries (ms, p50 / p95) and how many answers were checked exact. */
+export async function runQueryBench(queryApiUrl: string, pool: pg.Pool, n: number): Promise<{ p50: number; p95: number; checked: number }> {
+  const { p50, p95, checked } = await runQueryBenchDetailed(queryApiUrl, pool, n);
+  return { p50, p95, checked };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { database: { type: 'string', default: 'trips_bench' }, n: { type: 'string', default: '300' }, port: { type: 'string', default: '3911' } } });
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
+  base.pathname = `/${values.database}`;
+  const pool = new pg.Pool({ connectionString: base.toString(), max: 2 });
+  const child = spawn(process.execPath, [join(repoRoot(), 'dist/apps/query-api/src/main.js')], {
+    env: { ...process.env, DATABASE_URL: base.toString(), QUERY_API_PORT: values.port, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${values.port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (await fetch(`${url}/health`).then((r) => r.status === 200, () => false)) break;
+      if (i > 300) throw new Error('query-api not healthy');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const trips = (await pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
+    const result = await runQueryBenchDetailed(url, pool, Number(values.n));
+    const f = (ms: number) => ms.toFixed(1);
+    process.stdout.write(`[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`);
+    for (const [kind, s] of Object.entries(result.byKind)) process.stdout.write(`[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`);
+  } finally {
+    child.kill('SIGTERM');
+    await pool.end();
+  }
+}

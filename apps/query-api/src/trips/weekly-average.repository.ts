@@ -78,10 +78,13 @@ export class WeeklyAverageRepository {
     // any = origin + destination − both: a trip with both ends inside was counted twice above.
     if (match === 'both' || match === 'any') parts.push(...q.bothEnds(match === 'any' ? -1 : 1));
     if (parts.length === 0) return new Map();
+    // Group on the date and format only the grouped weeks: formatting each counted row costs more
+    // than counting it.
     const sql = `
-      SELECT to_char(week, 'YYYY-MM-DD') AS week, sum(n)::bigint AS trips
-        FROM (${parts.join('\n UNION ALL \n')}) AS counted (week, n)
-       GROUP BY 1`;
+      SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
+        FROM (SELECT week, sum(n)::bigint AS trips
+                FROM (${parts.join('\n UNION ALL \n')}) AS counted (week, n)
+               GROUP BY week) AS weekly`;
     return this.weekly(sql, q.params.values);
   }
 
@@ -112,7 +115,7 @@ class BboxQuery {
   }
 
   /**
-   * Runs `select` once per key range (`r.lo`, `r.hi`). The LATERAL subquery with OFFSET 0 is not
+   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`). The LATERAL subquery with OFFSET 0 is not
    * flattened, so each range is an index range scan of its own: as a plain join the planner, which
    * cannot know how narrow the ranges are, prefers scanning whole tables.
    */
@@ -177,8 +180,9 @@ class BboxQuery {
       parts.push(
         this.perRange(
           'inner',
-          `SELECT w.week_start, ${sign} * w.trips FROM gold.weekly_${end}_cells w
-            WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}`,
+          `SELECT w.week_start, ${sign} * sum(w.trips) FROM gold.weekly_${end}_cells w
+            WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
+            GROUP BY 1`,
         ),
       );
     }
@@ -186,8 +190,9 @@ class BboxQuery {
       parts.push(
         this.perRange(
           'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
-            WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${this.inside(end)} AND ${this.silverScope()}`,
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
+            WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${this.inside(end)} AND ${this.silverScope()}
+            GROUP BY 1`,
         ),
       );
     }
@@ -205,8 +210,9 @@ class BboxQuery {
       parts.push(
         this.perRange(
           'inner',
-          `SELECT w.week_start, ${sign} * w.trips FROM gold.weekly_od_cells w
-            WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}`,
+          `SELECT w.week_start, ${sign} * sum(w.trips) FROM gold.weekly_od_cells w
+            WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}
+            GROUP BY 1`,
         ),
       );
     }
@@ -214,8 +220,9 @@ class BboxQuery {
       parts.push(
         this.perRange(
           'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
-            WHERE t.origin_cell BETWEEN r.lo AND r.hi AND ${this.inside('origin')} AND ${this.inside('destination')} AND ${this.silverScope()}`,
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
+            WHERE t.origin_cell BETWEEN r.lo AND r.hi AND ${this.inside('origin')} AND ${this.inside('destination')} AND ${this.silverScope()}
+            GROUP BY 1`,
         ),
       );
     }
@@ -223,8 +230,9 @@ class BboxQuery {
       parts.push(
         this.perRange(
           'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} FROM silver.trips t
-            WHERE t.destination_cell BETWEEN r.lo AND r.hi AND ${this.inInner('t.origin_cell')} AND ${this.inside('destination')} AND ${this.silverScope()}`,
+          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
+            WHERE t.destination_cell BETWEEN r.lo AND r.hi AND ${this.inInner('t.origin_cell')} AND ${this.inside('destination')} AND ${this.silverScope()}
+            GROUP BY 1`,
         ),
       );
     }

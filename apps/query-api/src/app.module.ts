@@ -5,6 +5,7 @@ import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';
 import { DbSession } from './db-session.js';
+import { GridSettingsModule } from './grid-settings.module.js';
 import { DbErrorsInterceptor } from './http/db-errors.interceptor.js';
 import { IngestionsModule } from './ingestions/ingestions.module.js';
 import { InsightsModule } from './insights/insights.module.js';
@@ -12,7 +13,7 @@ import { TripGroupsModule } from './trip-groups/trip-groups.module.js';
 import { TripsModule } from './trips/trips.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, TripsModule, TripGroupsModule, IngestionsModule, InsightsModule],
+  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, GridSettingsModule, TripsModule, TripGroupsModule, IngestionsModule, InsightsModule],
   providers: [DbSession, { provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
 })
 export class QueryApiModule {}

@@ -209,6 +209,21 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     await expectExact([5, 44, 15.5, 54], 'both');
   });
 
+  it('a query-api started with another GRID_CELL_DEGREES uses the grid the database was built with', async () => {
+    const other = await startService('query-api', { ...pipeline.env, GRID_CELL_DEGREES: '0.05' });
+    try {
+      const box: Box = [14.3, 50.0, 14.5, 50.15];
+      for (const match of MATCHES) {
+        const [a, b] = await Promise.all([query(box, match), getJson(other.url, `/api/v1/trips/weekly-average?bbox=${box.join(',')}&match=${match}`)]);
+        expect(b.body).toEqual(a.body);
+      }
+      const groups = await getJson(other.url, '/api/v1/trip-groups?limit=1');
+      expect(groups.body.grid).toEqual({ cellDegrees: 0.01, bucketMinutes: 30 });
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('weekly-average-by-bbox.sql gives the API\'s answers', async () => {
     const boxes: [Box, Match][] = [
       [[14.3, 50.0, 14.5, 50.15], 'both'],

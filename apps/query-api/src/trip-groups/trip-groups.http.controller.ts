@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CONFIG, type Env } from '#config';
 import { parseBbox } from '../area/area.js';
 import { cellGeometry, centreRange } from '../area/grid.js';
 import { DEFINITIONS } from '../definitions.js';
+import { GridSettings, type Grid } from '../grid-settings.service.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { ErrorDto } from '../http/error.dto.js';
 import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/params.js';
@@ -17,7 +17,7 @@ const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2
 export class TripGroupsHttpController {
   constructor(
     private readonly repository: TripGroupsRepository,
-    @Inject(CONFIG) private readonly env: Env,
+    private readonly grid: GridSettings,
   ) {}
 
   @Get()
@@ -38,8 +38,9 @@ export class TripGroupsHttpController {
   @ApiOkResponse({ type: TripGroupsPageDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.' })
   async list(@Query() query: RawQuery): Promise<TripGroupsPageDto> {
-    const g = this.env.GRID_CELL_DEGREES;
-    const minutes = this.env.TIME_BUCKET_MINUTES;
+    const grid = await this.grid.get();
+    const g = grid.cellDegrees;
+    const minutes = grid.bucketMinutes;
     const filter: GroupFilter = { limit: limitParam(query, 50, 1000) + 1 };
     filter.region = stringParam(query, 'region', 'invalid_parameter')?.trim();
     const bboxRaw = stringParam(query, 'bbox', 'invalid_bbox') ?? (query.bbox === undefined ? undefined : '');
@@ -56,26 +57,24 @@ export class TripGroupsHttpController {
     const page = more ? rows.slice(0, -1) : rows;
     const last = page.at(-1);
     return {
-      items: page.map((r) => this.toDto(r)),
+      items: page.map((r) => toDto(r, grid)),
       nextCursor: more && last ? encodeCursor(keyOf(last)) : null,
-      grid: { cellDegrees: g, bucketMinutes: minutes },
+      grid,
     };
   }
+}
 
-  private toDto(r: GroupRow): TripGroupDto {
-    const g = this.env.GRID_CELL_DEGREES;
-    const minutes = this.env.TIME_BUCKET_MINUTES;
-    return {
-      region: r.region,
-      origin: cellGeometry(Number(r.origin_cell), g),
-      destination: cellGeometry(Number(r.destination_cell), g),
-      timeOfDay: { bucket: r.tod_bucket, start: hhmm(r.tod_bucket * minutes), end: hhmm((r.tod_bucket + 1) * minutes) },
-      tripCount: Number(r.trip_count),
-      firstSeen: r.first_seen,
-      lastSeen: r.last_seen,
-      datasources: r.datasources,
-    };
-  }
+function toDto(r: GroupRow, { cellDegrees: g, bucketMinutes: minutes }: Grid): TripGroupDto {
+  return {
+    region: r.region,
+    origin: cellGeometry(Number(r.origin_cell), g),
+    destination: cellGeometry(Number(r.destination_cell), g),
+    timeOfDay: { bucket: r.tod_bucket, start: hhmm(r.tod_bucket * minutes), end: hhmm((r.tod_bucket + 1) * minutes) },
+    tripCount: Number(r.trip_count),
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    datasources: r.datasources,
+  };
 }
 
 const keyOf = (r: GroupRow): GroupKey => [Number(r.trip_count), r.region_id, Number(r.origin_cell), Number(r.destination_cell), r.tod_bucket];

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG, type Env } from '#config';
+import { Injectable } from '@nestjs/common';
 import type { Area } from '../area/area.js';
+import { GridSettings } from '../grid-settings.service.js';
 import { boxCells } from '../area/grid.js';
 import { formatDate, parseDate, periodEnd, resolvePeriod, weekCount, weeksOf, type Period } from './period.js';
 import { WeeklyAverageRepository, type WeeklyCounts } from './weekly-average.repository.js';
@@ -20,7 +20,7 @@ const DAY_MS = 86_400_000;
 export class WeeklyAverageService {
   constructor(
     private readonly repository: WeeklyAverageRepository,
-    @Inject(CONFIG) private readonly env: Env,
+    private readonly grid: GridSettings,
   ) {}
 
   async weeklyAverage(query: WeeklyAverageQuery): Promise<WeeklyAverageDto> {
@@ -62,7 +62,8 @@ export class WeeklyAverageService {
       const regionId = await this.repository.regionId(area.region);
       return regionId === undefined ? new Map() : this.repository.regionWeekly(regionId, scope);
     }
-    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, this.env.GRID_CELL_DEGREES), area.match, scope);
+    const { cellDegrees } = await this.grid.get();
+    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, cellDegrees), area.match, scope);
   }
 
   private filterOf(query: WeeklyAverageQuery): WeeklyAverageDto['filter'] {

@@ -72,11 +72,7 @@ export class WeeklyAverageRepository {
 
   async bboxWeekly(box: Bbox, cells: BoxCells, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
     const q = new BboxQuery(box, cells, scope);
-    const parts: string[] = [];
-    if (match === 'origin' || match === 'any') parts.push(...q.oneEnd('origin', 1));
-    if (match === 'destination' || match === 'any') parts.push(...q.oneEnd('destination', 1));
-    // any = origin + destination − both: a trip with both ends inside was counted twice above.
-    if (match === 'both' || match === 'any') parts.push(...q.bothEnds(match === 'any' ? -1 : 1));
+    const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
     if (parts.length === 0) return new Map();
     // Group on the date and format only the grouped weeks: formatting each counted row costs more
     // than counting it.
@@ -85,11 +81,30 @@ export class WeeklyAverageRepository {
         FROM (SELECT week, sum(n)::bigint AS trips
                 FROM (${parts.join('\n UNION ALL \n')}) AS counted (week, n)
                GROUP BY week) AS weekly`;
-    return this.weekly(sql, q.params.values);
+    // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
+    // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
+    return this.weekly(sql, q.params.values, 'SET LOCAL enable_sort = off');
   }
 
-  private async weekly(sql: string, values: unknown[]): Promise<WeeklyCounts> {
-    const { rows } = await this.pool.query<{ week: string; trips: string }>(sql, values);
+  /** Runs a weekly-count statement, with `settings` (SET LOCAL ...) in a read-only transaction of its own. */
+  private async weekly(sql: string, values: unknown[], settings?: string): Promise<WeeklyCounts> {
+    let rows: { week: string; trips: string }[];
+    if (settings) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query(`BEGIN READ ONLY; ${settings}`);
+        ({ rows } = await client.query<{ week: string; trips: string }>(sql, values));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    } else {
+      ({ rows } = await this.pool.query<{ week: string; trips: string }>(sql, values));
+    }
     const counts: WeeklyCounts = new Map();
     for (const r of rows) if (Number(r.trips) !== 0) counts.set(r.week, Number(r.trips));
     return counts;
@@ -115,9 +130,9 @@ class BboxQuery {
   }
 
   /**
-   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`). The LATERAL subquery with OFFSET 0 is not
-   * flattened, so each range is an index range scan of its own: as a plain join the planner, which
-   * cannot know how narrow the ranges are, prefers scanning whole tables.
+   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`). The LATERAL
+   * subquery with OFFSET 0 is not flattened, so each range is an index range scan of its own: as a
+   * plain join the planner, which cannot know how narrow the ranges are, prefers whole-table scans.
    */
   private perRange(which: 'inner' | 'edge', select: string): string {
     const list = this.cells[which];
@@ -173,30 +188,46 @@ class BboxQuery {
     return `${column} / ${ROW_STRIDE} BETWEEN ${y0} AND ${y1} AND ${column} % ${ROW_STRIDE} BETWEEN ${x0} AND ${x1}`;
   }
 
+  /** Gold: trips whose given end lies in an inner cell. */
+  private innerEnd(end: 'origin' | 'destination'): string {
+    return this.perRange(
+      'inner',
+      `SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
+        WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
+        GROUP BY 1`,
+    );
+  }
+
+  /** Gold: trips with both ends in inner cells. */
+  private innerPairs(sign: 1 | -1): string {
+    return this.perRange(
+      'inner',
+      `SELECT w.week_start, ${sign === 1 ? '' : '-'}sum(w.trips) FROM gold.weekly_od_cells w
+        WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}
+        GROUP BY 1`,
+    );
+  }
+
+  /** Silver: trips whose given end lies in an edge cell, counted where `where` holds (checked trip by trip). */
+  private edgeTrips(end: 'origin' | 'destination', where: string): string {
+    return this.perRange(
+      'edge',
+      `SELECT date_trunc('week', t.occurred_at)::date, count(*) FROM silver.trips t
+        WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${where} AND ${this.silverScope()}
+        GROUP BY 1`,
+    );
+  }
+
+  private parts(list: [boolean, () => string][]): string[] {
+    return list.filter(([wanted]) => wanted).map(([, part]) => part());
+  }
+
   /** Trips with one given end inside the box. */
-  oneEnd(end: 'origin' | 'destination', sign: 1 | -1): string[] {
-    const parts: string[] = [];
-    if (this.hasInner) {
-      parts.push(
-        this.perRange(
-          'inner',
-          `SELECT w.week_start, ${sign} * sum(w.trips) FROM gold.weekly_${end}_cells w
-            WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
-            GROUP BY 1`,
-        ),
-      );
-    }
-    if (this.hasEdge) {
-      parts.push(
-        this.perRange(
-          'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
-            WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${this.inside(end)} AND ${this.silverScope()}
-            GROUP BY 1`,
-        ),
-      );
-    }
-    return parts;
+  oneEnd(end: 'origin' | 'destination'): string[] {
+    return this.parts([
+      [this.hasInner, () => this.innerEnd(end)],
+      [this.hasEdge, () => this.edgeTrips(end, this.inside(end))],
+    ]);
   }
 
   /**
@@ -204,38 +235,27 @@ class BboxQuery {
    * origin in an edge cell (both ends checked); origin in an inner cell and destination in an edge
    * cell (destination checked).
    */
-  bothEnds(sign: 1 | -1): string[] {
-    const parts: string[] = [];
-    if (this.hasInner) {
-      parts.push(
-        this.perRange(
-          'inner',
-          `SELECT w.week_start, ${sign} * sum(w.trips) FROM gold.weekly_od_cells w
-            WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}
-            GROUP BY 1`,
-        ),
-      );
-    }
-    if (this.hasEdge) {
-      parts.push(
-        this.perRange(
-          'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
-            WHERE t.origin_cell BETWEEN r.lo AND r.hi AND ${this.inside('origin')} AND ${this.inside('destination')} AND ${this.silverScope()}
-            GROUP BY 1`,
-        ),
-      );
-    }
-    if (this.hasInner && this.hasEdge) {
-      parts.push(
-        this.perRange(
-          'edge',
-          `SELECT date_trunc('week', t.occurred_at)::date, ${sign} * count(*) FROM silver.trips t
-            WHERE t.destination_cell BETWEEN r.lo AND r.hi AND ${this.inInner('t.origin_cell')} AND ${this.inside('destination')} AND ${this.silverScope()}
-            GROUP BY 1`,
-        ),
-      );
-    }
-    return parts;
+  bothEnds(): string[] {
+    return this.parts([
+      [this.hasInner, () => this.innerPairs(1)],
+      [this.hasEdge, () => this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`)],
+      [this.hasInner && this.hasEdge, () => this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`)],
+    ]);
+  }
+
+  /**
+   * Trips with at least one end inside: origin + destination − both, arranged so that each edge
+   * cell is scanned once. Gold: inner origins + inner destinations − inner pairs. Silver: trips from
+   * an edge origin cell that start inside and end outside, plus trips into an edge destination cell
+   * that end inside and do not start in an inner cell.
+   */
+  eitherEnd(): string[] {
+    return this.parts([
+      [this.hasInner, () => this.innerEnd('origin')],
+      [this.hasInner, () => this.innerEnd('destination')],
+      [this.hasInner, () => this.innerPairs(-1)],
+      [this.hasEdge, () => this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`)],
+      [this.hasEdge, () => this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`)],
+    ]);
   }
 }

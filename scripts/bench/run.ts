@@ -1,7 +1,9 @@
 // `npm run bench -- --rows N`: generates N synthetic trips (cached under .cache/bench), measures a bare
 // `psql \copy` of the file into an empty 5-text-column table, then pushes the same file through the whole
 // pipeline (upload-gateway → Kafka → bronze-loader → transformer → gold) on a fresh database and reports
-// end-to-end rows/s and the ratio to the bare copy. Options: --rows N, --keep (keep the bench database).
+// end-to-end rows/s and the ratio to the bare copy; then starts query-api on the result and measures
+// random region / bounding-box weekly-average queries (p50/p95), checking answers against brute force.
+// Options: --rows N, --queries N (default 300; 0 skips), --keep (keep the bench database).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +14,13 @@ import { loadConfig } from '#config';
 import { ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { generateFile } from './generate.js';
+import { runQueryBenchDetailed } from './queries.js';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     keep: { type: 'boolean', default: false },
+    queries: { type: 'string', default: '300' },
     database: { type: 'string', default: 'trips_bench' },
   },
 });
@@ -71,9 +75,11 @@ say(`bare psql \\copy: ${secs(copyMs)} s (${Math.round(rows / (copyMs / 1000))} 
 // 4. the pipeline
 const children: ChildProcess[] = [];
 const childEnv = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1' };
-const ports = { 'upload-gateway': 3900, 'bronze-loader': 3903, transformer: 3904 } as const;
+const ports = { 'upload-gateway': 3900, 'bronze-loader': 3903, transformer: 3904, 'query-api': 3901 } as const;
 for (const [name, port] of Object.entries(ports)) {
-  const key = { 'upload-gateway': 'UPLOAD_GATEWAY_PORT', 'bronze-loader': 'BRONZE_LOADER_PORT', transformer: 'TRANSFORMER_PORT' }[name]!;
+  const key = { 'upload-gateway': 'UPLOAD_GATEWAY_PORT', 'bronze-loader': 'BRONZE_LOADER_PORT', transformer: 'TRANSFORMER_PORT', 'query-api': 'QUERY_API_PORT' }[
+    name
+  ]!;
   children.push(
     spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], { env: { ...childEnv, [key]: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] }),
   );
@@ -123,6 +129,16 @@ try {
       `bronze ${secs(Number(status.bronze_ms))} s, silver+gold ${secs(Number(status.total_ms))} s`,
   );
   say(`ratio pipeline / bare copy: ${(pipelineMs / copyMs).toFixed(2)}×`);
+
+  const queries = Number(values.queries);
+  if (queries > 0) {
+    await pool.query('VACUUM ANALYZE');
+    const q = await runQueryBenchDetailed(`http://127.0.0.1:${ports['query-api']}`, pool, queries);
+    say(`queries: ${queries} weekly-average queries, p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms; ${q.checked} answers checked exact against brute force`);
+    for (const [kind, k] of Object.entries(q.byKind)) {
+      say(`  ${kind.padEnd(22)} n=${String(k.n).padStart(4)}  p50 ${k.p50.toFixed(1).padStart(6)} ms  p95 ${k.p95.toFixed(1).padStart(6)} ms  max ${k.max.toFixed(1).padStart(6)} ms`);
+    }
+  }
 } finally {
   await stopChildren();
   await pool.end();

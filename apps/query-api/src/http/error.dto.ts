@@ -19,3 +19,9 @@ export class ErrorDto {
   @ApiProperty({ type: ErrorDetailDto })
   error: ErrorDetailDto;
 }
+
+/** An OpenAPI example of an error body. */
+export const errorExample = (statusCode: number, code: string, message: string, details?: Record<string, unknown>) => ({
+  statusCode,
+  error: details ? { code, message, details } : { code, message },
+});

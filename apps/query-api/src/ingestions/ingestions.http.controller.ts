@@ -3,13 +3,42 @@ import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation
 import { REJECT_REASONS } from '#contracts';
 import { AppError } from '#common';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { ErrorDto } from '../http/error.dto.js';
+import { ErrorDto, errorExample } from '../http/error.dto.js';
 import { ingestionIdParam, limitParam, stringParam, type RawQuery } from '../http/params.js';
 import { IngestionDto, IngestionsPageDto, RejectionsPageDto } from './ingestions.dto.js';
 import { IngestionsRepository, type IngestionRow } from './ingestions.repository.js';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 const since = (start: Date, end: Date | null): number | null => (end ? end.getTime() - start.getTime() : null);
+/** An ingestion as the API shows it (OpenAPI example). */
+const INGESTION_EXAMPLE = {
+  ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+  state: 'completed',
+  fileName: 'trips.csv',
+  contentType: 'text/csv',
+  gzip: false,
+  columns: ['region', 'origin_coord', 'destination_coord', 'datetime', 'datasource'],
+  ignoredColumns: [],
+  bytes: 12839,
+  sha256: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b',
+  totalRows: 100,
+  counts: { upload: 100, bronze: 100, silver: 98, rejected: 2 },
+  chunks: { total: 1, upload: 1, bronze: 1, silver: 1 },
+  timestamps: {
+    acceptedAt: '2024-05-02T10:15:30.123Z',
+    uploadCompletedAt: '2024-05-02T10:15:30.210Z',
+    bronzeCompletedAt: '2024-05-02T10:15:30.290Z',
+    silverCompletedAt: '2024-05-02T10:15:30.402Z',
+    goldCompletedAt: '2024-05-02T10:15:30.402Z',
+    completedAt: '2024-05-02T10:15:30.405Z',
+    failedAt: null,
+    updatedAt: '2024-05-02T10:15:30.405Z',
+  },
+  timings: { uploadMs: 87, bronzeMs: 167, silverMs: 279, goldMs: 279, totalMs: 282 },
+  error: null,
+  links: { self: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', rejections: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11/rejections' },
+};
+
 const notFound = (id: string) => new AppError(404, 'ingestion_not_found', `no ingestion ${id}`, { ingestionId: id });
 
 export function toIngestionDto(r: IngestionRow): IngestionDto {
@@ -68,8 +97,12 @@ export class IngestionsHttpController {
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
   @ApiQuery({ name: 'limit', required: false, description: 'Ingestions per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
-  @ApiOkResponse({ type: IngestionsPageDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_limit`, `invalid_cursor`.' })
+  @ApiOkResponse({ type: IngestionsPageDto, description: 'One page of ingestions, newest first.', example: { items: [INGESTION_EXAMPLE], nextCursor: null } })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'Codes: `invalid_limit`, `invalid_cursor`.',
+    example: errorExample(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', { cursor: 'abc' }),
+  })
   async list(@Query() query: RawQuery): Promise<IngestionsPageDto> {
     const limit = limitParam(query, 50, 1000);
     const cursor = stringParam(query, 'cursor', 'invalid_cursor');
@@ -86,9 +119,13 @@ export class IngestionsHttpController {
     description: 'State, rows per layer (upload / bronze / silver / rejected), chunks, ISO timestamps and ms timings per stage, and the error if it failed.',
   })
   @ApiParam({ name: 'id', description: 'The ingestion id (UUID) the upload answered with.', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
-  @ApiOkResponse({ type: IngestionDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: '`invalid_ingestion_id`: not a UUID.' })
-  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.' })
+  @ApiOkResponse({ type: IngestionDto, description: 'The ingestion.', example: INGESTION_EXAMPLE })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: '`invalid_ingestion_id`: not a UUID.',
+    example: errorExample(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: 'abc' }),
+  })
+  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.', example: { statusCode: 404, error: { code: 'ingestion_not_found', message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' } } } })
   async get(@Param('id') id: string): Promise<IngestionDto> {
     const ingestionId = ingestionIdParam(id);
     const row = await this.repository.byId(ingestionId);
@@ -102,9 +139,29 @@ export class IngestionsHttpController {
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
   @ApiQuery({ name: 'limit', required: false, description: 'Rows per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
   @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
-  @ApiOkResponse({ type: RejectionsPageDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_ingestion_id`, `invalid_limit`, `invalid_cursor`.' })
-  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.' })
+  @ApiOkResponse({
+    type: RejectionsPageDto,
+    description: 'One page of rejected rows, in line order.',
+    example: {
+      ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+      items: [
+        {
+          line: 7,
+          reason: 'bad_origin',
+          reasonText: 'origin_coord is not a WKT POINT (lon lat)',
+          values: { region: 'Prague', originCoord: 'POINT (14.4 abc)', destinationCoord: 'POINT (14.43 50.04)', datetime: '2018-05-28 09:03:40', datasource: 'funny_car' },
+          rawRecord: null,
+        },
+      ],
+      nextCursor: null,
+    },
+  })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'Codes: `invalid_ingestion_id`, `invalid_limit`, `invalid_cursor`.',
+    example: errorExample(400, 'invalid_limit', 'limit must be an integer between 1 and 1000', { limit: '0' }),
+  })
+  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.', example: { statusCode: 404, error: { code: 'ingestion_not_found', message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' } } } })
   async rejections(@Param('id') id: string, @Query() query: RawQuery): Promise<RejectionsPageDto> {
     const ingestionId = ingestionIdParam(id);
     const limit = limitParam(query, 50, 1000);

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppError } from '#common';
-import { ErrorDto } from '../http/error.dto.js';
+import { ErrorDto, errorExample } from '../http/error.dto.js';
 import { intParam, stringParam, type RawQuery } from '../http/params.js';
 import { DatasourceRegionsDto, LatestDatasourceDto, type RegionLatestDto } from './insights.dto.js';
 import { InsightsRepository } from './insights.repository.js';
@@ -20,6 +20,7 @@ export class InsightsHttpController {
   @ApiQuery({ name: 'topRegions', required: false, description: 'N, 1–1000 (default 2).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 2, example: 2 } })
   @ApiOkResponse({
     type: LatestDatasourceDto,
+    description: 'The N regions with their latest trips, and the latest among them.',
     example: {
       topRegions: 2,
       regions: [
@@ -29,7 +30,11 @@ export class InsightsHttpController {
       latest: { region: 'Turin', datasource: 'pt_search_app', datetime: '2018-05-31T06:20:59' },
     },
   })
-  @ApiBadRequestResponse({ type: ErrorDto, description: '`invalid_top_regions`.' })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: '`invalid_top_regions`.',
+    example: errorExample(400, 'invalid_top_regions', 'topRegions must be an integer between 1 and 1000', { topRegions: '0' }),
+  })
   async latestDatasource(@Query() query: RawQuery): Promise<LatestDatasourceDto> {
     const top = intParam(query, 'topRegions', 'invalid_top_regions', 2, 1, 1000);
     const rows = await this.repository.topRegionsLatest(top);
@@ -54,9 +59,10 @@ export class InsightsHttpController {
   @ApiQuery({ name: 'datasource', required: true, description: 'The datasource name.', example: 'cheap_mobile' })
   @ApiOkResponse({
     type: DatasourceRegionsDto,
+    description: 'Regions by name, with the datasource\'s trip count in each.',
     example: { datasource: 'cheap_mobile', regions: [{ region: 'Hamburg', trips: 10 }, { region: 'Prague', trips: 13 }, { region: 'Turin', trips: 10 }] },
   })
-  @ApiBadRequestResponse({ type: ErrorDto, description: '`missing_datasource`.' })
+  @ApiBadRequestResponse({ type: ErrorDto, description: '`missing_datasource`.', example: errorExample(400, 'missing_datasource', 'give the datasource: datasource=<name>') })
   async datasourceRegions(@Query() query: RawQuery): Promise<DatasourceRegionsDto> {
     const datasource = stringParam(query, 'datasource', 'missing_datasource')?.trim();
     if (!datasource) throw new AppError(400, 'missing_datasource', 'give the datasource: datasource=<name>');

@@ -5,7 +5,7 @@ import { cellGeometry, centreRange } from '../area/grid.js';
 import { DEFINITIONS } from '../definitions.js';
 import { GridSettings, type Grid } from '../grid-settings.service.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
-import { ErrorDto } from '../http/error.dto.js';
+import { ErrorDto, errorExample } from '../http/error.dto.js';
 import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/params.js';
 import { TripGroupsPageDto, type TripGroupDto } from './trip-groups.dto.js';
 import { TripGroupsRepository, type GroupFilter, type GroupKey, type GroupRow } from './trip-groups.repository.js';
@@ -35,8 +35,31 @@ export class TripGroupsHttpController {
   @ApiQuery({ name: 'timeOfDay', required: false, description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.', example: '08:15' })
   @ApiQuery({ name: 'bbox', required: false, description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`, example: '14.40,50.05,14.45,50.09' })
   @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
-  @ApiOkResponse({ type: TripGroupsPageDto })
-  @ApiBadRequestResponse({ type: ErrorDto, description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.' })
+  @ApiOkResponse({
+    type: TripGroupsPageDto,
+    description: 'One page of groups, largest first, and the grid they were built with.',
+    example: {
+      items: [
+        {
+          region: 'Prague',
+          origin: { centre: { lon: 14.465, lat: 50.065 }, bounds: [14.46, 50.06, 14.47, 50.07] },
+          destination: { centre: { lon: 14.405, lat: 50.085 }, bounds: [14.4, 50.08, 14.41, 50.09] },
+          timeOfDay: { bucket: 33, start: '16:30', end: '17:00' },
+          tripCount: 167,
+          firstSeen: '2018-01-02T16:48:58',
+          lastSeen: '2018-12-31T16:49:21',
+          datasources: ['baba_car', 'cheap_mobile', 'funny_car'],
+        },
+      ],
+      nextCursor: 'WzE2Nyw3LDg4MTcwOTE4MDY2MzAsODgxNzEwMDE5NTIzMiwzM10',
+      grid: { cellDegrees: 0.01, bucketMinutes: 30 },
+    },
+  })
+  @ApiBadRequestResponse({
+    type: ErrorDto,
+    description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.',
+    example: errorExample(400, 'invalid_time_of_day', 'timeOfDay must be HH:MM between 00:00 and 23:59', { timeOfDay: '25:00' }),
+  })
   async list(@Query() query: RawQuery): Promise<TripGroupsPageDto> {
     const grid = await this.grid.get();
     const g = grid.cellDegrees;

@@ -29,8 +29,10 @@ class Params {
 
 /**
  * SQL of the weekly-average questions. Region: gold.weekly_region_counts. Bounding box: gold cell
- * counts for the cells wholly inside the box plus single silver trips in the cells its edge cuts,
- * so the answer is exact and the work grows with the box's perimeter, not with its trips.
+ * counts for the cells wholly inside the box plus single silver trips in the cells its edge cuts, so
+ * the answer is exact. Costs: one index range per grid row; the trips of the boundary cells (index
+ * only); for match=both/any also every (origin cell, destination cell, week) pair starting in the
+ * box — the part that grows with the box's trips, which makes city-sized boxes the slow case.
  */
 @Injectable()
 export class WeeklyAverageRepository {

@@ -206,6 +206,11 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     expect(await expectExact([-180, -90, 180, 90], 'any')).toBe(totalTrips);
     expect(await expectExact([-180, -90, 180, 90], 'both')).toBe(totalTrips);
     await expectExact([-10, 35, 25, 60], 'origin');
+    // Boxes of 15 x 15 inner cells and more count inside pairs as "starting inside − leaving".
+    for (const match of MATCHES) {
+      expect(await expectExact([14.2, 49.9, 14.7, 50.3], match)).toBeGreaterThan(0);
+      await expectExact([7.55, 44.98, 7.75, 45.16], match);
+    }
     await expectExact([5, 44, 15.5, 54], 'both');
   });
 

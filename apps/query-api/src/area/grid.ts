@@ -98,6 +98,29 @@ export function boxCells(box: Bbox, g: number): BoxCells {
   return { innerX, innerY, inner, edge };
 }
 
+/** Every key below and above any cell (keys lie in [0, 2^44)). */
+const KEY_MIN = -1;
+const KEY_MAX = 2 ** 45;
+
+/** The inner cells one by one (row by row). */
+export function innerCellKeys(c: BoxCells): number[] {
+  const keys: number[] = [];
+  for (let cy = c.innerY.lo; cy <= c.innerY.hi; cy++) for (let cx = c.innerX.lo; cx <= c.innerX.hi; cx++) keys.push(cellKey(cx, cy));
+  return keys;
+}
+
+/** The key ranges of every cell that is NOT an inner cell: before, between and after the inner rows' runs. */
+export function outsideInner(c: BoxCells): KeyRange[] {
+  const ranges: KeyRange[] = [];
+  let from = KEY_MIN;
+  for (const run of c.inner) {
+    ranges.push({ lo: from, hi: run.lo - 1 });
+    from = run.hi + 1;
+  }
+  ranges.push({ lo: from, hi: KEY_MAX });
+  return ranges;
+}
+
 /** Number of cells in a list of ranges. */
 export const cellCount = (ranges: KeyRange[]): number => ranges.reduce((n, r) => n + r.hi - r.lo + 1, 0);
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#db';
-import { CELL_OFFSET, ROW_STRIDE, type Bbox, type BoxCells } from '../area/grid.js';
+import { CELL_OFFSET, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -132,12 +132,13 @@ class BboxQuery {
   }
 
   /**
-   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`). The LATERAL
-   * subquery with OFFSET 0 is not flattened, so each range is an index range scan of its own: as a
-   * plain join the planner, which cannot know how narrow the ranges are, prefers whole-table scans.
+   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`) of a list. The
+   * LATERAL subquery with OFFSET 0 is not flattened, so each range is an index range scan of its
+   * own: as a plain join the planner, which cannot know how narrow the ranges are, prefers
+   * whole-table scans.
    */
-  private perRange(which: 'inner' | 'edge', select: string): string {
-    const list = this.cells[which];
+  private perRange(which: 'inner' | 'edge' | 'outside', select: string): string {
+    const list: KeyRange[] = which === 'outside' ? outsideInner(this.cells) : this.cells[which];
     const lo = this.param(`${which}Lo`, () => list.map((r) => String(r.lo)), 'bigint[]');
     const hi = this.param(`${which}Hi`, () => list.map((r) => String(r.hi)), 'bigint[]');
     return `
@@ -200,14 +201,41 @@ class BboxQuery {
     );
   }
 
-  /** Gold: trips with both ends in inner cells. */
-  private innerPairs(sign: 1 | -1): string {
+  /** Gold: trips with both ends in inner cells, summed over every pair starting in an inner cell. */
+  private innerPairs(sign: '' | '-'): string {
     return this.perRange(
       'inner',
-      `SELECT w.week_start, ${sign === 1 ? '' : '-'}sum(w.trips) FROM gold.weekly_od_cells w
+      `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
         WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}
         GROUP BY 1`,
     );
+  }
+
+  /**
+   * Gold: trips starting in an inner cell and ending outside the inner cells: one index descent per
+   * inner cell and per gap between the inner rows' runs, plus the pairs found.
+   */
+  private leavingPairs(sign: '' | '-'): string {
+    const cells = this.param('innerCells', () => innerCellKeys(this.cells).map(String), 'bigint[]');
+    return this.perRange(
+      'outside',
+      `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
+        WHERE w.origin_cell = ANY (${cells}) AND w.destination_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
+        GROUP BY 1`,
+    );
+  }
+
+  /**
+   * Whether pairs inside are counted as "trips starting inside minus pairs leaving" rather than
+   * directly. Summing pairs directly visits every pair starting in an inner cell; in a box of a
+   * district or more most trips starting inside also end inside, so the leaving pairs are far fewer.
+   * Chosen for boxes of at least 15 x 15 inner cells while the descents stay few.
+   */
+  private get pairsByComplement(): boolean {
+    const { innerX, innerY } = this.cells;
+    const w = innerX.hi - innerX.lo + 1;
+    const h = innerY.hi - innerY.lo + 1;
+    return w >= 15 && h >= 15 && w * h <= 20_000 && w * h * (h + 1) <= 400_000;
   }
 
   /** Silver: trips whose given end lies in an edge cell, counted where `where` holds (checked trip by trip). */
@@ -220,16 +248,12 @@ class BboxQuery {
     );
   }
 
-  private parts(list: [boolean, () => string][]): string[] {
-    return list.filter(([wanted]) => wanted).map(([, part]) => part());
-  }
-
   /** Trips with one given end inside the box. */
   oneEnd(end: 'origin' | 'destination'): string[] {
-    return this.parts([
-      [this.hasInner, () => this.innerEnd(end)],
-      [this.hasEdge, () => this.edgeTrips(end, this.inside(end))],
-    ]);
+    const parts: string[] = [];
+    if (this.hasInner) parts.push(this.innerEnd(end));
+    if (this.hasEdge) parts.push(this.edgeTrips(end, this.inside(end)));
+    return parts;
   }
 
   /**
@@ -238,26 +262,38 @@ class BboxQuery {
    * cell (destination checked).
    */
   bothEnds(): string[] {
-    return this.parts([
-      [this.hasInner, () => this.innerPairs(1)],
-      [this.hasEdge, () => this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`)],
-      [this.hasInner && this.hasEdge, () => this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`)],
-    ]);
+    const parts: string[] = [];
+    if (this.hasInner) {
+      if (this.pairsByComplement) parts.push(this.innerEnd('origin'), this.leavingPairs('-'));
+      else parts.push(this.innerPairs(''));
+    }
+    if (this.hasEdge) {
+      parts.push(this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`));
+      if (this.hasInner) parts.push(this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`));
+    }
+    return parts;
   }
 
   /**
    * Trips with at least one end inside: origin + destination − both, arranged so that each edge
-   * cell is scanned once. Gold: inner origins + inner destinations − inner pairs. Silver: trips from
-   * an edge origin cell that start inside and end outside, plus trips into an edge destination cell
-   * that end inside and do not start in an inner cell.
+   * cell is scanned once. Gold: inner destinations plus trips from an inner origin that do not end
+   * in an inner cell (= inner origins − inner pairs). Silver: trips from an edge origin cell that
+   * start inside and end outside, plus trips into an edge destination cell that end inside and do
+   * not start in an inner cell.
    */
   eitherEnd(): string[] {
-    return this.parts([
-      [this.hasInner, () => this.innerEnd('origin')],
-      [this.hasInner, () => this.innerEnd('destination')],
-      [this.hasInner, () => this.innerPairs(-1)],
-      [this.hasEdge, () => this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`)],
-      [this.hasEdge, () => this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`)],
-    ]);
+    const parts: string[] = [];
+    if (this.hasInner) {
+      parts.push(this.innerEnd('destination'));
+      if (this.pairsByComplement) parts.push(this.leavingPairs(''));
+      else parts.push(this.innerEnd('origin'), this.innerPairs('-'));
+    }
+    if (this.hasEdge) {
+      parts.push(
+        this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`),
+        this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`),
+      );
+    }
+    return parts;
   }
 }

@@ -4,10 +4,10 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '#db';
-import { eventually, startPipeline, startService, type Pipeline, type RunningService } from '#testing';
+import { eventually, startPipeline, startService, type Pipeline, type RunningService, SAMPLE_CSV } from '#testing';
 import { HEADER, rowGenerator } from '../../scripts/bench/generate.js';
 
-const SAMPLE = '/work/shared/data/trips.csv';
+const SAMPLE = SAMPLE_CSV;
 
 interface CliRun {
   code: number | null;

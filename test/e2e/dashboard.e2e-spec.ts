@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '#db';
-import { eventually, startPipeline, startService, type Pipeline, type RunningService } from '#testing';
+import { eventually, startPipeline, startService, type Pipeline, type RunningService, SAMPLE_CSV } from '#testing';
 
-const SAMPLE = '/work/shared/data/trips.csv';
+const SAMPLE = SAMPLE_CSV;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('dashboard (headless Chromium) against the real pipeline', () => {

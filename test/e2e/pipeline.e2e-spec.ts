@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { REQUIRED_COLUMNS } from '#contracts';
-import { ingestFile, startPipeline, upload, type Pipeline } from '#testing';
+import { ingestFile, startPipeline, upload, type Pipeline, SAMPLE_CSV } from '#testing';
 
-const SAMPLE = '../shared/data/trips.csv';
+const SAMPLE = SAMPLE_CSV;
 const OK = 'test/fixtures/csv/ok';
 const NOT_OK = 'test/fixtures/csv/not-ok';
 

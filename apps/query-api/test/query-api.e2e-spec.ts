@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { ingestFile, startPipeline, startService, type IngestionRow, type Pipeline, type RunningService } from '#testing';
+import { ingestFile, startPipeline, startService, type IngestionRow, type Pipeline, type RunningService, SAMPLE_CSV } from '#testing';
 import { getJson, psqlFile } from './helpers.js';
 
-const SAMPLE = '/work/shared/data/trips.csv';
+const SAMPLE = SAMPLE_CSV;
 const HEADER = 'region,origin_coord,destination_coord,datetime,datasource\n';
 // Every row of this upload is rejected (lines 2–6), so it adds nothing to silver or gold.
 const BAD_ROWS = [

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { dropDatabase, ensureDatabase, runMigrations } from '#db';
+import { dropDatabase, ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { eventually } from './eventually.js';
 import { startService, type RunningService } from './services.js';
@@ -119,3 +120,6 @@ export async function ingestFile(pipeline: Pipeline, file: string | Buffer, head
 }
 
 export const newIngestionId = (): string => randomUUID();
+
+/** The classic 100-row sample (a copy of shared/data/trips.csv, so tests do not depend on the checkout's neighbours). */
+export const SAMPLE_CSV = join(repoRoot(), 'test', 'fixtures', 'trips.csv');

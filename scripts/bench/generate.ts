@@ -17,8 +17,8 @@ export const CITIES = [
 export const DATASOURCES = ['funny_car', 'baba_car', 'cheap_mobile', 'bad_diesel_vehicles', 'pt_search_app'];
 export const HEADER = 'region,origin_coord,destination_coord,datetime,datasource\n';
 
-/** mulberry32: tiny, fast, good enough for synthetic data. */
-function rng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for synthetic data (and seeded: the same data on every run). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

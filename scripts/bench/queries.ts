@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { repoRoot } from '#db';
-import { CITIES, DATASOURCES } from './generate.js';
+import { CITIES, DATASOURCES, rng } from './generate.js';
 
 type Match = 'origin' | 'destination' | 'both' | 'any';
 const MATCHES: Match[] = ['both', 'origin', 'destination', 'any'];
@@ -25,17 +25,6 @@ interface WeeklyAnswer {
   series: { weekStart: string; trips: number }[];
 }
 
-/** mulberry32, seeded: the same queries on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `n` queries: a quarter by region, the rest by box. Box centres lie within ~10 km of a city centre;

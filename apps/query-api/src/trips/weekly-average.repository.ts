@@ -76,13 +76,14 @@ export class WeeklyAverageRepository {
     const q = new BboxQuery(box, cells, scope);
     const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
     if (parts.length === 0) return new Map();
-    // Group on the date and format only the grouped weeks: formatting each counted row costs more
-    // than counting it.
+    // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
+    // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
+    // date_trunc('week') or to_char would cost more than the counting.
     const sql = `
       SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
-        FROM (SELECT week, sum(n)::bigint AS trips
-                FROM (${parts.join('\n UNION ALL \n')}) AS counted (week, n)
-               GROUP BY week) AS weekly`;
+        FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips
+                FROM (${parts.join('\n UNION ALL \n')}) AS counted (day, n)
+               GROUP BY 1) AS weekly`;
     // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
     // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
     return this.weekly(sql, q.params.values, 'SET LOCAL enable_sort = off');
@@ -227,22 +228,22 @@ class BboxQuery {
 
   /**
    * Whether pairs inside are counted as "trips starting inside minus pairs leaving" rather than
-   * directly. Summing pairs directly visits every pair starting in an inner cell; in a box of a
-   * district or more most trips starting inside also end inside, so the leaving pairs are far fewer.
-   * Chosen for boxes of at least 15 x 15 inner cells while the descents stay few.
+   * directly. Summing pairs directly visits every pair starting in an inner cell; the complement
+   * visits only those leaving, at the price of one index descent per inner cell and row gap. In any
+   * box where a fair share of the trips stays inside that is far cheaper, and in a small box it costs
+   * about the same, so it is used unless the descents would be too many (boxes of a country).
    */
   private get pairsByComplement(): boolean {
     const { innerX, innerY } = this.cells;
-    const w = innerX.hi - innerX.lo + 1;
-    const h = innerY.hi - innerY.lo + 1;
-    return w >= 15 && h >= 15 && w * h <= 20_000 && w * h * (h + 1) <= 400_000;
+    const cells = (innerX.hi - innerX.lo + 1) * (innerY.hi - innerY.lo + 1);
+    return cells <= 20_000 && cells * (innerY.hi - innerY.lo + 2) <= 400_000;
   }
 
-  /** Silver: trips whose given end lies in an edge cell, counted where `where` holds (checked trip by trip). */
+  /** Silver: trips whose given end lies in an edge cell, counted per day where `where` holds (checked trip by trip). */
   private edgeTrips(end: 'origin' | 'destination', where: string): string {
     return this.perRange(
       'edge',
-      `SELECT date_trunc('week', t.occurred_at)::date, count(*) FROM silver.trips t
+      `SELECT t.occurred_at::date, count(*) FROM silver.trips t
         WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${where} AND ${this.silverScope()}
         GROUP BY 1`,
     );

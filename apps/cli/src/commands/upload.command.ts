@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { EXIT } from '../cli-defaults.js';
 import { NotifierClient } from '../follow/notifier-client.js';
-import { formatBytes, formatSummary } from '../progress/format.js';
+import { formatBytes } from '../progress/format.js';
 import { IngestionTracker } from '../progress/ingestion-tracker.js';
 import { uploadFile } from '../upload/upload-file.js';
 import { formatHttpFailure } from '../upload/upload-request.js';
+import { finishFollowing } from './finish-following.js';
 import { err, makeReporter, onInterrupt, out } from './output.js';
 
 export interface UploadCommandOptions {
@@ -69,12 +70,5 @@ export async function uploadCommand(file: string, options: UploadCommandOptions)
     return EXIT.completed;
   }
 
-  const final = await tracker.finished;
-  cleanup();
-  if (final.state === 'completed') {
-    out(formatSummary(final));
-    return EXIT.completed;
-  }
-  err(formatSummary(final));
-  return EXIT.failed;
+  return finishFollowing(tracker, cleanup);
 }

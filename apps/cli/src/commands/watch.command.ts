@@ -4,7 +4,8 @@ import { PlainReporter } from '../output/plain-reporter.js';
 import { formatSummary } from '../progress/format.js';
 import { formatListItem, isTerminalState, parseIngestionList } from '../progress/ingestion-list.js';
 import { IngestionTracker } from '../progress/ingestion-tracker.js';
-import { err, makeReporter, onInterrupt, out } from './output.js';
+import { finishFollowing } from './finish-following.js';
+import { err, makeReporter, onInterrupt } from './output.js';
 
 export interface WatchCommandOptions {
   notifier: string;
@@ -58,14 +59,7 @@ export async function watchOneCommand(ingestionId: string, options: WatchCommand
     err([`trips: ${(error as Error).message}`]);
     return EXIT.unreachable;
   }
-  const final = await tracker.finished;
-  cleanup();
-  if (final.state === 'completed') {
-    out(formatSummary(final));
-    return EXIT.completed;
-  }
-  err(formatSummary(final));
-  return EXIT.failed;
+  return finishFollowing(tracker, cleanup);
 }
 
 /**

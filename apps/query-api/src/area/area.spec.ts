@@ -1,14 +1,5 @@
-import { AppError } from '#common';
+import { thrownCode } from '../testing/thrown-code.js';
 import { parseArea, parseBbox } from './area.js';
-
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? `${e.status} ${e.code}` : String(e);
-  }
-  return undefined;
-};
 
 describe('parseBbox', () => {
   it('reads minLon,minLat,maxLon,maxLat', () => {
@@ -34,7 +25,7 @@ describe('parseBbox', () => {
     ['0,-90.5,1,1', 'latitude range'],
     ['0,0,1,91', 'latitude range'],
   ])('%j (%s) → 400 invalid_bbox', (bbox) => {
-    expect(code(() => parseBbox(bbox))).toBe('400 invalid_bbox');
+    expect(thrownCode(() => parseBbox(bbox))).toBe('400 invalid_bbox');
   });
 });
 
@@ -43,11 +34,11 @@ describe('parseArea', () => {
     expect(parseArea({ region: ' Prague ' })).toEqual({ kind: 'region', region: 'Prague' });
     expect(parseArea({ bbox: '1,2,3,4' })).toEqual({ kind: 'bbox', bbox: { minLon: 1, minLat: 2, maxLon: 3, maxLat: 4 }, match: 'both' });
     expect(parseArea({ bbox: '1,2,3,4', match: 'ANY' })).toMatchObject({ match: 'any' });
-    expect(code(() => parseArea({}))).toBe('400 missing_area');
-    expect(code(() => parseArea({ region: '  ' }))).toBe('400 missing_area');
-    expect(code(() => parseArea({ region: 'Prague', bbox: '1,2,3,4' }))).toBe('400 ambiguous_area');
-    expect(code(() => parseArea({ region: ['Prague', 'Turin'] }))).toBe('400 ambiguous_area');
-    expect(code(() => parseArea({ bbox: '' }))).toBe('400 invalid_bbox');
-    expect(code(() => parseArea({ bbox: '1,2,3,4', match: 'inside' }))).toBe('400 invalid_match');
+    expect(thrownCode(() => parseArea({}))).toBe('400 missing_area');
+    expect(thrownCode(() => parseArea({ region: '  ' }))).toBe('400 missing_area');
+    expect(thrownCode(() => parseArea({ region: 'Prague', bbox: '1,2,3,4' }))).toBe('400 ambiguous_area');
+    expect(thrownCode(() => parseArea({ region: ['Prague', 'Turin'] }))).toBe('400 ambiguous_area');
+    expect(thrownCode(() => parseArea({ bbox: '' }))).toBe('400 invalid_bbox');
+    expect(thrownCode(() => parseArea({ bbox: '1,2,3,4', match: 'inside' }))).toBe('400 invalid_match');
   });
 });

@@ -1,14 +1,5 @@
-import { AppError } from '#common';
+import { thrownCode } from '../testing/thrown-code.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof AppError ? `${e.status} ${e.code}` : String(e);
-  }
-  return undefined;
-};
 
 describe('page cursors', () => {
   it('round-trip the sort key through an opaque base64url string', () => {
@@ -30,11 +21,11 @@ describe('page cursors', () => {
     ['injection', Buffer.from("[1]'; DROP TABLE gold.trip_groups; --").toString('base64url')],
     ['object', encodeCursor([{ toString: 1 } as unknown as number])],
   ])('%s → 400 invalid_cursor', (_what, cursor) => {
-    expect(code(() => decodeCursor(cursor, ['posint']))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(cursor, ['posint']))).toBe('400 invalid_cursor');
   });
 
   it('checks timestamps', () => {
-    expect(code(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
-    expect(code(() => decodeCursor(encodeCursor(['2024-13-02T10:15:30.123456Z', 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(encodeCursor(['2024-13-02T10:15:30.123456Z', 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
   });
 });

@@ -1,7 +1,7 @@
--- Transforms one bronze chunk into silver and gold in a single statement (data-modifying CTEs).
+-- Transforms one bronze chunk into silver in a single statement (data-modifying CTEs); gold follows
+-- in batches (gold.sql).
 -- Parameters: $1 ingestion_no, $2 first_line, $3 last_line, $4 GRID_CELL_DEGREES, $5 TIME_BUCKET_MINUTES.
--- Returns one row: total_rows (bronze rows of the chunk), valid_rows, rejected_rows, then the gold rows
--- upserted per table.
+-- Returns one row: total_rows (bronze rows of the chunk), valid_rows, rejected_rows.
 --
 -- Bad data must never raise: an SQL error would abort the chunk's transaction. So every cast sits
 -- behind a check (a regular expression, a length bound, calendar arithmetic) that guarantees it
@@ -103,8 +103,7 @@ inserted AS (
   SELECT $1, line_no, region_id, datasource_id, origin_lon, origin_lat,
          destination_lon, destination_lat, occurred_at, origin_cell, destination_cell, tod_bucket
   FROM valid
-  RETURNING region_id, datasource_id, occurred_at, origin_cell, destination_cell, tod_bucket,
-            date_trunc('week', occurred_at)::date AS week_start
+  RETURNING 1
 ),
 -- Rejects are rare: their raw values are read back from bronze rather than carried through checked.
 rejected AS (
@@ -114,70 +113,8 @@ rejected AS (
   JOIN bronze.trips b ON b.ingestion_no = $1 AND b.line_no = c.line_no
   WHERE c.reason IS NOT NULL
   RETURNING 1
-),
--- Gold upserts: one row per key, in key order, so concurrent transformers lock rows in the same
--- order. The final SELECT runs them in a fixed order, the hot table last: every chunk touches most
--- weekly_region_counts rows, so a concurrent transformer waits on them until this one commits, and
--- that wait is shortest at the end of the statement.
-trip_groups AS (
-  INSERT INTO gold.trip_groups AS g (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
-  SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at),
-         array_agg(DISTINCT datasource_id ORDER BY datasource_id)
-  FROM inserted
-  GROUP BY region_id, origin_cell, destination_cell, tod_bucket
-  ORDER BY region_id, origin_cell, destination_cell, tod_bucket
-  ON CONFLICT (region_id, origin_cell, destination_cell, tod_bucket) DO UPDATE SET
-    trip_count = g.trip_count + EXCLUDED.trip_count,
-    first_seen = least(g.first_seen, EXCLUDED.first_seen),
-    last_seen = greatest(g.last_seen, EXCLUDED.last_seen),
-    datasource_ids = CASE
-      WHEN EXCLUDED.datasource_ids <@ g.datasource_ids THEN g.datasource_ids
-      ELSE ARRAY(SELECT DISTINCT u FROM unnest(g.datasource_ids || EXCLUDED.datasource_ids) u ORDER BY u)
-    END
-  RETURNING 1
-),
-weekly_origins AS (
-  INSERT INTO gold.weekly_origin_cells AS w (origin_cell, week_start, datasource_id, trips)
-  SELECT origin_cell, week_start, datasource_id, count(*)
-  FROM inserted
-  GROUP BY origin_cell, week_start, datasource_id
-  ORDER BY origin_cell, week_start, datasource_id
-  ON CONFLICT (origin_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
-),
-weekly_destinations AS (
-  INSERT INTO gold.weekly_destination_cells AS w (destination_cell, week_start, datasource_id, trips)
-  SELECT destination_cell, week_start, datasource_id, count(*)
-  FROM inserted
-  GROUP BY destination_cell, week_start, datasource_id
-  ORDER BY destination_cell, week_start, datasource_id
-  ON CONFLICT (destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
-),
-weekly_od AS (
-  INSERT INTO gold.weekly_od_cells AS w (origin_cell, destination_cell, week_start, datasource_id, trips)
-  SELECT origin_cell, destination_cell, week_start, datasource_id, count(*)
-  FROM inserted
-  GROUP BY origin_cell, destination_cell, week_start, datasource_id
-  ORDER BY origin_cell, destination_cell, week_start, datasource_id
-  ON CONFLICT (origin_cell, destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
-),
-weekly_regions AS (
-  INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
-  SELECT region_id, week_start, datasource_id, count(*)
-  FROM inserted
-  GROUP BY region_id, week_start, datasource_id
-  ORDER BY region_id, week_start, datasource_id
-  ON CONFLICT (region_id, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
 )
 SELECT
   (SELECT count(*) FROM checked) AS total_rows,
   (SELECT count(*) FROM inserted) AS valid_rows,
-  (SELECT count(*) FROM rejected) AS rejected_rows,
-  (SELECT count(*) FROM trip_groups) AS trip_groups,
-  (SELECT count(*) FROM weekly_origins) AS weekly_origins,
-  (SELECT count(*) FROM weekly_destinations) AS weekly_destinations,
-  (SELECT count(*) FROM weekly_od) AS weekly_od,
-  (SELECT count(*) FROM weekly_regions) AS weekly_regions
+  (SELECT count(*) FROM rejected) AS rejected_rows

@@ -1,10 +1,11 @@
 /**
- * Measures the transformer's chunk statement (sql/transform/chunk.sql) on this machine: synthetic
- * but realistic bronze rows (8 cities, trips clustered around them, datetimes over one year, 5
- * datasources), transformed chunk by chunk as the service does (dictionaries + chunk.sql + commit),
- * by 1 or more sessions in parallel. Prints rows/s of the statement and of whole transactions, the
- * PostgreSQL backend CPU per row when /proc is readable, and a per-step breakdown from EXPLAIN ANALYZE
- * of one more chunk. Uses a database of its own and drops it (KEEP_BENCH_DB=1 keeps it).
+ * Measures the transformer's statements on this machine: synthetic but realistic bronze rows (8
+ * cities, trips clustered around them, datetimes over one year, 5 datasources), transformed chunk by
+ * chunk as the service does (dictionaries + chunk.sql + commit), by 1 or more sessions in parallel,
+ * then folded into gold (gold.sql) in batches of GOLD_BATCH_ROWS. Prints rows/s of the statements and
+ * of whole transactions, the PostgreSQL backend CPU per row when /proc is readable, and a per-step
+ * breakdown from EXPLAIN ANALYZE of one more chunk. Uses a database of its own and drops it
+ * (KEEP_BENCH_DB=1 keeps it).
  *
  *   npx tsc -p tsconfig.build.json && node dist/apps/transformer/bench/transform-bench.js [rows] [chunkRows] [sessions]
  */
@@ -95,6 +96,25 @@ try {
       `  transactions (dictionaries + chunk.sql + commit), all sessions: ${Math.round(rows / (wallMs / 1000))} rows/s\n` +
       `  chunk statement alone, per session:                         ${Math.round((rows / sessions) / (stmtMs / sessions / 1000))} rows/s\n` +
       (Number.isNaN(cpuMs) ? '' : `  PostgreSQL backend CPU: ${((cpuMs * 1000) / rows).toFixed(1)} µs/row (${Math.round(rows / (cpuMs / 1000))} rows per CPU-second)\n`),
+  );
+
+  // Gold, folded in batches as the service does once GOLD_BATCH_ROWS rows are pending.
+  const batch = env.GOLD_BATCH_ROWS;
+  const goldPid = (await clients[0].query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const goldCpu0 = backendCpuMs(goldPid);
+  const tgold = performance.now();
+  for (let first = 1; first <= rows; first += batch) {
+    await clients[0].query('BEGIN');
+    await clients[0].query('SET LOCAL jit = off');
+    await repo.foldLines(clients[0], ingestionNo, [{ firstLine: first, lastLine: Math.min(rows, first + batch - 1) }]);
+    await clients[0].query('COMMIT');
+  }
+  const goldMs = performance.now() - tgold;
+  const goldCpuMs = backendCpuMs(goldPid) - goldCpu0;
+  process.stdout.write(
+    `  gold folds of ${batch} rows (gold.sql + commit), one session: ${Math.round(rows / (goldMs / 1000))} rows/s` +
+      (Number.isNaN(goldCpuMs) ? '\n' : `, ${((goldCpuMs * 1000) / rows).toFixed(1)} µs/row of PostgreSQL CPU\n`) +
+      `  silver + gold, one after the other: ${Math.round(rows / ((wallMs + goldMs) / 1000))} rows/s\n`,
   );
   await Promise.all(clients.map((c) => c.end()));
 

@@ -56,6 +56,8 @@ export const envSchema = z.object({
   /** Chunks a bronze-loader / transformer instance works on at once (one PostgreSQL connection each). */
   BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),
   TRANSFORMER_CONCURRENCY: int(2, 1, 64),
+  /** Silver rows of one ingestion that wait before the transformer folds them into gold (the rest is folded when silver completes). */
+  GOLD_BATCH_ROWS: int(200_000, 1, 100_000_000),
   /** Partitions of the events topic one notifier instance stores at once (one PostgreSQL connection each). */
   NOTIFIER_CONCURRENCY: int(2, 1, 64),
   /** Minimum interval between two progress events of one ingestion from one service instance. */

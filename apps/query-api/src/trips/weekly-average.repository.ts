@@ -72,46 +72,70 @@ export class WeeklyAverageRepository {
     return this.weekly(sql, p.values);
   }
 
+  /**
+   * Bounding-box counts run in one repeatable-read snapshot that first reads which chunks are in
+   * silver but not yet folded into gold (only while an ingestion is in flight) and leaves their trips
+   * out of the edge cells, so gold and silver are counted as of the same rows.
+   */
   async bboxWeekly(box: Bbox, cells: BoxCells, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
-    const q = new BboxQuery(box, cells, scope);
-    const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
-    if (parts.length === 0) return new Map();
-    // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
-    // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
-    // date_trunc('week') or to_char would cost more than the counting.
-    const sql = `
-      SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
-        FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips
-                FROM (${parts.join('\n UNION ALL \n')}) AS counted (day, n)
-               GROUP BY 1) AS weekly`;
-    // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
-    // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
-    return this.weekly(sql, q.params.values, 'SET LOCAL enable_sort = off');
+    return this.inSnapshot(async (client) => {
+      const { rows: unfolded } = await client.query<UnfoldedChunk>(
+        'SELECT ingestion_no, first_line::text, last_line::text FROM meta.silver_chunks WHERE NOT gold_done',
+      );
+      const q = new BboxQuery(box, cells, scope, unfolded);
+      const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
+      if (parts.length === 0) return new Map();
+      // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
+      // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
+      await client.query('SET LOCAL enable_sort = off');
+      // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
+      // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
+      // date_trunc('week') or to_char would cost more than the counting.
+      const { rows } = await client.query<{ week: string; trips: string }>(
+        `SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
+           FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips
+                   FROM (${parts.join('\n UNION ALL \n')}) AS counted (day, n)
+                  GROUP BY 1) AS weekly`,
+        q.params.values,
+      );
+      return toCounts(rows);
+    });
   }
 
-  /** Runs a weekly-count statement, with `settings` (SET LOCAL ...) in a read-only transaction of its own. */
-  private async weekly(sql: string, values: unknown[], settings?: string): Promise<WeeklyCounts> {
-    let rows: { week: string; trips: string }[];
-    if (settings) {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query(`BEGIN READ ONLY; ${settings}`);
-        ({ rows } = await client.query<{ week: string; trips: string }>(sql, values));
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    } else {
-      ({ rows } = await this.pool.query<{ week: string; trips: string }>(sql, values));
-    }
-    const counts: WeeklyCounts = new Map();
-    for (const r of rows) if (Number(r.trips) !== 0) counts.set(r.week, Number(r.trips));
-    return counts;
+  private async weekly(sql: string, values: unknown[]): Promise<WeeklyCounts> {
+    const { rows } = await this.pool.query<{ week: string; trips: string }>(sql, values);
+    return toCounts(rows);
   }
+
+  /** Runs `work` in a read-only repeatable-read transaction of its own. */
+  private async inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** A chunk in silver whose rows are not yet in gold. */
+interface UnfoldedChunk {
+  ingestion_no: number;
+  first_line: string;
+  last_line: string;
+}
+
+function toCounts(rows: { week: string; trips: string }[]): WeeklyCounts {
+  const counts: WeeklyCounts = new Map();
+  for (const r of rows) if (Number(r.trips) !== 0) counts.set(r.week, Number(r.trips));
+  return counts;
 }
 
 /** Builds the UNION ALL parts of one bounding-box count; parts share parameters. */
@@ -123,6 +147,7 @@ class BboxQuery {
     private readonly box: Bbox,
     private readonly cells: BoxCells,
     private readonly scope: CountScope,
+    private readonly unfolded: UnfoldedChunk[],
   ) {}
 
   /** A parameter bound on first use only: PostgreSQL refuses parameters no part of the statement uses. */
@@ -169,7 +194,17 @@ class BboxQuery {
   private silverScope(): string {
     const first = this.param('firstWeek', () => this.scope.firstWeek, 'date');
     const end = this.param('endExclusive', () => this.scope.endExclusive, 'date');
-    return `t.occurred_at >= ${first} AND t.occurred_at < ${end}${this.datasource('t')}`;
+    return `t.occurred_at >= ${first} AND t.occurred_at < ${end}${this.datasource('t')}${this.folded()}`;
+  }
+
+  /** Leaves out trips not yet folded into gold (the covering indexes carry ingestion_no and line_no). */
+  private folded(): string {
+    if (this.unfolded.length === 0) return '';
+    const no = this.param('unfoldedNo', () => this.unfolded.map((c) => c.ingestion_no), 'integer[]');
+    const lo = this.param('unfoldedLo', () => this.unfolded.map((c) => c.first_line), 'bigint[]');
+    const hi = this.param('unfoldedHi', () => this.unfolded.map((c) => c.last_line), 'bigint[]');
+    return ` AND NOT EXISTS (SELECT 1 FROM unnest(${no}, ${lo}, ${hi}) AS u (no, lo, hi)
+                     WHERE t.ingestion_no = u.no AND t.line_no BETWEEN u.lo AND u.hi)`;
   }
 
   /** The exact inclusive predicate for one end of a trip. */

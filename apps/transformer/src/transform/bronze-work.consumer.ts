@@ -7,7 +7,7 @@ import { CONFIG, type Env } from '#config';
 import { parseBronzeWork, type BronzeWorkV1, type IngestionEvent, type IngestionEventType } from '#contracts';
 import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, Throttle, topic, type MessageContext } from '#kafka';
-import { completionEvents, progressEvent, TransformService } from './transform.service.js';
+import { completionEvents, progressEvent, silverCompletedEvent, TransformService } from './transform.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,32 +93,40 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
+  /**
+   * Silver first (its events published as soon as it commits), then the gold fold the item calls
+   * for, then gold's events; the offset is committed after all of it, so a crash anywhere replays
+   * the item, which finds its marker and resumes from there.
+   */
   private async handle(ctx: MessageContext): Promise<void> {
     const item = decode(ctx);
     const log = ctx.log.child({ ingestionId: item.ingestionId, ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }) });
     const events: IngestionEvent<IngestionEventType>[] = [];
-    if (item.kind === 'chunk') {
-      const outcome = await this.service.handleChunk(item);
-      if (outcome.kind === 'transformed') {
-        const { progress, completion } = outcome;
-        log.debug({ ...outcome.counts, chunksDone: progress.silverChunks }, 'chunk transformed');
-        if (completion || this.throttle.due(outcome.ingestionId)) events.push(progressEvent(progress));
-        if (completion) {
-          this.throttle.forget(outcome.ingestionId);
-          events.push(...completionEvents(outcome.ingestionId, completion));
-        }
-      } else {
-        log.info({ complete: outcome.completion !== null }, 'chunk redelivered: already transformed');
-        if (outcome.completion) events.push(...completionEvents(outcome.ingestionId, outcome.completion));
-      }
+    const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
+    if ('kind' in outcome && outcome.kind === 'transformed') {
+      const { progress, silverCompleted } = outcome;
+      log.debug({ ...outcome.counts, chunksDone: progress.silverChunks }, 'chunk transformed');
+      if (silverCompleted || this.throttle.due(outcome.ingestionId)) events.push(progressEvent(progress));
+      if (silverCompleted) this.throttle.forget(outcome.ingestionId);
+    } else if ('kind' in outcome) {
+      log.info({ silverComplete: outcome.silverCompleted !== null }, 'chunk redelivered: already transformed');
     } else {
-      const outcome = await this.service.handleEnd(item);
-      log.debug({ completed: outcome.completed, firstDelivery: outcome.firstDelivery }, 'end of bronze handled');
-      if (outcome.completion) events.push(...completionEvents(outcome.ingestionId, outcome.completion));
+      log.debug({ silverCompleted: outcome.silverCompleted !== null, firstDelivery: outcome.firstDelivery }, 'end of bronze handled');
+    }
+    if (outcome.silverCompleted) events.push(silverCompletedEvent(outcome.ingestionId, outcome.silverCompleted));
+    await this.publisher.publishEvents(events);
+
+    if (outcome.gold) {
+      await ctx.heartbeat().catch(() => undefined);
+      const started = performance.now();
+      const completion = await this.service.advanceGold(outcome.gold);
+      log.debug({ step: outcome.gold.kind, ms: Math.round(performance.now() - started) }, 'gold folded');
+      if (completion) {
+        await this.publisher.publishEvents(completionEvents(outcome.ingestionId, completion));
+        log.info('ingestion completed');
+      }
     }
     await ctx.heartbeat().catch(() => undefined);
-    await this.publisher.publishEvents(events);
-    if (events.some((e) => e.type === 'ingestion.completed')) log.info('ingestion completed');
   }
 
   private async onDeadLetter(ctx: MessageContext, error: PermanentMessageError): Promise<void> {

@@ -38,7 +38,9 @@ describe('similar trips share a group', () => {
     const last = Math.max(...records.map((r) => r.line));
     const counts = await withTransaction(pool, async (client) => {
       await repo.addDictionaryEntries(client, ingestionNo, 2, last);
-      return repo.transformChunk(client, ingestionNo, 2, last, { cellDegrees: 0.01, bucketMinutes: 30 });
+      const transformed = await repo.transformChunk(client, ingestionNo, 2, last, { cellDegrees: 0.01, bucketMinutes: 30 });
+      await repo.foldLines(client, ingestionNo, [{ firstLine: 2, lastLine: last }]);
+      return transformed;
     });
     expect(counts.validRows).toBe(records.length);
     const { rows } = await pool.query(

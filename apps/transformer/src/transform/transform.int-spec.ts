@@ -19,11 +19,13 @@ describe('chunk.sql: bronze → silver and rejects', () => {
     await pool.end();
   });
 
-  /** What the transformer does for a chunk, minus the marker and counters. */
+  /** What the transformer does for a chunk and its gold fold, minus the markers and counters. */
   const transform = (ingestionNo: number, firstLine: number, lastLine: number): Promise<ChunkCounts> =>
     withTransaction(pool, async (client) => {
       await repo.addDictionaryEntries(client, ingestionNo, firstLine, lastLine);
-      return repo.transformChunk(client, ingestionNo, firstLine, lastLine, GRID);
+      const counts = await repo.transformChunk(client, ingestionNo, firstLine, lastLine, GRID);
+      await repo.foldLines(client, ingestionNo, [{ firstLine, lastLine }]);
+      return counts;
     });
 
   const ok = { region: 'Prague', origin: point(14.4973794438195, 50.00136875782316), destination: point(14.43109483523328, 50.04052930943246), datetime: '2018-05-28 09:03:40', datasource: 'funny_car' };

@@ -11,32 +11,63 @@ import {
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { assertGridFits } from './grid.js';
-import { TransformRepository, type ChunkCounts, type Completion, type GridSettings, type SilverProgress } from './transform.repository.js';
+import {
+  TransformRepository,
+  type ChunkCounts,
+  type Completion,
+  type GridSettings,
+  type SilverCompletion,
+  type SilverProgress,
+} from './transform.repository.js';
 
-/** What handling a chunk work item did, and what must be published after the commit. */
-export type ChunkOutcome =
-  | { kind: 'transformed'; ingestionId: string; counts: ChunkCounts; progress: SilverProgress; completion: Completion | null }
-  /** The marker existed: nothing was written; `completion` is set when the ingestion is complete. */
-  | { kind: 'redelivered'; ingestionId: string; completion: Completion | null };
+/**
+ * A fold of silver into gold to run after a work item's transaction: `batch` when enough rows are
+ * pending (skipped if another fold of the ingestion runs), `complete` once silver is complete (waits
+ * for a running fold, then completes the ingestion). `republish`: the item is a redelivery, so a
+ * completion that happened before is published again.
+ */
+export interface GoldStep {
+  ingestionNo: number;
+  kind: 'batch' | 'complete';
+  republish: boolean;
+}
+
+/**
+ * What handling a work item did: `silverCompleted` is set when the item completed silver, or, on a
+ * redelivery, when silver is complete (publish silver.completed, same id); `gold` is the fold to run
+ * next with {@link TransformService.advanceGold}.
+ */
+interface SilverOutcome {
+  silverCompleted: SilverCompletion | null;
+  gold: GoldStep | null;
+}
+
+/** What handling a chunk work item did. */
+export type ChunkOutcome = SilverOutcome &
+  (
+    | { kind: 'transformed'; ingestionId: string; counts: ChunkCounts; progress: SilverProgress }
+    /** The marker existed: nothing was written to silver. */
+    | { kind: 'redelivered'; ingestionId: string }
+  );
 
 /** What handling the `end` work item did. */
-export interface EndOutcome {
+export interface EndOutcome extends SilverOutcome {
   ingestionId: string;
   /** false when the item was seen before (redelivery). */
   firstDelivery: boolean;
-  /** This transaction completed the ingestion. */
-  completed: boolean;
-  /** Set when the completion events must be (re-)published. */
-  completion: Completion | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The three completion events, in order, with deterministic ids and the completion time. */
+/** silver.completed, with its deterministic id and the time silver completed. */
+export function silverCompletedEvent(ingestionId: string, c: SilverCompletion): IngestionEvent<'silver.completed'> {
+  return makeEvent('silver.completed', ingestionId, { validRows: c.validRows, rejectedRows: c.rejectedRows }, undefined, c.completedAt);
+}
+
+/** gold.completed and ingestion.completed, in order, with deterministic ids and the completion time. */
 export function completionEvents(ingestionId: string, c: Completion): IngestionEvent<IngestionEventType>[] {
   const rows = c.validRows + c.rejectedRows;
   return [
-    makeEvent('silver.completed', ingestionId, { validRows: c.validRows, rejectedRows: c.rejectedRows }, undefined, c.completedAt),
     makeEvent('gold.completed', ingestionId, { trips: c.validRows }, undefined, c.completedAt),
     makeEvent(
       'ingestion.completed',
@@ -59,13 +90,16 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
 }
 
 /**
- * Bronze → silver → gold, one transaction per work item. Exactly once comes from the chunk marker
- * (meta.silver_chunks) written in the same transaction as the rows; completion is decided under the
- * ingestion's row lock, so exactly one transaction completes an ingestion.
+ * Bronze → silver, one transaction per chunk; silver → gold in folds of many chunks. Exactly once
+ * comes from the chunk marker (meta.silver_chunks), written in the same transaction as the chunk's
+ * silver rows and flagged `gold_done` in the same transaction as the fold that adds them to gold.
+ * Silver completion is decided under the ingestion's row lock, gold completion under its gold lock,
+ * so exactly one transaction completes each.
  */
 @Injectable()
 export class TransformService {
   readonly grid: GridSettings;
+  private readonly goldBatchRows: number;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -74,6 +108,7 @@ export class TransformService {
   ) {
     assertGridFits(env.GRID_CELL_DEGREES);
     this.grid = { cellDegrees: env.GRID_CELL_DEGREES, bucketMinutes: env.TIME_BUCKET_MINUTES };
+    this.goldBatchRows = env.GOLD_BATCH_ROWS;
   }
 
   async handleChunk(item: BronzeChunkLoadedV1): Promise<ChunkOutcome> {
@@ -81,12 +116,14 @@ export class TransformService {
     if (item.lastLine < item.firstLine && item.rows > 0) {
       throw new PermanentMessageError('invalid_work_item', `chunk ${item.seq}: lastLine ${item.lastLine} < firstLine ${item.firstLine}`);
     }
-    return withTransaction(this.pool, async (client) => {
+    const silver = await withTransaction(this.pool, async (client) => {
       // A chunk's plan is cheap; JIT compilation would cost more than it saves.
       await client.query('SET LOCAL jit = off');
-      const claim = await this.repo.claimChunk(client, item.ingestionNo, item.ingestionId, item.seq);
+      const claim = await this.repo.claimChunk(client, item.ingestionNo, item.ingestionId, item.seq, item.firstLine, item.lastLine);
       const ingestionId = checkIngestion(claim.ingestionId, item);
-      if (!claim.claimed) return { kind: 'redelivered', ingestionId, completion: await this.repo.completionOf(client, item.ingestionNo) };
+      if (!claim.claimed) {
+        return { kind: 'redelivered' as const, ingestionId, silverCompleted: await this.repo.silverCompletionOf(client, item.ingestionNo) };
+      }
 
       await this.repo.addDictionaryEntries(client, item.ingestionNo, item.firstLine, item.lastLine);
       const counts = await this.repo.transformChunk(client, item.ingestionNo, item.firstLine, item.lastLine, this.grid);
@@ -104,25 +141,59 @@ export class TransformService {
         );
       }
       const progress = await this.repo.recordChunk(client, item.ingestionNo, item.seq, counts);
-      const completion = await this.repo.tryComplete(client, item.ingestionNo);
-      return { kind: 'transformed', ingestionId, counts, progress, completion };
+      const silverCompleted = await this.repo.tryCompleteSilver(client, item.ingestionNo);
+      return { kind: 'transformed' as const, ingestionId, counts, progress, silverCompleted };
     });
+
+    const ingestionNo = item.ingestionNo;
+    if (silver.kind === 'redelivered') {
+      // A crash may have come between silver's completion and the fold that completes gold.
+      return { ...silver, gold: silver.silverCompleted ? { ingestionNo, kind: 'complete', republish: true } : null };
+    }
+    const { progress, silverCompleted } = silver;
+    const pending = progress.validRows - progress.goldRows;
+    // A failed ingestion never completes silver: fold each of its late chunks, so that gold always
+    // adds up to silver once no ingestion is in flight.
+    const gold: GoldStep | null = silverCompleted
+      ? { ingestionNo, kind: 'complete', republish: false }
+      : pending >= this.goldBatchRows || progress.failed
+        ? { ingestionNo, kind: 'batch', republish: false }
+        : null;
+    return { ...silver, gold };
   }
 
   /**
-   * All chunks are in bronze: complete the ingestion if every chunk was already transformed (they may
-   * all have been before bronze completed; a header-only upload has none).
+   * All chunks are in bronze: complete silver if every chunk was already transformed (they may all
+   * have been before bronze completed; a header-only upload has none), then gold.
    */
   async handleEnd(item: BronzeCompletedWorkV1): Promise<EndOutcome> {
     assertIngestionId(item.ingestionId);
-    return withTransaction(this.pool, async (client) => {
+    const end = await withTransaction(this.pool, async (client) => {
       const claim = await this.repo.claimEnd(client, item.ingestionNo, item.ingestionId, item.totalChunks);
       const ingestionId = checkIngestion(claim.ingestionId, item);
-      const won = await this.repo.tryComplete(client, item.ingestionNo);
-      if (won) return { ingestionId, firstDelivery: claim.claimed, completed: true, completion: won };
-      // A chunk completed the ingestion and published the events; only a redelivery re-publishes.
-      const completion = claim.claimed ? null : await this.repo.completionOf(client, item.ingestionNo);
-      return { ingestionId, firstDelivery: claim.claimed, completed: false, completion };
+      const won = await this.repo.tryCompleteSilver(client, item.ingestionNo);
+      // When a chunk completed silver, that chunk publishes; only a redelivery re-publishes.
+      const silverCompleted = won ?? (claim.claimed ? null : await this.repo.silverCompletionOf(client, item.ingestionNo));
+      return { ingestionId, firstDelivery: claim.claimed, silverCompleted };
+    });
+    const gold: GoldStep | null = end.silverCompleted ? { ingestionNo: item.ingestionNo, kind: 'complete', republish: !end.firstDelivery } : null;
+    return { ...end, gold };
+  }
+
+  /**
+   * Folds the ingestion's pending silver chunks into gold, in a transaction of its own, and completes
+   * the ingestion when silver is complete and nothing is left to fold. A `batch` fold is skipped when
+   * another fold of the ingestion is running (the chunks it leaves wait for the next one); a
+   * `complete` fold waits for it. Returns the completion to publish: when this fold completed the
+   * ingestion, or with `republish` when it was complete already.
+   */
+  advanceGold({ ingestionNo, kind, republish }: GoldStep): Promise<Completion | null> {
+    return withTransaction(this.pool, async (client) => {
+      if (!(await this.repo.lockGold(client, ingestionNo, kind === 'complete'))) return null;
+      await client.query('SET LOCAL jit = off');
+      await this.repo.foldGold(client, ingestionNo);
+      const won = await this.repo.tryCompleteGold(client, ingestionNo);
+      return won ?? (republish ? await this.repo.completionOf(client, ingestionNo) : null);
     });
   }
 
@@ -132,6 +203,8 @@ export class TransformService {
     const id = ingestionId.toLowerCase();
     const failure = await this.repo.markFailed(this.pool, id, code, message);
     if (!failure) return null;
+    // The chunks transformed so far stay in silver: fold them into gold too.
+    await this.advanceGold({ ingestionNo: failure.ingestionNo, kind: 'complete', republish: false });
     return makeEvent('ingestion.failed', id, { stage: 'silver', code: failure.code, message: failure.message }, undefined, failure.failedAt);
   }
 }

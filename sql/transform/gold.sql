@@ -1,0 +1,81 @@
+-- Folds silver rows into gold: the rows of the given line ranges of one ingestion (the chunks whose
+-- markers the caller just flagged as folded, in the same transaction).
+-- Parameters: $1 ingestion_no, $2 first lines (bigint[]), $3 last lines (bigint[]).
+-- Returns one row: the silver rows folded, then the gold rows upserted per table.
+--
+-- One statement per batch of chunks rather than per chunk: with ~1 km cells and 30-minute buckets
+-- nearly every trip is a trip group and an origin-destination cell-week of its own, so gold costs
+-- one index-maintaining upsert per trip and table, and those run about twice as fast sorted in one
+-- large batch as spread over many small ones (sql/transform/README.md, "Performance").
+--
+-- Each upsert groups by its key and inserts in key order, so concurrent folds lock rows in the same
+-- order; weekly_region_counts, whose few rows every batch touches, comes last so that a concurrent
+-- fold waits on them for the shortest time.
+WITH rows AS MATERIALIZED (
+  SELECT t.region_id, t.datasource_id, t.occurred_at, t.origin_cell, t.destination_cell, t.tod_bucket,
+         date_trunc('week', t.occurred_at)::date AS week_start
+    FROM unnest($2::bigint[], $3::bigint[]) AS r (lo, hi)
+    CROSS JOIN LATERAL (
+      SELECT * FROM silver.trips s WHERE s.ingestion_no = $1 AND s.line_no BETWEEN r.lo AND r.hi OFFSET 0
+    ) AS t
+),
+trip_groups AS (
+  INSERT INTO gold.trip_groups AS g (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
+  SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at),
+         array_agg(DISTINCT datasource_id ORDER BY datasource_id)
+  FROM rows
+  GROUP BY region_id, origin_cell, destination_cell, tod_bucket
+  ORDER BY region_id, origin_cell, destination_cell, tod_bucket
+  ON CONFLICT (region_id, origin_cell, destination_cell, tod_bucket) DO UPDATE SET
+    trip_count = g.trip_count + EXCLUDED.trip_count,
+    first_seen = least(g.first_seen, EXCLUDED.first_seen),
+    last_seen = greatest(g.last_seen, EXCLUDED.last_seen),
+    datasource_ids = CASE
+      WHEN EXCLUDED.datasource_ids <@ g.datasource_ids THEN g.datasource_ids
+      ELSE ARRAY(SELECT DISTINCT u FROM unnest(g.datasource_ids || EXCLUDED.datasource_ids) u ORDER BY u)
+    END
+  RETURNING 1
+),
+weekly_origins AS (
+  INSERT INTO gold.weekly_origin_cells AS w (origin_cell, week_start, datasource_id, trips)
+  SELECT origin_cell, week_start, datasource_id, count(*)
+  FROM rows
+  GROUP BY origin_cell, week_start, datasource_id
+  ORDER BY origin_cell, week_start, datasource_id
+  ON CONFLICT (origin_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
+),
+weekly_destinations AS (
+  INSERT INTO gold.weekly_destination_cells AS w (destination_cell, week_start, datasource_id, trips)
+  SELECT destination_cell, week_start, datasource_id, count(*)
+  FROM rows
+  GROUP BY destination_cell, week_start, datasource_id
+  ORDER BY destination_cell, week_start, datasource_id
+  ON CONFLICT (destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
+),
+weekly_od AS (
+  INSERT INTO gold.weekly_od_cells AS w (origin_cell, destination_cell, week_start, datasource_id, trips)
+  SELECT origin_cell, destination_cell, week_start, datasource_id, count(*)
+  FROM rows
+  GROUP BY origin_cell, destination_cell, week_start, datasource_id
+  ORDER BY origin_cell, destination_cell, week_start, datasource_id
+  ON CONFLICT (origin_cell, destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
+),
+weekly_regions AS (
+  INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
+  SELECT region_id, week_start, datasource_id, count(*)
+  FROM rows
+  GROUP BY region_id, week_start, datasource_id
+  ORDER BY region_id, week_start, datasource_id
+  ON CONFLICT (region_id, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
+  RETURNING 1
+)
+SELECT
+  (SELECT count(*) FROM rows) AS folded_rows,
+  (SELECT count(*) FROM trip_groups) AS trip_groups,
+  (SELECT count(*) FROM weekly_origins) AS weekly_origins,
+  (SELECT count(*) FROM weekly_destinations) AS weekly_destinations,
+  (SELECT count(*) FROM weekly_od) AS weekly_od,
+  (SELECT count(*) FROM weekly_regions) AS weekly_regions

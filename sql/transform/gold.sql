@@ -63,6 +63,20 @@ weekly_od AS (
   ON CONFLICT (origin_cell, destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
   RETURNING 1
 ),
+-- Each region's most recent trip (ties at the same second: the smallest datasource name).
+region_latest AS (
+  INSERT INTO gold.region_latest AS l (region_id, occurred_at, datasource_id)
+  SELECT DISTINCT ON (r.region_id) r.region_id, r.occurred_at, r.datasource_id
+  FROM rows r
+  JOIN silver.datasources d ON d.datasource_id = r.datasource_id
+  ORDER BY r.region_id, r.occurred_at DESC, d.name
+  ON CONFLICT (region_id) DO UPDATE SET occurred_at = EXCLUDED.occurred_at, datasource_id = EXCLUDED.datasource_id
+  WHERE EXCLUDED.occurred_at > l.occurred_at
+     OR (EXCLUDED.occurred_at = l.occurred_at
+         AND (SELECT name FROM silver.datasources WHERE datasource_id = EXCLUDED.datasource_id)
+           < (SELECT name FROM silver.datasources WHERE datasource_id = l.datasource_id))
+  RETURNING 1
+),
 weekly_regions AS (
   INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
   SELECT region_id, week_start, datasource_id, count(*)
@@ -78,4 +92,5 @@ SELECT
   (SELECT count(*) FROM weekly_origins) AS weekly_origins,
   (SELECT count(*) FROM weekly_destinations) AS weekly_destinations,
   (SELECT count(*) FROM weekly_od) AS weekly_od,
+  (SELECT count(*) FROM region_latest) AS region_latest,
   (SELECT count(*) FROM weekly_regions) AS weekly_regions

@@ -198,7 +198,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
         ingestionId: sample.ingestion_id,
         state: 'completed',
         totalRows: 100,
-        counts: { upload: 100, bronze: 100, silver: 100, rejected: 0 },
+        counts: { upload: 100, bronze: 100, silver: 100, rejected: 0, gold: 100 },
         error: null,
         links: { rejections: `/api/v1/ingestions/${sample.ingestion_id}/rejections` },
       });
@@ -236,7 +236,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       });
       expect(items[3].rawRecord).toContain('extra');
       const detail = await get(`/api/v1/ingestions/${rejected.ingestion_id}`);
-      expect(detail.body.counts).toEqual({ upload: 5, bronze: 5, silver: 0, rejected: 5 });
+      expect(detail.body.counts).toEqual({ upload: 5, bronze: 5, silver: 0, rejected: 5, gold: 0 });
     });
 
     it('unknown id → 404 ingestion_not_found; not a UUID → 400 invalid_ingestion_id', async () => {

@@ -7,11 +7,17 @@ export class LayerCountsDto {
   @ApiProperty({ description: 'Records landed in bronze (raw, untouched).', example: 100 })
   bronze: number;
 
-  @ApiProperty({ description: 'Valid trips typed into silver (and counted in gold).', example: 98 })
+  @ApiProperty({ description: 'Valid trips typed into silver.', example: 98 })
   silver: number;
 
   @ApiProperty({ description: 'Records rejected on the way to silver (see the rejections endpoint).', example: 2 })
   rejected: number;
+
+  @ApiProperty({
+    description: 'Silver trips folded into gold so far. Gold follows silver in batches of GOLD_BATCH_ROWS rows, and equals silver once the ingestion is completed.',
+    example: 98,
+  })
+  gold: number;
 }
 
 export class ChunkCountsDto {

@@ -22,7 +22,7 @@ const INGESTION_EXAMPLE = {
   bytes: 12839,
   sha256: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b',
   totalRows: 100,
-  counts: { upload: 100, bronze: 100, silver: 98, rejected: 2 },
+  counts: { upload: 100, bronze: 100, silver: 98, rejected: 2, gold: 98 },
   chunks: { total: 1, upload: 1, bronze: 1, silver: 1 },
   timestamps: {
     acceptedAt: '2024-05-02T10:15:30.123Z',
@@ -54,7 +54,7 @@ export function toIngestionDto(r: IngestionRow): IngestionDto {
     bytes: Number(r.upload_bytes),
     sha256: r.upload_sha256,
     totalRows: r.total_rows === null ? null : Number(r.total_rows),
-    counts: { upload: Number(r.upload_rows), bronze: Number(r.bronze_rows), silver: Number(r.silver_rows), rejected: Number(r.rejected_rows) },
+    counts: { upload: Number(r.upload_rows), bronze: Number(r.bronze_rows), silver: Number(r.silver_rows), rejected: Number(r.rejected_rows), gold: Number(r.gold_rows) },
     chunks: { total: r.total_chunks, upload: r.upload_chunks, bronze: r.bronze_chunks, silver: r.silver_chunks },
     timestamps: {
       acceptedAt: r.accepted_at.toISOString(),

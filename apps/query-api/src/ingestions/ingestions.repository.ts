@@ -22,6 +22,7 @@ export interface IngestionRow {
   silver_chunks: number;
   silver_rows: string;
   rejected_rows: string;
+  gold_rows: string;
   accepted_at: Date;
   upload_completed_at: Date | null;
   bronze_completed_at: Date | null;

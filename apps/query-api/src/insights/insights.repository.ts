@@ -10,8 +10,9 @@ export interface RegionLatestRow {
 }
 
 /**
- * The two classic questions. Same SQL as sql/queries/latest-datasource.sql and
- * datasource-regions.sql (tests hold them equal), with the region totals taken from gold.
+ * The two classic questions. The same answers as sql/queries/latest-datasource.sql and
+ * datasource-regions.sql, which count straight from silver (tests hold them equal), taken from gold:
+ * region totals from weekly_region_counts, each region's latest trip from region_latest.
  */
 @Injectable()
 export class InsightsRepository {
@@ -31,16 +32,10 @@ export class InsightsRepository {
           ORDER BY trips DESC, r.name
           LIMIT $1::integer
        )
-       SELECT t.name AS region, t.trips, latest.occurred_at, latest.datasource
+       SELECT t.name AS region, t.trips, to_char(l.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SS') AS occurred_at, d.name AS datasource
          FROM top_regions t
-         LEFT JOIN LATERAL (
-           SELECT to_char(s.occurred_at, 'YYYY-MM-DD"T"HH24:MI:SS') AS occurred_at, d.name AS datasource
-             FROM silver.trips s
-             JOIN silver.datasources d ON d.datasource_id = s.datasource_id
-            WHERE s.region_id = t.region_id
-            ORDER BY s.occurred_at DESC, d.name
-            LIMIT 1
-         ) latest ON true
+         LEFT JOIN gold.region_latest l ON l.region_id = t.region_id
+         LEFT JOIN silver.datasources d ON d.datasource_id = l.datasource_id
         ORDER BY t.trips DESC, t.name`,
       [top],
     );

@@ -71,6 +71,14 @@ if (copied !== rows) throw new Error(`\\copy loaded ${copied} rows, expected ${r
 await pool.query('DROP TABLE public.bench_copy');
 await pool.query('CHECKPOINT');
 say(`bare psql \\copy: ${secs(copyMs)} s (${Math.round(rows / (copyMs / 1000))} rows/s)`);
+{
+  // The settings that matter most for ingestion (scripts/postgres/tune.sh), so a figure can be reproduced.
+  const { rows: settings } = await pool.query<{ s: string }>(
+    `SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) AS s
+       FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')`,
+  );
+  say(`postgres: ${settings[0].s}`);
+}
 
 // 4. the pipeline
 const children: ChildProcess[] = [];

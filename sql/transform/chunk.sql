@@ -91,6 +91,9 @@ valid AS (
     make_timestamp(c.yy, c.mo, c.dd, c.hh, c.mi, c.ss) AS occurred_at,
     (floor(c.origin_lat / $4::float8)::bigint + 2097152) * 4194304 + (floor(c.origin_lon / $4::float8)::bigint + 2097152) AS origin_cell,
     (floor(c.destination_lat / $4::float8)::bigint + 2097152) * 4194304 + (floor(c.destination_lon / $4::float8)::bigint + 2097152) AS destination_cell,
+    -- The cell's row of latitude (0..9, south to north) the point lies in (migration 0012).
+    least(9, greatest(0, floor((c.origin_lat / $4::float8 - floor(c.origin_lat / $4::float8)) * 10)))::smallint AS origin_sub,
+    least(9, greatest(0, floor((c.destination_lat / $4::float8 - floor(c.destination_lat / $4::float8)) * 10)))::smallint AS destination_sub,
     ((c.hh * 3600 + c.mi * 60 + c.ss) / ($5::int * 60))::smallint AS tod_bucket
   FROM checked c
   JOIN silver.regions r ON r.name_key = c.region_key
@@ -99,9 +102,11 @@ valid AS (
 ),
 inserted AS (
   INSERT INTO silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat,
-                            destination_lon, destination_lat, occurred_at, origin_cell, destination_cell, tod_bucket)
+                            destination_lon, destination_lat, occurred_at, origin_cell, destination_cell, tod_bucket,
+                            origin_sub, destination_sub)
   SELECT $1, line_no, region_id, datasource_id, origin_lon, origin_lat,
-         destination_lon, destination_lat, occurred_at, origin_cell, destination_cell, tod_bucket
+         destination_lon, destination_lat, occurred_at, origin_cell, destination_cell, tod_bucket,
+         origin_sub, destination_sub
   FROM valid
   RETURNING 1
 ),

@@ -33,6 +33,28 @@ function borderRows(): string {
 }
 
 /**
+ * Trips on the borders of the cells' sub-rows of latitude (multiples of 0.001°, area/grid.ts
+ * SUB_ROWS) and a hair on either side, along a few longitudes on and between those multiples, so
+ * boxes on the 0.001° grid cut cells through sub-row borders with trips on them.
+ */
+const SUB_ROW_TRIPS = 25 * 5;
+function subRowRows(): string {
+  const rows: string[] = [];
+  const hair = [0, 1e-12, -1e-12, 1e-9, -1e-9];
+  const city = CITIES[1];
+  const x0 = Math.round(city.lon * 100) / 100;
+  const y0 = Math.round(city.lat * 100) / 100;
+  for (let k = -12; k <= 12; k++) {
+    for (let j = 0; j < 5; j++) {
+      const lat = Number((y0 + k / 1000).toFixed(3)) + hair[(k + 12 + j) % hair.length];
+      const lon = Number((x0 + (j - 2) * 0.0035).toFixed(4)) - hair[j];
+      rows.push(`${city.region},POINT (${lon} ${lat}),POINT (${lat - y0 + x0} ${lon - x0 + y0}),2018-04-${String(2 + j).padStart(2, '0')} 10:00:00,sub_source`);
+    }
+  }
+  return rows.join('\n') + '\n';
+}
+
+/**
  * Coordinates just below a multiple of 0.01° that `floor(x / 0.01)` nevertheless puts in the cell
  * starting at that multiple (floating point): e.g. -0.030000000000000002 lands in cell -3, whose
  * west edge is -0.03. A box starting at -0.03 must not count them, so that cell cannot be summed
@@ -67,7 +89,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
 
   beforeAll(async () => {
     pipeline = await startPipeline('query_bbox');
-    const csv = HEADER + rowGenerator(7)(3000) + borderRows() + fpEdgeRows();
+    const csv = HEADER + rowGenerator(7)(3000) + borderRows() + fpEdgeRows() + subRowRows();
     const done = await ingestFile(pipeline, Buffer.from(csv));
     expect(Number(done.rejected_rows)).toBe(0);
     api = await startService('query-api', pipeline.env);
@@ -77,7 +99,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     points = rows;
     datasources = (await pipeline.pool.query<{ name: string }>('SELECT name FROM silver.datasources ORDER BY name')).rows.map((r) => r.name);
     totalTrips = Number((await pipeline.pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n);
-    expect(totalTrips).toBe(3000 + 3 * 49 + 2 * FP_EDGES.length ** 2);
+    expect(totalTrips).toBe(3000 + 3 * 49 + 2 * FP_EDGES.length ** 2 + SUB_ROW_TRIPS);
   }, 120_000);
   afterAll(async () => {
     await api?.stop();
@@ -112,7 +134,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
         ),
         logW: fc.double({ min: Math.log(0.0005), max: Math.log(0.6), noNaN: true }),
         logH: fc.double({ min: Math.log(0.0005), max: Math.log(0.6), noNaN: true }),
-        align: fc.constantFrom('free', 'grid', 'points', 'line', 'point'),
+        align: fc.constantFrom('free', 'grid', 'subgrid', 'points', 'line', 'point'),
         pick: fc.tuple(fc.nat(), fc.nat()),
       })
       .map(({ anchor, logW, logH, align, pick }): Box => {
@@ -121,6 +143,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
         const h = Math.exp(logH);
         let box: Box = [c.lon - w / 2, c.lat - h / 2, c.lon + w / 2, c.lat + h / 2];
         if (align === 'grid') box = box.map((v) => Number((Math.round(v * 100) / 100).toFixed(2))) as Box;
+        if (align === 'subgrid') box = box.map((v) => Number((Math.round(v * 1000) / 1000).toFixed(3))) as Box;
         if (align === 'points') {
           // Bounds through real trip coordinates: those trips lie exactly on the edges.
           const near = points.filter((p) => p.lon >= box[0] && p.lon <= box[2] && p.lat >= box[1] && p.lat <= box[3]);
@@ -189,6 +212,19 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
       [f(x - 0.01), f(x + 0.01), f(y - 0.01), f(y + 0.01)],
     );
     expect(rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('boxes on sub-row borders: cells cut through sub-rows, partly and mostly covered (gold minus the trips outside)', async () => {
+    const x = Math.round(CITIES[1].lon * 100) / 100;
+    const y = Math.round(CITIES[1].lat * 100) / 100;
+    const f = (v: number) => Number(v.toFixed(3));
+    let counted = 0;
+    for (const [a, b] of [[-0.012, 0.012], [-0.009, 0.009], [-0.004, 0.007], [-0.001, 0.001], [0.003, 0.011], [-0.0105, -0.0005]]) {
+      for (const [c, d] of [[-0.007, 0.007], [-0.0035, 0.0035], [-0.002, 0.009], [0, 0]]) {
+        for (const match of MATCHES) counted += await expectExact([f(x + c), f(y + a), f(x + d), f(y + b)], match);
+      }
+    }
+    expect(counted).toBeGreaterThan(0);
   });
 
   it('points a hair outside a box edge that floating point files in an inside cell are not counted', async () => {

@@ -150,3 +150,93 @@ export function centreRange(min: number, max: number, g: number): IndexRange {
   while (centreOf(hi, g) > max) hi--;
   return { lo, hi };
 }
+
+/**
+ * Rows of latitude per cell in the covering silver indexes (migration 0012): a trip's sub-row is
+ * `floor((lat / g - floor(lat / g)) * SUB_ROWS)`, clamped to 0..SUB_ROWS-1, and the indexes are
+ * keyed (cell, sub-row, longitude).
+ */
+export const SUB_ROWS = 10;
+
+/** Longitude bounds that hold every coordinate: a scan not restricted in longitude. */
+const ANY_LON = { lo: -1000, hi: 1000 };
+
+/**
+ * One index scan over single trips: every trip whose cell is one of `cells`, whose sub-row is one of
+ * `subs` and whose longitude lies in [lonLo, lonHi] (one index descent per cell and sub-row).
+ */
+export interface TripScan {
+  cells: number[];
+  subs: number[];
+  lonLo: number;
+  lonHi: number;
+}
+
+/**
+ * How the trips of the edge cells are counted for one end of a trip:
+ * - `inside`: scans holding every trip of the edge cells that may lie inside the box (each is
+ *   checked with the exact predicate and counted when inside);
+ * - `complementCells`: edge cells the box mostly covers, counted as their gold count minus their
+ *   trips outside the box, which `outside` scans hold (each checked, counted when NOT inside).
+ */
+export interface EdgeScans {
+  inside: TripScan[];
+  complementCells: number[];
+  outside: TripScan[];
+}
+
+/** The sub-rows of cell row `cy` whose latitude span (with the margin) satisfies `keep`. */
+function subRows(cy: number, g: number, keep: (south: number, north: number) => boolean): number[] {
+  const subs: number[] = [];
+  for (let s = 0; s < SUB_ROWS; s++) {
+    if (keep((cy + s / SUB_ROWS) * g - CELL_MARGIN, (cy + (s + 1) / SUB_ROWS) * g + CELL_MARGIN)) subs.push(s);
+  }
+  return subs;
+}
+
+/**
+ * Plans the single-trip scans of a box's edge cells. In each edge cell only the sub-rows the box
+ * overlaps are scanned, and only its longitude slice when the box does not span the cell's width;
+ * with `complement`, a cell more than half covered by the box is instead counted from gold minus the
+ * trips in the part of it outside the box. Scans with the same sub-rows and longitude bounds are
+ * merged into one (one index scan descending once per cell and sub-row).
+ */
+export function edgeScans(box: Bbox, cells: BoxCells, g: number, complement: boolean): EdgeScans {
+  const inside = new Map<string, TripScan>();
+  const outside = new Map<string, TripScan>();
+  const complementCells: number[] = [];
+  const add = (into: Map<string, TripScan>, cell: number, subs: number[], lon: { lo: number; hi: number }) => {
+    if (subs.length === 0) return;
+    const key = `${subs.join(',')}|${lon.lo}|${lon.hi}`;
+    const scan = into.get(key);
+    if (scan) scan.cells.push(cell);
+    else into.set(key, { cells: [cell], subs, lonLo: lon.lo, lonHi: lon.hi });
+  };
+  for (const run of cells.edge) {
+    const { cx: cx0, cy } = decodeCell(run.lo);
+    const south = cy * g;
+    const north = (cy + 1) * g;
+    for (let cell = run.lo; cell <= run.hi; cell++) {
+      const cx = cx0 + (cell - run.lo);
+      const west = cx * g;
+      const east = (cx + 1) * g;
+      // Does the box leave part of the cell's width out (with the margin)?
+      const cutWest = west - CELL_MARGIN < box.minLon;
+      const cutEast = east + CELL_MARGIN > box.maxLon;
+      const boxLon = cutWest || cutEast ? { lo: box.minLon, hi: box.maxLon } : ANY_LON;
+      const covered = (Math.max(0, Math.min(east, box.maxLon) - Math.max(west, box.minLon)) * Math.max(0, Math.min(north, box.maxLat) - Math.max(south, box.minLat))) / (g * g);
+      if (complement && covered > 0.5) {
+        complementCells.push(cell);
+        // Sub-rows wholly inside the box's latitudes: only their trips west or east of the box are outside.
+        const within = subRows(cy, g, (s, n) => s >= box.minLat && n <= box.maxLat);
+        const rest = Array.from({ length: SUB_ROWS }, (_, s) => s).filter((s) => !within.includes(s));
+        add(outside, cell, rest, ANY_LON);
+        if (cutWest) add(outside, cell, within, { lo: ANY_LON.lo, hi: box.minLon });
+        if (cutEast) add(outside, cell, within, { lo: box.maxLon, hi: ANY_LON.hi });
+      } else {
+        add(inside, cell, subRows(cy, g, (s, n) => n >= box.minLat && s <= box.maxLat), boxLon);
+      }
+    }
+  }
+  return { inside: [...inside.values()], complementCells, outside: [...outside.values()] };
+}

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#db';
-import { CELL_OFFSET, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange } from '../area/grid.js';
+import { CELL_OFFSET, edgeScans, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange, type TripScan } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -77,12 +77,12 @@ export class WeeklyAverageRepository {
    * silver but not yet folded into gold (only while an ingestion is in flight) and leaves their trips
    * out of the edge cells, so gold and silver are counted as of the same rows.
    */
-  async bboxWeekly(box: Bbox, cells: BoxCells, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
+  async bboxWeekly(box: Bbox, cells: BoxCells, cellDegrees: number, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
     return this.inSnapshot(async (client) => {
       const { rows: unfolded } = await client.query<UnfoldedChunk>(
         'SELECT ingestion_no, first_line::text, last_line::text FROM meta.silver_chunks WHERE NOT gold_done',
       );
-      const q = new BboxQuery(box, cells, scope, unfolded);
+      const q = new BboxQuery(box, cells, cellDegrees, scope, unfolded);
       const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
       if (parts.length === 0) return new Map();
       // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
@@ -146,6 +146,7 @@ class BboxQuery {
   constructor(
     private readonly box: Bbox,
     private readonly cells: BoxCells,
+    private readonly cellDegrees: number,
     private readonly scope: CountScope,
     private readonly unfolded: UnfoldedChunk[],
   ) {}
@@ -163,7 +164,7 @@ class BboxQuery {
    * own: as a plain join the planner, which cannot know how narrow the ranges are, prefers
    * whole-table scans.
    */
-  private perRange(which: 'inner' | 'edge' | 'outside', select: string): string {
+  private perRange(which: 'inner' | 'outside', select: string): string {
     const list: KeyRange[] = which === 'outside' ? outsideInner(this.cells) : this.cells[which];
     const lo = this.param(`${which}Lo`, () => list.map((r) => String(r.lo)), 'bigint[]');
     const hi = this.param(`${which}Hi`, () => list.map((r) => String(r.hi)), 'bigint[]');
@@ -274,21 +275,45 @@ class BboxQuery {
     return cells <= 20_000 && cells * (innerY.hi - innerY.lo + 2) <= 400_000;
   }
 
-  /** Silver: trips whose given end lies in an edge cell, counted per day where `where` holds (checked trip by trip). */
-  private edgeTrips(end: 'origin' | 'destination', where: string): string {
-    return this.perRange(
-      'edge',
-      `SELECT t.occurred_at::date, count(*) FROM silver.trips t
-        WHERE t.${end}_cell BETWEEN r.lo AND r.hi AND ${where} AND ${this.silverScope()}
-        GROUP BY 1`,
-    );
+  /**
+   * Trips whose given end lies in an edge cell and where `where` holds (which must imply that end is
+   * inside the box), counted per day. Single trips are checked only in the sub-rows and longitude
+   * slice of each edge cell the box overlaps (area/grid.ts, edgeScans); with `complement`, a cell the
+   * box mostly covers counts as its gold count minus its trips outside the box (only when `where` is
+   * exactly "this end inside").
+   */
+  private edgeTrips(end: 'origin' | 'destination', where: string, complement = false): string[] {
+    const plan = edgeScans(this.box, this.cells, this.cellDegrees, complement);
+    const parts = plan.inside.map((scan) => this.tripScan(end, scan, where, ''));
+    if (plan.complementCells.length > 0) {
+      const cells = this.params.add(plan.complementCells.map(String), 'bigint[]');
+      parts.push(`
+        SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
+         WHERE w.${end}_cell = ANY (${cells}) AND ${this.goldScope('w')}
+         GROUP BY 1`);
+      parts.push(...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)})`, '-')));
+    }
+    return parts;
+  }
+
+  /** Silver: one index scan (a descent per cell and sub-row), counted per day where `where` holds. */
+  private tripScan(end: 'origin' | 'destination', scan: TripScan, where: string, sign: '' | '-'): string {
+    const cells = this.params.add(scan.cells.map(String), 'bigint[]');
+    const subs = this.params.add(scan.subs, 'smallint[]');
+    const lonLo = this.params.add(scan.lonLo, 'float8');
+    const lonHi = this.params.add(scan.lonHi, 'float8');
+    return `
+        SELECT t.occurred_at::date, ${sign}count(*) FROM silver.trips t
+         WHERE t.${end}_cell = ANY (${cells}) AND t.${end}_sub = ANY (${subs}) AND t.${end}_lon BETWEEN ${lonLo} AND ${lonHi}
+           AND ${where} AND ${this.silverScope()}
+         GROUP BY 1`;
   }
 
   /** Trips with one given end inside the box. */
   oneEnd(end: 'origin' | 'destination'): string[] {
     const parts: string[] = [];
     if (this.hasInner) parts.push(this.innerEnd(end));
-    if (this.hasEdge) parts.push(this.edgeTrips(end, this.inside(end)));
+    if (this.hasEdge) parts.push(...this.edgeTrips(end, this.inside(end), true));
     return parts;
   }
 
@@ -304,8 +329,8 @@ class BboxQuery {
       else parts.push(this.innerPairs(''));
     }
     if (this.hasEdge) {
-      parts.push(this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`));
-      if (this.hasInner) parts.push(this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`));
+      parts.push(...this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`));
+      if (this.hasInner) parts.push(...this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`));
     }
     return parts;
   }
@@ -326,8 +351,8 @@ class BboxQuery {
     }
     if (this.hasEdge) {
       parts.push(
-        this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`),
-        this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`),
+        ...this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`),
+        ...this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`),
       );
     }
     return parts;

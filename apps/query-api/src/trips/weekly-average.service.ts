@@ -63,7 +63,7 @@ export class WeeklyAverageService {
       return regionId === undefined ? new Map() : this.repository.regionWeekly(regionId, scope);
     }
     const { cellDegrees } = await this.grid.get();
-    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, cellDegrees), area.match, scope);
+    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, cellDegrees), cellDegrees, area.match, scope);
   }
 
   private filterOf(query: WeeklyAverageQuery): WeeklyAverageDto['filter'] {

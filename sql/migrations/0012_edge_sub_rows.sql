@@ -5,6 +5,8 @@
 -- instead of every trip of the cell: at 10M trips a city-sized box's edge cells hold ~600k trips.
 -- sub = floor((lat / GRID_CELL_DEGREES - floor(lat / GRID_CELL_DEGREES)) * 10), clamped to 0..9
 -- (sql/transform/chunk.sql computes it with the cell).
+DROP INDEX silver.trips_origin_cell_cover_idx;
+DROP INDEX silver.trips_destination_cell_cover_idx;
 ALTER TABLE silver.trips ADD COLUMN origin_sub smallint, ADD COLUMN destination_sub smallint;
 
 UPDATE silver.trips t
@@ -14,8 +16,6 @@ UPDATE silver.trips t
 
 ALTER TABLE silver.trips ALTER COLUMN origin_sub SET NOT NULL, ALTER COLUMN destination_sub SET NOT NULL;
 
-DROP INDEX silver.trips_origin_cell_cover_idx;
-DROP INDEX silver.trips_destination_cell_cover_idx;
 CREATE INDEX trips_origin_cell_cover_idx ON silver.trips (origin_cell, origin_sub, origin_lon)
   INCLUDE (origin_lat, occurred_at, datasource_id, destination_lon, destination_lat, ingestion_no, line_no);
 CREATE INDEX trips_destination_cell_cover_idx ON silver.trips (destination_cell, destination_sub, destination_lon)

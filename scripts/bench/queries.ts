@@ -130,14 +130,15 @@ export async function runQueryBenchDetailed(queryApiUrl: string, pool: pg.Pool, 
     const answer = await ask(q);
     const ms = performance.now() - t;
     const size = q.kind === 'region' ? '' : q.size < 0.01 ? ' <0.01°' : q.size < 0.1 ? ' 0.01–0.1°' : ' ≥0.1°';
-    timings.push({ kind: q.kind, ms }, { kind: `${q.kind}${size}`, ms });
+    timings.push({ kind: q.kind, ms });
+    if (size) timings.push({ kind: `${q.kind}${size}`, ms });
     each.push({ params: q.params, ms });
     if (i % checkEvery === 0) {
       check(q, answer, await bruteForce(pool, q));
       checked++;
     }
   }
-  const all = timings.filter((_, i) => i % 2 === 0).map((t) => t.ms).sort((a, b) => a - b);
+  const all = each.map((q) => q.ms).sort((a, b) => a - b);
   const byKind: QueryBenchDetail['byKind'] = {};
   for (const kind of [...new Set(timings.map((t) => t.kind))].sort()) {
     const ms = timings.filter((t) => t.kind === kind).map((t) => t.ms).sort((a, b) => a - b);

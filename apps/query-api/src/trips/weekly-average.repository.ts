@@ -30,9 +30,10 @@ class Params {
 /**
  * SQL of the weekly-average questions. Region: gold.weekly_region_counts. Bounding box: gold cell
  * counts for the cells wholly inside the box plus single silver trips in the cells its edge cuts, so
- * the answer is exact. Costs: one index range per grid row; the trips of the boundary cells (index
- * only); for match=both/any also every (origin cell, destination cell, week) pair starting in the
- * box — the part that grows with the box's trips, which makes city-sized boxes the slow case.
+ * the answer is exact. Costs: one index range per grid row; in the cells the edge cuts, the trips of
+ * the sub-rows and longitude slice the box overlaps, or of the part outside it for a cell the box
+ * mostly covers (index only); for match=both/any also the (origin cell, destination cell, week)
+ * pairs leaving the box's inner cells — the part that grows with the box's trips.
  */
 @Injectable()
 export class WeeklyAverageRepository {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#db';
+import { PG_POOL, withTransaction } from '#db';
 import { CELL_OFFSET, edgeScans, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange, type TripScan } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
@@ -109,20 +109,8 @@ export class WeeklyAverageRepository {
   }
 
   /** Runs `work` in a read-only repeatable-read transaction of its own. */
-  private async inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL, withTransaction } from '#db';
-import { CELL_OFFSET, edgeScans, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange, type TripScan } from '../area/grid.js';
+import { CELL_OFFSET, cellCount, edgeScans, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange, type TripScan } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -77,30 +77,35 @@ export class WeeklyAverageRepository {
    * Bounding-box counts run in one repeatable-read snapshot that first reads which chunks are in
    * silver but not yet folded into gold (only while an ingestion is in flight) and leaves their trips
    * out of the edge cells, so gold and silver are counted as of the same rows.
+   *
+   * A box with many edge cells is counted on two connections at once, each taking every other cell,
+   * row and scan of the plan (PostgreSQL runs one statement on one core): the second connection
+   * imports the first one's snapshot (`pg_export_snapshot`), so both count the same rows. Only when
+   * the pool has a connection to spare, so a request never waits for a second one while holding its first.
    */
   async bboxWeekly(box: Bbox, cells: BoxCells, cellDegrees: number, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
+    const worthSplitting = cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS;
     return this.inSnapshot(async (client) => {
+      const snapshot = worthSplitting && this.hasSpareConnection() ? await exportSnapshot(client) : undefined;
       const { rows: unfolded } = await client.query<UnfoldedChunk>(
         'SELECT ingestion_no, first_line::text, last_line::text FROM meta.silver_chunks WHERE NOT gold_done',
       );
-      const q = new BboxQuery(box, cells, cellDegrees, scope, unfolded);
-      const parts = { origin: () => q.oneEnd('origin'), destination: () => q.oneEnd('destination'), both: () => q.bothEnds(), any: () => q.eitherEnd() }[match]();
-      if (parts.length === 0) return new Map();
-      // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
-      // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
-      await client.query('SET LOCAL enable_sort = off');
-      // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
-      // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
-      // date_trunc('week') or to_char would cost more than the counting.
-      const { rows } = await client.query<{ week: string; trips: string }>(
-        `SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
-           FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips
-                   FROM (${parts.join('\n UNION ALL \n')}) AS counted (day, n)
-                  GROUP BY 1) AS weekly`,
-        q.params.values,
-      );
-      return toCounts(rows);
+      const plan = (shard: Shard) => new BboxQuery(box, cells, cellDegrees, scope, unfolded, shard).count(match);
+      if (!snapshot) return toCounts(await runCount(client, plan({ no: 0, of: 1 })));
+      const [mine, theirs] = await Promise.all([
+        runCount(client, plan({ no: 0, of: 2 })),
+        this.inSnapshot(async (helper) => {
+          await helper.query(`SET TRANSACTION SNAPSHOT ${helper.escapeLiteral(snapshot)}`);
+          return runCount(helper, plan({ no: 1, of: 2 }));
+        }),
+      ]);
+      return toCounts([...mine, ...theirs]);
     });
+  }
+
+  /** Whether pool.connect() would hand out a connection without waiting. */
+  private hasSpareConnection(): boolean {
+    return this.pool.idleCount > 0 || this.pool.totalCount < (this.pool.options.max ?? 10);
   }
 
   private async weekly(sql: string, values: unknown[]): Promise<WeeklyCounts> {
@@ -121,10 +126,71 @@ interface UnfoldedChunk {
   last_line: string;
 }
 
+/** Sums rows per week (a split count returns a week from each connection); weeks summing to 0 are absent. */
 function toCounts(rows: { week: string; trips: string }[]): WeeklyCounts {
   const counts: WeeklyCounts = new Map();
-  for (const r of rows) if (Number(r.trips) !== 0) counts.set(r.week, Number(r.trips));
+  for (const r of rows) counts.set(r.week, (counts.get(r.week) ?? 0) + Number(r.trips));
+  for (const [week, trips] of counts) if (trips === 0) counts.delete(week);
   return counts;
+}
+
+/** Boxes with fewer edge cells are counted on one connection: splitting would cost more than it saves. */
+const SPLIT_MIN_EDGE_CELLS = 6;
+
+/** Which part of a split count a plan holds: every `of`-th element from the `no`-th. */
+interface Shard {
+  no: number;
+  of: number;
+}
+
+async function exportSnapshot(client: pg.PoolClient): Promise<string> {
+  const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+  return rows[0].id;
+}
+
+/** A bounding-box count's SQL and its bound values; no parts when there is nothing to count. */
+interface CountPlan {
+  parts: string[];
+  values: unknown[];
+}
+
+/**
+ * Keeps only the values the parts refer to, renumbered: a part left out (nothing of it in this
+ * shard) may have bound values no other part uses, and PostgreSQL refuses a value it cannot type.
+ */
+function withUsedValues(parts: string[], values: unknown[]): CountPlan {
+  const renumbered = new Map<number, number>();
+  const used: unknown[] = [];
+  const rewritten = parts.map((part) =>
+    part.replace(/\$(\d+)\b/g, (_, n: string) => {
+      let to = renumbered.get(Number(n));
+      if (to === undefined) {
+        used.push(values[Number(n) - 1]);
+        renumbered.set(Number(n), (to = used.length));
+      }
+      return `$${to}`;
+    }),
+  );
+  return { parts: rewritten, values: used };
+}
+
+/** Runs the parts of a plan as one statement: weekly sums (a week may sum to 0 or below in a shard). */
+async function runCount(client: pg.PoolClient, plan: CountPlan): Promise<{ week: string; trips: string }[]> {
+  if (plan.parts.length === 0) return [];
+  // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
+  // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
+  await client.query('SET LOCAL enable_sort = off');
+  // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
+  // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
+  // date_trunc('week') or to_char would cost more than the counting.
+  const { rows } = await client.query<{ week: string; trips: string }>(
+    `SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
+       FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips
+               FROM (${plan.parts.join('\n UNION ALL \n')}) AS counted (day, n)
+              GROUP BY 1) AS weekly`,
+    plan.values,
+  );
+  return rows;
 }
 
 /** Builds the UNION ALL parts of one bounding-box count; parts share parameters. */
@@ -138,7 +204,20 @@ class BboxQuery {
     private readonly cellDegrees: number,
     private readonly scope: CountScope,
     private readonly unfolded: UnfoldedChunk[],
+    private readonly shard: Shard = { no: 0, of: 1 },
   ) {}
+
+  /** The plan of the count for a match mode: its parts (this shard's) and their values. */
+  count(match: MatchMode): CountPlan {
+    const parts = { origin: () => this.oneEnd('origin'), destination: () => this.oneEnd('destination'), both: () => this.bothEnds(), any: () => this.eitherEnd() }[match]();
+    return withUsedValues(parts.filter((part): part is string => part !== undefined), this.params.values);
+  }
+
+  /** This shard's elements of a list: every `of`-th from the `no`-th. */
+  private mine<T>(list: T[]): T[] {
+    const { no, of } = this.shard;
+    return of === 1 ? list : list.filter((_, i) => i % of === no);
+  }
 
   /** A parameter bound on first use only: PostgreSQL refuses parameters no part of the statement uses. */
   private param(name: string, value: () => unknown, type: string): string {
@@ -153,10 +232,12 @@ class BboxQuery {
    * own: as a plain join the planner, which cannot know how narrow the ranges are, prefers
    * whole-table scans.
    */
-  private perRange(which: 'inner' | 'outside', select: string): string {
-    const list: KeyRange[] = which === 'outside' ? outsideInner(this.cells) : this.cells[which];
-    const lo = this.param(`${which}Lo`, () => list.map((r) => String(r.lo)), 'bigint[]');
-    const hi = this.param(`${which}Hi`, () => list.map((r) => String(r.hi)), 'bigint[]');
+  private perRange(which: 'inner' | 'outside', select: string, split = true): string | undefined {
+    const all: KeyRange[] = which === 'outside' ? outsideInner(this.cells) : this.cells[which];
+    const list = split ? this.mine(all) : all;
+    if (list.length === 0) return undefined;
+    const lo = this.param(`${which}Lo${split ? '' : 'All'}`, () => list.map((r) => String(r.lo)), 'bigint[]');
+    const hi = this.param(`${which}Hi${split ? '' : 'All'}`, () => list.map((r) => String(r.hi)), 'bigint[]');
     return `
         SELECT x.* FROM unnest(${lo}, ${hi}) AS r (lo, hi)
         CROSS JOIN LATERAL (${select} OFFSET 0) AS x`;
@@ -218,7 +299,7 @@ class BboxQuery {
   }
 
   /** Gold: trips whose given end lies in an inner cell. */
-  private innerEnd(end: 'origin' | 'destination'): string {
+  private innerEnd(end: 'origin' | 'destination'): string | undefined {
     return this.perRange(
       'inner',
       `SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
@@ -228,7 +309,7 @@ class BboxQuery {
   }
 
   /** Gold: trips with both ends in inner cells, summed over every pair starting in an inner cell. */
-  private innerPairs(sign: '' | '-'): string {
+  private innerPairs(sign: '' | '-'): string | undefined {
     return this.perRange(
       'inner',
       `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
@@ -241,27 +322,47 @@ class BboxQuery {
    * Gold: trips starting in an inner cell and ending outside the inner cells: one index descent per
    * inner cell and per gap between the inner rows' runs, plus the pairs found.
    */
-  private leavingPairs(sign: '' | '-'): string {
-    const cells = this.param('innerCells', () => innerCellKeys(this.cells).map(String), 'bigint[]');
+  private leavingPairs(sign: '' | '-'): string | undefined {
+    return this.pairsFromInnerCells('outside', sign);
+  }
+
+  /**
+   * Gold: trips with both ends in inner cells, found directly: one index descent per inner cell and
+   * inner row, plus the pairs found.
+   */
+  private stayingPairs(sign: '' | '-'): string | undefined {
+    return this.pairsFromInnerCells('inner', sign);
+  }
+
+  /** Gold: trips from an inner cell (this shard's) to a cell of the given ranges. */
+  private pairsFromInnerCells(to: 'inner' | 'outside', sign: '' | '-'): string | undefined {
+    const mine = this.mine(innerCellKeys(this.cells));
+    if (mine.length === 0) return undefined;
+    const cells = this.param('innerCells', () => mine.map(String), 'bigint[]');
     return this.perRange(
-      'outside',
+      to,
       `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
         WHERE w.origin_cell = ANY (${cells}) AND w.destination_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
         GROUP BY 1`,
+      false,
     );
   }
 
   /**
-   * Whether pairs inside are counted as "trips starting inside minus pairs leaving" rather than
-   * directly. Summing pairs directly visits every pair starting in an inner cell; the complement
-   * visits only those leaving, at the price of one index descent per inner cell and row gap. In any
-   * box where a fair share of the trips stays inside that is far cheaper, and in a small box it costs
-   * about the same, so it is used unless the descents would be too many (boxes of a country).
+   * How the pairs with both ends in inner cells are counted:
+   * - `staying`: looked up directly, one index descent per inner cell and inner row; visits only
+   *   the pairs that stay, which in a box of a few kilometres are few (most trips leave it);
+   * - `complement`: trips starting inside minus pairs leaving, one descent per inner cell and row
+   *   gap; visits only the pairs that leave, few in a box of a city or more;
+   * - `scan`: every pair starting in an inner cell, when either would need too many descents (boxes
+   *   of a country).
    */
-  private get pairsByComplement(): boolean {
+  private get pairs(): 'staying' | 'complement' | 'scan' {
     const { innerX, innerY } = this.cells;
-    const cells = (innerX.hi - innerX.lo + 1) * (innerY.hi - innerY.lo + 1);
-    return cells <= 20_000 && cells * (innerY.hi - innerY.lo + 2) <= 400_000;
+    const rows = innerY.hi - innerY.lo + 1;
+    const cells = (innerX.hi - innerX.lo + 1) * rows;
+    if (cells * rows <= 2_000) return 'staying';
+    return cells <= 20_000 && cells * (rows + 1) <= 400_000 ? 'complement' : 'scan';
   }
 
   /**
@@ -271,23 +372,26 @@ class BboxQuery {
    * box mostly covers counts as its gold count minus its trips outside the box (only when `where` is
    * exactly "this end inside").
    */
-  private edgeTrips(end: 'origin' | 'destination', where: string, complement = false): string[] {
+  private edgeTrips(end: 'origin' | 'destination', where: string, complement = false): (string | undefined)[] {
     const plan = edgeScans(this.box, this.cells, this.cellDegrees, complement);
     const parts = plan.inside.map((scan) => this.tripScan(end, scan, where, ''));
-    if (plan.complementCells.length > 0) {
-      const cells = this.params.add(plan.complementCells.map(String), 'bigint[]');
+    const complementCells = this.mine(plan.complementCells);
+    if (complementCells.length > 0) {
+      const cells = this.params.add(complementCells.map(String), 'bigint[]');
       parts.push(`
         SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
          WHERE w.${end}_cell = ANY (${cells}) AND ${this.goldScope('w')}
          GROUP BY 1`);
-      parts.push(...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)})`, '-')));
     }
+    parts.push(...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)})`, '-')));
     return parts;
   }
 
   /** Silver: one index scan (a descent per cell and sub-row), counted per day where `where` holds. */
-  private tripScan(end: 'origin' | 'destination', scan: TripScan, where: string, sign: '' | '-'): string {
-    const cells = this.params.add(scan.cells.map(String), 'bigint[]');
+  private tripScan(end: 'origin' | 'destination', scan: TripScan, where: string, sign: '' | '-'): string | undefined {
+    const mine = this.mine(scan.cells);
+    if (mine.length === 0) return undefined;
+    const cells = this.params.add(mine.map(String), 'bigint[]');
     const subs = this.params.add(scan.subs, 'smallint[]');
     const lonLo = this.params.add(scan.lonLo, 'float8');
     const lonHi = this.params.add(scan.lonHi, 'float8');
@@ -299,8 +403,8 @@ class BboxQuery {
   }
 
   /** Trips with one given end inside the box. */
-  oneEnd(end: 'origin' | 'destination'): string[] {
-    const parts: string[] = [];
+  private oneEnd(end: 'origin' | 'destination'): (string | undefined)[] {
+    const parts: (string | undefined)[] = [];
     if (this.hasInner) parts.push(this.innerEnd(end));
     if (this.hasEdge) parts.push(...this.edgeTrips(end, this.inside(end), true));
     return parts;
@@ -311,10 +415,12 @@ class BboxQuery {
    * origin in an edge cell (both ends checked); origin in an inner cell and destination in an edge
    * cell (destination checked).
    */
-  bothEnds(): string[] {
-    const parts: string[] = [];
+  private bothEnds(): (string | undefined)[] {
+    const parts: (string | undefined)[] = [];
     if (this.hasInner) {
-      if (this.pairsByComplement) parts.push(this.innerEnd('origin'), this.leavingPairs('-'));
+      const pairs = this.pairs;
+      if (pairs === 'staying') parts.push(this.stayingPairs(''));
+      else if (pairs === 'complement') parts.push(this.innerEnd('origin'), this.leavingPairs('-'));
       else parts.push(this.innerPairs(''));
     }
     if (this.hasEdge) {
@@ -331,11 +437,13 @@ class BboxQuery {
    * start inside and end outside, plus trips into an edge destination cell that end inside and do
    * not start in an inner cell.
    */
-  eitherEnd(): string[] {
-    const parts: string[] = [];
+  private eitherEnd(): (string | undefined)[] {
+    const parts: (string | undefined)[] = [];
     if (this.hasInner) {
       parts.push(this.innerEnd('destination'));
-      if (this.pairsByComplement) parts.push(this.leavingPairs(''));
+      const pairs = this.pairs;
+      if (pairs === 'staying') parts.push(this.innerEnd('origin'), this.stayingPairs('-'));
+      else if (pairs === 'complement') parts.push(this.leavingPairs(''));
       else parts.push(this.innerEnd('origin'), this.innerPairs('-'));
     }
     if (this.hasEdge) {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { boxCells, cellCount, cellGeometry, cellKey, centreOf, centreRange, decodeCell, innerCellKeys, outsideInner, CELL_MARGIN, type Bbox, type KeyRange } from './grid.js';
+import { boxCells, cellCount, cellGeometry, cellKey, centreOf, centreRange, decodeCell, gaps, innerCellKeys, keyRuns, outsideInner, CELL_MARGIN, type Bbox, type KeyRange } from './grid.js';
 
 const G = 0.01;
 const inRanges = (ranges: KeyRange[], key: number) => ranges.some((r) => key >= r.lo && key <= r.hi);
@@ -143,5 +143,27 @@ describe('cell geometry and centres', () => {
     );
     // A box drawn exactly around a printed centre finds it.
     expect(centreRange(14.435, 14.435, G)).toEqual({ lo: 1443, hi: 1443 });
+  });
+});
+
+describe('key runs and gaps', () => {
+  it('merge consecutive keys into runs, and the gaps hold every other key exactly once', () => {
+    const runs = keyRuns([3, 4, 5, 9, 11, 12]);
+    expect(runs).toEqual([
+      { lo: 3, hi: 5 },
+      { lo: 9, hi: 9 },
+      { lo: 11, hi: 12 },
+    ]);
+    const outside = gaps(runs);
+    for (const key of [3, 4, 5, 9, 11, 12]) expect(inRanges(outside, key)).toBe(false);
+    for (const key of [0, 2, 6, 8, 10, 13, 2 ** 44]) expect(inRanges(outside, key)).toBe(true);
+    expect(cellCount(runs) + cellCount(outside)).toBe(2 ** 45 + 2);
+  });
+
+  it('leave no empty gap between adjacent runs', () => {
+    expect(gaps([{ lo: 0, hi: 1 }, { lo: 2, hi: 3 }])).toEqual([
+      { lo: -1, hi: -1 },
+      { lo: 4, hi: 2 ** 45 },
+    ]);
   });
 });

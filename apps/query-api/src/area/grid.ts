@@ -111,14 +111,30 @@ export function innerCellKeys(c: BoxCells): number[] {
 
 /** The key ranges of every cell that is NOT an inner cell: before, between and after the inner rows' runs. */
 export function outsideInner(c: BoxCells): KeyRange[] {
+  return gaps(c.inner);
+}
+
+/** The key ranges of every key not in `runs` (sorted, disjoint): before, between and after them. */
+export function gaps(runs: KeyRange[]): KeyRange[] {
   const ranges: KeyRange[] = [];
   let from = KEY_MIN;
-  for (const run of c.inner) {
-    ranges.push({ lo: from, hi: run.lo - 1 });
+  for (const run of runs) {
+    if (run.lo > from) ranges.push({ lo: from, hi: run.lo - 1 });
     from = run.hi + 1;
   }
   ranges.push({ lo: from, hi: KEY_MAX });
   return ranges;
+}
+
+/** Sorted distinct keys as runs of consecutive keys. */
+export function keyRuns(sorted: number[]): KeyRange[] {
+  const runs: KeyRange[] = [];
+  for (const key of sorted) {
+    const last = runs.at(-1);
+    if (last && key === last.hi + 1) last.hi = key;
+    else runs.push({ lo: key, hi: key });
+  }
+  return runs;
 }
 
 /** Number of cells in a list of ranges. */

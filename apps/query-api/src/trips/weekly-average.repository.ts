@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL, withTransaction } from '#db';
-import { CELL_OFFSET, cellCount, edgeScans, innerCellKeys, outsideInner, ROW_STRIDE, type Bbox, type BoxCells, type KeyRange, type TripScan } from '../area/grid.js';
+import { CELL_OFFSET, cellCount, edgeScans, gaps, innerCellKeys, keyRuns, ROW_STRIDE, type Bbox, type BoxCells, type EdgeScans, type KeyRange, type TripScan } from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -148,6 +148,16 @@ async function exportSnapshot(client: pg.PoolClient): Promise<string> {
   return rows[0].id;
 }
 
+/** Gold region and edge scans of a match=both/any count (BboxQuery.region). */
+interface PairRegion {
+  plan: EdgeScans;
+  /** The edge cells in R (counted from gold, their trips outside the box subtracted). */
+  edgeCells: number[];
+  /** R's cells, sorted, and as runs of consecutive keys (empty for huge boxes). */
+  keys: number[];
+  runs: KeyRange[];
+}
+
 /** A bounding-box count's SQL and its bound values; no parts when there is nothing to count. */
 interface CountPlan {
   parts: string[];
@@ -227,17 +237,16 @@ class BboxQuery {
   }
 
   /**
-   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`) of a list. The
-   * LATERAL subquery with OFFSET 0 is not flattened, so each range is an index range scan of its
-   * own: as a plain join the planner, which cannot know how narrow the ranges are, prefers
-   * whole-table scans.
+   * Runs `select` (weekly counts of one range) once per key range (`r.lo`, `r.hi`) of a list (this
+   * shard's ranges when `split`). The LATERAL subquery with OFFSET 0 is not flattened, so each range
+   * is an index range scan of its own: as a plain join the planner, which cannot know how narrow the
+   * ranges are, prefers whole-table scans.
    */
-  private perRange(which: 'inner' | 'outside', select: string, split = true): string | undefined {
-    const all: KeyRange[] = which === 'outside' ? outsideInner(this.cells) : this.cells[which];
+  private perRange(all: KeyRange[], select: string, split: boolean): string | undefined {
     const list = split ? this.mine(all) : all;
     if (list.length === 0) return undefined;
-    const lo = this.param(`${which}Lo${split ? '' : 'All'}`, () => list.map((r) => String(r.lo)), 'bigint[]');
-    const hi = this.param(`${which}Hi${split ? '' : 'All'}`, () => list.map((r) => String(r.hi)), 'bigint[]');
+    const lo = this.params.add(list.map((r) => String(r.lo)), 'bigint[]');
+    const hi = this.params.add(list.map((r) => String(r.hi)), 'bigint[]');
     return `
         SELECT x.* FROM unnest(${lo}, ${hi}) AS r (lo, hi)
         CROSS JOIN LATERAL (${select} OFFSET 0) AS x`;
@@ -301,44 +310,43 @@ class BboxQuery {
   /** Gold: trips whose given end lies in an inner cell. */
   private innerEnd(end: 'origin' | 'destination'): string | undefined {
     return this.perRange(
-      'inner',
+      this.cells.inner,
       `SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
         WHERE w.${end}_cell BETWEEN r.lo AND r.hi AND ${this.goldScope('w')}
         GROUP BY 1`,
+      true,
     );
   }
 
   /** Gold: trips with both ends in inner cells, summed over every pair starting in an inner cell. */
   private innerPairs(sign: '' | '-'): string | undefined {
     return this.perRange(
-      'inner',
+      this.cells.inner,
       `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
         WHERE w.origin_cell BETWEEN r.lo AND r.hi AND ${this.inInner('w.destination_cell')} AND ${this.goldScope('w')}
         GROUP BY 1`,
+      true,
     );
   }
 
-  /**
-   * Gold: trips starting in an inner cell and ending outside the inner cells: one index descent per
-   * inner cell and per gap between the inner rows' runs, plus the pairs found.
-   */
-  private leavingPairs(sign: '' | '-'): string | undefined {
-    return this.pairsFromInnerCells('outside', sign);
-  }
-
-  /**
-   * Gold: trips with both ends in inner cells, found directly: one index descent per inner cell and
-   * inner row, plus the pairs found.
-   */
-  private stayingPairs(sign: '' | '-'): string | undefined {
-    return this.pairsFromInnerCells('inner', sign);
-  }
-
-  /** Gold: trips from an inner cell (this shard's) to a cell of the given ranges. */
-  private pairsFromInnerCells(to: 'inner' | 'outside', sign: '' | '-'): string | undefined {
-    const mine = this.mine(innerCellKeys(this.cells));
+  /** Gold: trips whose given end lies in one of `cells` (this shard's). */
+  private cellsEnd(end: 'origin' | 'destination', cells: number[]): string | undefined {
+    const mine = this.mine(cells);
     if (mine.length === 0) return undefined;
-    const cells = this.param('innerCells', () => mine.map(String), 'bigint[]');
+    return `
+        SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
+         WHERE w.${end}_cell = ANY (${this.params.add(mine.map(String), 'bigint[]')}) AND ${this.goldScope('w')}
+         GROUP BY 1`;
+  }
+
+  /**
+   * Gold: trips from one of `origins` (this shard's) to a cell in one of the key ranges `to`: one
+   * index descent per origin cell and range, plus the pairs found.
+   */
+  private pairsFrom(origins: number[], to: KeyRange[], sign: '' | '-'): string | undefined {
+    const mine = this.mine(origins);
+    if (mine.length === 0) return undefined;
+    const cells = this.params.add(mine.map(String), 'bigint[]');
     return this.perRange(
       to,
       `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
@@ -349,20 +357,77 @@ class BboxQuery {
   }
 
   /**
-   * How the pairs with both ends in inner cells are counted:
-   * - `staying`: looked up directly, one index descent per inner cell and inner row; visits only
-   *   the pairs that stay, which in a box of a few kilometres are few (most trips leave it);
-   * - `complement`: trips starting inside minus pairs leaving, one descent per inner cell and row
-   *   gap; visits only the pairs that leave, few in a box of a city or more;
-   * - `scan`: every pair starting in an inner cell, when either would need too many descents (boxes
-   *   of a country).
+   * Boxes of a country or more: pairs are summed by scanning every pair leaving an inner cell (any
+   * per-cell lookup would need too many index descents), and edge cells are not counted from gold.
    */
-  private get pairs(): 'staying' | 'complement' | 'scan' {
+  private get huge(): boolean {
     const { innerX, innerY } = this.cells;
     const rows = innerY.hi - innerY.lo + 1;
     const cells = (innerX.hi - innerX.lo + 1) * rows;
-    if (cells * rows <= 2_000) return 'staying';
-    return cells <= 20_000 && cells * (rows + 1) <= 400_000 ? 'complement' : 'scan';
+    return cells > 20_000 || cells * (rows + 1) > 400_000;
+  }
+
+  private regionMemo?: PairRegion;
+
+  /**
+   * For match=both/any: the region R counted from gold, the inner cells plus the edge cells the box
+   * mostly covers, and the edge scans (`inside` for the other edge cells, `outside` for those in R).
+   */
+  private get region(): PairRegion {
+    if (!this.regionMemo) {
+      const plan = edgeScans(this.box, this.cells, this.cellDegrees, !this.huge);
+      const keys = this.huge ? [] : [...innerCellKeys(this.cells), ...plan.complementCells].sort((a, b) => a - b);
+      this.regionMemo = { plan, edgeCells: plan.complementCells, keys, runs: keyRuns(keys) };
+    }
+    return this.regionMemo;
+  }
+
+  /** Gold: trips whose given end lies in R. */
+  private regionEnd(end: 'origin' | 'destination'): (string | undefined)[] {
+    return [this.hasInner ? this.innerEnd(end) : undefined, this.cellsEnd(end, this.region.edgeCells)];
+  }
+
+  /**
+   * How the gold pairs with both cells in R are counted:
+   * - `staying`: directly, one index descent per cell of R and run of R's cells, visiting only the
+   *   pairs that stay: in a box of a few kilometres, few (most trips leave it);
+   * - `leaving`: as trips starting in R minus the pairs leaving R (one descent per cell of R and gap
+   *   between runs), visiting only the pairs that leave: few in a box of a city or more;
+   * - `scan`: for huge boxes (R = the inner cells), every pair starting in an inner cell.
+   */
+  private get pairWay(): 'staying' | 'leaving' | 'scan' {
+    if (this.huge) return 'scan';
+    const { keys, runs } = this.region;
+    return keys.length * runs.length <= 2_000 ? 'staying' : 'leaving';
+  }
+
+  /** Gold: trips from a cell of R (this shard's) to a cell outside R (sign '') or in R. */
+  private regionPairs(to: 'leaving' | 'staying', sign: '' | '-'): string | undefined {
+    const { keys, runs } = this.region;
+    return this.pairsFrom(keys, to === 'leaving' ? gaps(runs) : runs, sign);
+  }
+
+  /** A cell column lies in R (cell-level: R is a union of whole cells). */
+  private inRegion(column: string): string {
+    const tests: string[] = [];
+    if (this.hasInner) tests.push(this.inInner(column));
+    const { edgeCells } = this.region;
+    if (edgeCells.length > 0) tests.push(`${column} = ANY (${this.param('regionEdgeCells', () => edgeCells.map(String), 'bigint[]')})`);
+    return tests.length === 0 ? 'false' : `(${tests.join(' OR ')})`;
+  }
+
+  /**
+   * Single trips of the edge cells for match=both/any: with s(p) = +1 for a point in a scanned
+   * `inside` part that lies in the box and −1 for a point in a scanned `outside` part that lies
+   * outside it, [p in box] = [cell of p in R] + s(p) for every point. Each scanned trip is counted
+   * with weight s of its scanned end, where `other` holds of its other end.
+   */
+  private regionEdgeTrips(end: 'origin' | 'destination', other: string): (string | undefined)[] {
+    const { plan } = this.region;
+    return [
+      ...plan.inside.map((scan) => this.tripScan(end, scan, `${this.inside(end)} AND ${other}`, '')),
+      ...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)}) AND ${other}`, '-')),
+    ];
   }
 
   /**
@@ -387,7 +452,11 @@ class BboxQuery {
     return parts;
   }
 
-  /** Silver: one index scan (a descent per cell and sub-row), counted per day where `where` holds. */
+  /**
+   * Silver: one index scan (a descent per cell and sub-row), counted per day where `where` holds.
+   * The period comes first: PostgreSQL tests filters of equal cost in the order written, and two
+   * timestamp comparisons turn away a trip outside a short period sooner than the box tests.
+   */
   private tripScan(end: 'origin' | 'destination', scan: TripScan, where: string, sign: '' | '-'): string | undefined {
     const mine = this.mine(scan.cells);
     if (mine.length === 0) return undefined;
@@ -398,7 +467,7 @@ class BboxQuery {
     return `
         SELECT t.occurred_at::date, ${sign}count(*) FROM silver.trips t
          WHERE t.${end}_cell = ANY (${cells}) AND t.${end}_sub = ANY (${subs}) AND t.${end}_lon BETWEEN ${lonLo} AND ${lonHi}
-           AND ${where} AND ${this.silverScope()}
+           AND ${this.silverScope()} AND ${where}
          GROUP BY 1`;
   }
 
@@ -411,47 +480,48 @@ class BboxQuery {
   }
 
   /**
-   * Trips with both ends inside, in three disjoint sets: both ends in inner cells (gold pairs);
-   * origin in an edge cell (both ends checked); origin in an inner cell and destination in an edge
-   * cell (destination checked).
+   * Trips with both ends inside: Σ [o in box]·[d in box] with [p in box] = [cell of p in R] + s(p)
+   * (regionEdgeTrips) expands to: gold pairs with both cells in R; trips scanned at their origin,
+   * weighted s(o), whose destination is in the box; trips scanned at their destination, weighted
+   * s(d), whose origin cell is in R. Every scan reads the smaller side of its edge cell.
    */
   private bothEnds(): (string | undefined)[] {
-    const parts: (string | undefined)[] = [];
-    if (this.hasInner) {
-      const pairs = this.pairs;
-      if (pairs === 'staying') parts.push(this.stayingPairs(''));
-      else if (pairs === 'complement') parts.push(this.innerEnd('origin'), this.leavingPairs('-'));
-      else parts.push(this.innerPairs(''));
-    }
+    const parts = {
+      staying: () => [this.regionPairs('staying', '')],
+      leaving: () => [...this.regionEnd('origin'), this.regionPairs('leaving', '-')],
+      scan: () => [this.innerPairs('')],
+    }[this.pairWay]();
     if (this.hasEdge) {
-      parts.push(...this.edgeTrips('origin', `${this.inside('origin')} AND ${this.inside('destination')}`));
-      if (this.hasInner) parts.push(...this.edgeTrips('destination', `${this.inInner('t.origin_cell')} AND ${this.inside('destination')}`));
+      parts.push(...this.regionEdgeTrips('origin', this.inside('destination')));
+      const inRegion = this.inRegion('t.origin_cell');
+      if (inRegion !== 'false') parts.push(...this.regionEdgeTrips('destination', inRegion));
     }
     return parts;
   }
 
   /**
-   * Trips with at least one end inside: origin + destination − both, arranged so that each edge
-   * cell is scanned once. Gold: inner destinations plus trips from an inner origin that do not end
-   * in an inner cell (= inner origins − inner pairs). Silver: trips from an edge origin cell that
-   * start inside and end outside, plus trips into an edge destination cell that end inside and do
-   * not start in an inner cell.
+   * Trips with at least one end inside: origin + destination − both. With the expansion of bothEnds:
+   * gold trips ending in R, plus trips starting in R not ending in R; trips scanned at their origin,
+   * weighted s(o), whose destination is outside the box; trips scanned at their destination,
+   * weighted s(d), whose origin cell is not in R.
    */
   private eitherEnd(): (string | undefined)[] {
-    const parts: (string | undefined)[] = [];
-    if (this.hasInner) {
-      parts.push(this.innerEnd('destination'));
-      const pairs = this.pairs;
-      if (pairs === 'staying') parts.push(this.innerEnd('origin'), this.stayingPairs('-'));
-      else if (pairs === 'complement') parts.push(this.leavingPairs(''));
-      else parts.push(this.innerEnd('origin'), this.innerPairs('-'));
-    }
+    const parts = [
+      ...this.regionEnd('destination'),
+      ...{
+        // gold_o(R) − (gold_o(R) − leaving) = the pairs leaving R
+        leaving: () => [this.regionPairs('leaving', '')],
+        staying: () => [...this.regionEnd('origin'), this.regionPairs('staying', '-')],
+        scan: () => [...this.regionEnd('origin'), this.innerPairs('-')],
+      }[this.pairWay](),
+    ];
     if (this.hasEdge) {
       parts.push(
-        ...this.edgeTrips('origin', `${this.inside('origin')} AND NOT (${this.inside('destination')})`),
-        ...this.edgeTrips('destination', `${this.inside('destination')}${this.hasInner ? ` AND NOT (${this.inInner('t.origin_cell')})` : ''}`),
+        ...this.regionEdgeTrips('origin', `NOT (${this.inside('destination')})`),
+        ...this.regionEdgeTrips('destination', `NOT ${this.inRegion('t.origin_cell')}`),
       );
     }
     return parts;
   }
+
 }

@@ -9,6 +9,8 @@
 //           the exact area queries read: backend CPU
 //   gold    plain INSERT … SELECT … GROUP BY from silver into the empty gold tables (no upserts, one
 //           statement per table: the cheapest way to build them): backend CPU
+// then again with a schema stripped to what the ingestion issue alone names (silver without indexes,
+// gold = trip groups only).
 //
 // Left out, so the sum stays a lower bound: HTTP and CSV scanning in the gateway, text parsing and
 // validation, markers, events, WAL writer and checkpointer CPU, and any waiting. With 2 cores, no
@@ -197,9 +199,36 @@ const gold = await onBackend(pool, async (c) => {
 say(`gold: plain INSERT … SELECT of every gold table ${s(gold.wallMs)} s; backend CPU ${s(gold.cpuMs)} s`);
 
 // 6. the floor
-const totalCpu = kafkaCpuMs + bronze.cpuMs + silver.cpuMs + gold.cpuMs;
-const floorMs = totalCpu / cpus().length;
-say(`sum of CPU ${s(totalCpu)} s over ${cpus().length} cores → no pipeline can finish under ${s(floorMs)} s = ${(floorMs / bareMs).toFixed(2)}× the bare copy (target 3×)`);
+const floor = (label: string, cpuMs: number) => {
+  const ms = cpuMs / cpus().length;
+  say(`${label}: sum of CPU ${s(cpuMs)} s over ${cpus().length} cores → no pipeline can finish under ${s(ms)} s = ${(ms / bareMs).toFixed(2)}× the bare copy (target 3×)`);
+};
+floor('this schema', kafkaCpuMs + bronze.cpuMs + silver.cpuMs + gold.cpuMs);
+
+// 7. the same with a schema stripped to what the ingestion issue alone names: silver without any
+// index (no area queries, no lineage lookups) and gold reduced to the trip groups and their key.
+await pool.query('TRUNCATE silver.trips, gold.trip_groups');
+const { rows: silverIndexes } = await pool.query<{ name: string }>(`SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'silver.trips'::regclass`);
+await pool.query('ALTER TABLE silver.trips DROP CONSTRAINT trips_pkey');
+for (const { name } of silverIndexes) await pool.query(`DROP INDEX IF EXISTS ${name}`);
+await pool.query('DROP INDEX gold.trip_groups_size_idx');
+await pool.query('CHECKPOINT');
+const bareSilver = await onBackend(pool, (c) =>
+  copy(
+    c,
+    `COPY silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
+                        occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub) FROM STDIN WITH (FORMAT csv)`,
+    silverData,
+  ),
+);
+await pool.query('ANALYZE silver.trips');
+const groupsOnly = await onBackend(pool, (c) =>
+  c.query(`INSERT INTO gold.trip_groups (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
+           SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at), array_agg(DISTINCT datasource_id)
+             FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
+);
+say(`stripped: silver COPY without indexes ${s(bareSilver.wallMs)} s (CPU ${s(bareSilver.cpuMs)} s); gold trip groups only ${s(groupsOnly.wallMs)} s (CPU ${s(groupsOnly.cpuMs)} s)`);
+floor('stripped schema', kafkaCpuMs + bronze.cpuMs + bareSilver.cpuMs + groupsOnly.cpuMs);
 await pool.end();
 await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);
 await admin.end();

@@ -170,14 +170,14 @@ for (const [name, id] of regions) await pool.query('INSERT INTO silver.regions (
 for (const [name, id] of datasources) await pool.query('INSERT INTO silver.datasources (datasource_id, name) VALUES ($1, $2)', [id, name]);
 const silverData = Buffer.from(silverLines.join('\n') + '\n');
 await pool.query('CHECKPOINT');
-const silver = await onBackend(pool, (c) =>
+const copySilver = (c: pg.PoolClient) =>
   copy(
     c,
     `COPY silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
                         occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub) FROM STDIN WITH (FORMAT csv)`,
     silverData,
-  ),
-);
+  );
+const silver = await onBackend(pool, copySilver);
 const { rows: indexes } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'silver' AND tablename = 'trips'`);
 say(`silver: COPY of typed rows into silver.trips (${indexes[0].n} indexes) ${s(silver.wallMs)} s; backend CPU ${s(silver.cpuMs)} s`);
 
@@ -213,14 +213,7 @@ await pool.query('ALTER TABLE silver.trips DROP CONSTRAINT trips_pkey');
 for (const { name } of silverIndexes) await pool.query(`DROP INDEX IF EXISTS ${name}`);
 await pool.query('DROP INDEX gold.trip_groups_size_idx');
 await pool.query('CHECKPOINT');
-const bareSilver = await onBackend(pool, (c) =>
-  copy(
-    c,
-    `COPY silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
-                        occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub) FROM STDIN WITH (FORMAT csv)`,
-    silverData,
-  ),
-);
+const bareSilver = await onBackend(pool, copySilver);
 await pool.query('ANALYZE silver.trips');
 const groupsOnly = await onBackend(pool, (c) =>
   c.query(`INSERT INTO gold.trip_groups (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)

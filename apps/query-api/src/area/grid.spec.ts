@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { boxCells, cellCount, cellGeometry, cellKey, centreOf, centreRange, decodeCell, gaps, innerCellKeys, keyRuns, outsideInner, CELL_MARGIN, type Bbox, type KeyRange } from './grid.js';
+import { boxCells, cellCount, cellGeometry, cellKey, centreOf, centreRange, decodeCell, gaps, innerCellKeys, keyRuns, CELL_MARGIN, type Bbox, type KeyRange } from './grid.js';
 
 const G = 0.01;
 const inRanges = (ranges: KeyRange[], key: number) => ranges.some((r) => key >= r.lo && key <= r.hi);
@@ -112,7 +112,7 @@ describe('inner cells and their complement', () => {
     const c = boxCells({ minLon: 14.305, minLat: 49.995, maxLon: 14.605, maxLat: 50.195 }, G);
     const cells = innerCellKeys(c);
     expect(cells).toHaveLength(29 * 19);
-    const outside = outsideInner(c);
+    const outside = gaps(c.inner);
     expect(outside).toHaveLength(19 + 1);
     for (const key of [cells[0], cells[100], cells.at(-1)!]) expect(inRanges(outside, key)).toBe(false);
     for (const key of [cellKey(1430, 5005), cellKey(1460, 5005), cellKey(1440, 4999), cellKey(1440, 5019), 0, 2 ** 44 - 1]) {

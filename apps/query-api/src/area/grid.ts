@@ -109,11 +109,6 @@ export function innerCellKeys(c: BoxCells): number[] {
   return keys;
 }
 
-/** The key ranges of every cell that is NOT an inner cell: before, between and after the inner rows' runs. */
-export function outsideInner(c: BoxCells): KeyRange[] {
-  return gaps(c.inner);
-}
-
 /** The key ranges of every key not in `runs` (sorted, disjoint): before, between and after them. */
 export function gaps(runs: KeyRange[]): KeyRange[] {
   const ranges: KeyRange[] = [];

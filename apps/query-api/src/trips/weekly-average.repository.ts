@@ -33,7 +33,7 @@ class Params {
  * the answer is exact. Costs: one index range per grid row; in the cells the edge cuts, the trips of
  * the sub-rows and longitude slice the box overlaps, or of the part outside it for a cell the box
  * mostly covers (index only); for match=both/any also the (origin cell, destination cell, week)
- * pairs leaving the box's inner cells — the part that grows with the box's trips.
+ * pairs staying in or leaving the cells counted from gold — the part that grows with the box's trips.
  */
 @Injectable()
 export class WeeklyAverageRepository {
@@ -229,7 +229,7 @@ class BboxQuery {
     return of === 1 ? list : list.filter((_, i) => i % of === no);
   }
 
-  /** A parameter bound on first use only: PostgreSQL refuses parameters no part of the statement uses. */
+  /** A parameter bound once, on first use, and shared by every part that uses it. */
   private param(name: string, value: () => unknown, type: string): string {
     let ref = this.bound.get(name);
     if (!ref) this.bound.set(name, (ref = this.params.add(value(), type)));
@@ -357,8 +357,8 @@ class BboxQuery {
   }
 
   /**
-   * Boxes of a country or more: pairs are summed by scanning every pair leaving an inner cell (any
-   * per-cell lookup would need too many index descents), and edge cells are not counted from gold.
+   * Boxes of a country or more: pairs are summed by scanning every pair starting in an inner cell
+   * (a per-cell lookup would need too many index descents), and no edge cell is counted from gold.
    */
   private get huge(): boolean {
     const { innerX, innerY } = this.cells;

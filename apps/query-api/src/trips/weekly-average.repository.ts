@@ -189,7 +189,9 @@ async function runCount(client: pg.PoolClient, plan: CountPlan): Promise<{ week:
   if (plan.parts.length === 0) return [];
   // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
   // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
-  await client.query('SET LOCAL enable_sort = off');
+  // JIT compilation, which a large box's estimated cost can trigger, costs hundreds of milliseconds
+  // and never pays off for these index scans.
+  await client.query(`SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`);
   // Parts count per day (single trips) or per week (gold, whose week_start is its own week's
   // Monday); days become weeks and weeks text only here, on the grouped rows: per counted trip,
   // date_trunc('week') or to_char would cost more than the counting.

@@ -14,6 +14,12 @@ export interface CountScope {
   lastWeek: string;
   /** The day after the period's last Sunday (exclusive bound for trip timestamps). */
   endExclusive: string;
+  /**
+   * The period holds every week with data (as gold saw it before the count): single trips are then
+   * not tested against it. A trip folded since into a week outside it is counted in that week, and
+   * the series, which lists the period's weeks only, leaves it out.
+   */
+  spansAllData?: boolean;
   /** Restrict to one datasource (its dictionary id). */
   datasourceId?: number;
 }
@@ -274,9 +280,10 @@ class BboxQuery {
   }
 
   private silverScope(): string {
-    const first = this.param('firstWeek', () => this.scope.firstWeek, 'date');
-    const end = this.param('endExclusive', () => this.scope.endExclusive, 'date');
-    return `t.occurred_at >= ${first} AND t.occurred_at < ${end}${this.datasource('t')}${this.folded()}`;
+    const period = this.scope.spansAllData
+      ? 'true'
+      : `t.occurred_at >= ${this.param('firstWeek', () => this.scope.firstWeek, 'date')} AND t.occurred_at < ${this.param('endExclusive', () => this.scope.endExclusive, 'date')}`;
+    return `${period}${this.datasource('t')}${this.folded()}`;
   }
 
   /** Leaves out trips not yet folded into gold (the covering indexes carry ingestion_no and line_no). */

@@ -30,7 +30,7 @@ export class WeeklyAverageService {
     const filter = this.filterOf(query);
     if (!period) return { filter, from: null, to: null, weeks: 0, totalTrips: 0, weeklyAverage: 0, series: [] };
 
-    const counts = await this.count(query, period);
+    const counts = await this.count(query, period, dataWeeks);
     const series = weeksOf(period).map((weekStart) => ({ weekStart, trips: counts.get(weekStart) ?? 0 }));
     const totalTrips = series.reduce((n, w) => n + w.trips, 0);
     const weeks = weekCount(period);
@@ -45,11 +45,12 @@ export class WeeklyAverageService {
     };
   }
 
-  private async count(query: WeeklyAverageQuery, period: Period): Promise<WeeklyCounts> {
+  private async count(query: WeeklyAverageQuery, period: Period, dataWeeks: Period | undefined): Promise<WeeklyCounts> {
     const scope = {
       firstWeek: formatDate(period.firstWeek),
       lastWeek: formatDate(period.lastWeek),
       endExclusive: formatDate(period.lastWeek + 7 * DAY_MS),
+      spansAllData: dataWeeks !== undefined && period.firstWeek <= dataWeeks.firstWeek && period.lastWeek >= dataWeeks.lastWeek,
       datasourceId: undefined as number | undefined,
     };
     if (query.datasource !== undefined) {

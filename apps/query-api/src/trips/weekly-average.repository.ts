@@ -87,7 +87,9 @@ export class WeeklyAverageRepository {
    * A box with many edge cells is counted on two connections at once, each taking every other cell,
    * row and scan of the plan (PostgreSQL runs one statement on one core): the second connection
    * imports the first one's snapshot (`pg_export_snapshot`), so both count the same rows. Only when
-   * the pool has a connection to spare, so a request never waits for a second one while holding its first.
+   * the pool has a connection to spare at that moment. Should other requests take it meanwhile, this
+   * one waits for the next free connection; the request that fills the pool sees none to spare and
+   * counts on its one connection, so requests never all wait on one another.
    */
   async bboxWeekly(box: Bbox, cells: BoxCells, cellDegrees: number, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
     const worthSplitting = cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS;

@@ -265,6 +265,23 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     }
   });
 
+  it('many large-box counts at once on a pool of 2 connections all answer, each the same as alone', async () => {
+    // Each may split over two connections; with more requests than connections, some wait or count alone.
+    const small = await startService('query-api', { ...pipeline.env, DATABASE_POOL_SIZE: '2' });
+    try {
+      const box: Box = [14.3, 49.95, 14.55, 50.2];
+      const alone = await Promise.all(MATCHES.map(async (match) => (await query(box, match)).body));
+      const url = (match: Match) => `/api/v1/trips/weekly-average?bbox=${box.join(',')}&match=${match}`;
+      const together = await Promise.all(Array.from({ length: 12 }, (_, i) => getJson(small.url, url(MATCHES[i % MATCHES.length]))));
+      together.forEach(({ status, body }, i) => {
+        expect(status).toBe(200);
+        expect(body).toEqual(alone[i % MATCHES.length]);
+      });
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('weekly-average-by-bbox.sql gives the API\'s answers', async () => {
     const boxes: [Box, Match][] = [
       [[14.3, 50.0, 14.5, 50.15], 'both'],

@@ -428,39 +428,17 @@ class BboxQuery {
   }
 
   /**
-   * Single trips of the edge cells for match=both/any: with s(p) = +1 for a point in a scanned
-   * `inside` part that lies in the box and −1 for a point in a scanned `outside` part that lies
-   * outside it, [p in box] = [cell of p in R] + s(p) for every point. Each scanned trip is counted
-   * with weight s of its scanned end, where `other` holds of its other end.
+   * Single trips of the edge cells: with s(p) = +1 for a point in a scanned `inside` part of the plan
+   * that lies in the box and −1 for a point in a scanned `outside` part that lies outside it,
+   * [p in box] = [cell of p in R] + s(p) for every point, R being the inner cells and the plan's
+   * complement cells. Each scanned trip is counted with weight s of its scanned end, where `other`
+   * holds of its other end.
    */
-  private regionEdgeTrips(end: 'origin' | 'destination', other: string): (string | undefined)[] {
-    const { plan } = this.region;
+  private edgeTrips(end: 'origin' | 'destination', plan: EdgeScans, other: string): (string | undefined)[] {
     return [
       ...plan.inside.map((scan) => this.tripScan(end, scan, `${this.inside(end)} AND ${other}`, '')),
       ...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)}) AND ${other}`, '-')),
     ];
-  }
-
-  /**
-   * Trips whose given end lies in an edge cell and where `where` holds (which must imply that end is
-   * inside the box), counted per day. Single trips are checked only in the sub-rows and longitude
-   * slice of each edge cell the box overlaps (area/grid.ts, edgeScans); with `complement`, a cell the
-   * box mostly covers counts as its gold count minus its trips outside the box (only when `where` is
-   * exactly "this end inside").
-   */
-  private edgeTrips(end: 'origin' | 'destination', where: string, complement = false): (string | undefined)[] {
-    const plan = edgeScans(this.box, this.cells, this.cellDegrees, complement);
-    const parts = plan.inside.map((scan) => this.tripScan(end, scan, where, ''));
-    const complementCells = this.mine(plan.complementCells);
-    if (complementCells.length > 0) {
-      const cells = this.params.add(complementCells.map(String), 'bigint[]');
-      parts.push(`
-        SELECT w.week_start, sum(w.trips) FROM gold.weekly_${end}_cells w
-         WHERE w.${end}_cell = ANY (${cells}) AND ${this.goldScope('w')}
-         GROUP BY 1`);
-    }
-    parts.push(...plan.outside.map((scan) => this.tripScan(end, scan, `NOT (${this.inside(end)})`, '-')));
-    return parts;
   }
 
   /**
@@ -482,17 +460,20 @@ class BboxQuery {
          GROUP BY 1`;
   }
 
-  /** Trips with one given end inside the box. */
+  /**
+   * Trips with one given end inside the box: gold for the inner cells and the edge cells the box
+   * mostly covers, and the edge cells' single trips weighted as in edgeTrips. Single trips are
+   * checked only in the sub-rows and longitude slice of an edge cell the box overlaps, or of the
+   * part outside it (area/grid.ts, edgeScans).
+   */
   private oneEnd(end: 'origin' | 'destination'): (string | undefined)[] {
-    const parts: (string | undefined)[] = [];
-    if (this.hasInner) parts.push(this.innerEnd(end));
-    if (this.hasEdge) parts.push(...this.edgeTrips(end, this.inside(end), true));
-    return parts;
+    const plan = edgeScans(this.box, this.cells, this.cellDegrees, true);
+    return [this.hasInner ? this.innerEnd(end) : undefined, this.cellsEnd(end, plan.complementCells), ...this.edgeTrips(end, plan, 'true')];
   }
 
   /**
    * Trips with both ends inside: Σ [o in box]·[d in box] with [p in box] = [cell of p in R] + s(p)
-   * (regionEdgeTrips) expands to: gold pairs with both cells in R; trips scanned at their origin,
+   * (edgeTrips) expands to: gold pairs with both cells in R; trips scanned at their origin,
    * weighted s(o), whose destination is in the box; trips scanned at their destination, weighted
    * s(d), whose origin cell is in R. Every scan reads the smaller side of its edge cell.
    */
@@ -503,9 +484,9 @@ class BboxQuery {
       scan: () => [this.innerPairs('')],
     }[this.pairWay]();
     if (this.hasEdge) {
-      parts.push(...this.regionEdgeTrips('origin', this.inside('destination')));
+      parts.push(...this.edgeTrips('origin', this.region.plan, this.inside('destination')));
       const inRegion = this.inRegion('t.origin_cell');
-      if (inRegion !== 'false') parts.push(...this.regionEdgeTrips('destination', inRegion));
+      if (inRegion !== 'false') parts.push(...this.edgeTrips('destination', this.region.plan, inRegion));
     }
     return parts;
   }
@@ -528,8 +509,8 @@ class BboxQuery {
     ];
     if (this.hasEdge) {
       parts.push(
-        ...this.regionEdgeTrips('origin', `NOT (${this.inside('destination')})`),
-        ...this.regionEdgeTrips('destination', `NOT ${this.inRegion('t.origin_cell')}`),
+        ...this.edgeTrips('origin', this.region.plan, `NOT (${this.inside('destination')})`),
+        ...this.edgeTrips('destination', this.region.plan, `NOT ${this.inRegion('t.origin_cell')}`),
       );
     }
     return parts;

@@ -18,7 +18,7 @@
 //
 //   npm run build && node dist/scripts/bench/floor.js [--rows 1000000]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,19 +30,14 @@ import { loadConfig } from '#config';
 import { RecordChunker, type Chunk } from '#csv';
 import { ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
-import { generateFile, HEADER } from './generate.js';
+import { HEADER } from './generate.js';
+import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, database: { type: 'string', default: 'trips_bench_floor' } } });
 const rows = Number(values.rows);
 const root = repoRoot();
 const say = (msg: string) => process.stdout.write(`[bench:floor] ${msg}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(2);
-
-/** user+system CPU of a local process in ms (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Wall and backend CPU of `work` run on one connection. */
 async function onBackend(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
@@ -61,9 +56,7 @@ async function onBackend(pool: pg.Pool, work: (client: pg.PoolClient) => Promise
 const copy = (client: pg.PoolClient, sql: string, data: Buffer) => pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
 
 // 1. the file of `npm run bench` and its bare \copy
-const file = join(root, '.cache', 'bench', `trips-${rows}.csv`);
-mkdirSync(join(root, '.cache', 'bench'), { recursive: true });
-if (!existsSync(file)) await generateFile(file, rows);
+const file = await benchFile(rows);
 const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
 base.pathname = `/${values.database}`;
 const databaseUrl = base.toString();
@@ -74,12 +67,7 @@ await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database
 await ensureDatabase(databaseUrl);
 await runMigrations(databaseUrl);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-await pool.query('CREATE TABLE public.bench_copy (region text, origin_coord text, destination_coord text, datetime text, datasource text)');
-await pool.query('CHECKPOINT');
-let t = performance.now();
-execFileSync('psql', [databaseUrl, '-q', '-c', `\\copy public.bench_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`], { stdio: 'inherit' });
-const bareMs = performance.now() - t;
-await pool.query('DROP TABLE public.bench_copy');
+const bareMs = await bareCopyMs(pool, databaseUrl, file, rows);
 say(`${rows} rows; bare psql \\copy ${s(bareMs)} s → 3× target = ${s(3 * bareMs)} s; ${cpus().length} cores`);
 
 // 2. kafka: produce the raw chunks, consume them back
@@ -107,7 +95,7 @@ await consumer.run({
 });
 const cpu0 = process.cpuUsage();
 const broker0 = processCpuMs(brokerPid);
-t = performance.now();
+const t = performance.now();
 for (let i = 0; i < chunks.length; i += 4) {
   // As the gateway sends them: one chunk per request (a batch of several would pass the 1 MB limit), a few in flight.
   await Promise.all(chunks.slice(i, i + 4).map((c, k) => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: String(i + k), value: c.data }] })));

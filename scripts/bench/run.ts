@@ -5,7 +5,7 @@
 // random region / bounding-box weekly-average queries (p50/p95), checking answers against brute force.
 // Options: --rows N, --queries N (default 300; 0 skips), --keep (keep the bench database).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -13,8 +13,8 @@ import pg from 'pg';
 import { loadConfig } from '#config';
 import { ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
-import { generateFile } from './generate.js';
 import { runQueryBenchDetailed } from './queries.js';
+import { bareCopyMs, benchFile } from './reference.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,13 +30,7 @@ const say = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
 
 // 1. data
-const cacheDir = join(root, '.cache', 'bench');
-mkdirSync(cacheDir, { recursive: true });
-const file = join(cacheDir, `trips-${rows}.csv`);
-if (!existsSync(file)) {
-  say(`generating ${rows} rows → ${file}`);
-  await generateFile(file, rows);
-}
+const file = await benchFile(rows, say);
 const bytes = statSync(file).size;
 say(`file: ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB`);
 
@@ -61,15 +55,7 @@ await ensureTopics(createKafka(env, 'bench'), env);
 
 // 3. baseline: bare \copy into an empty logged text table
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-await pool.query('CREATE TABLE public.bench_copy (region text, origin_coord text, destination_coord text, datetime text, datasource text)');
-await pool.query('CHECKPOINT');
-let t = performance.now();
-execFileSync('psql', [databaseUrl, '-q', '-c', `\\copy public.bench_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`], { stdio: 'inherit' });
-const copyMs = performance.now() - t;
-const copied = Number((await pool.query('SELECT count(*) FROM public.bench_copy')).rows[0].count);
-if (copied !== rows) throw new Error(`\\copy loaded ${copied} rows, expected ${rows}`);
-await pool.query('DROP TABLE public.bench_copy');
-await pool.query('CHECKPOINT');
+const copyMs = await bareCopyMs(pool, databaseUrl, file, rows);
 say(`bare psql \\copy: ${secs(copyMs)} s (${Math.round(rows / (copyMs / 1000))} rows/s)`);
 {
   // The settings that matter most for ingestion (scripts/postgres/tune.sh), so a figure can be reproduced.
@@ -102,7 +88,7 @@ try {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  t = performance.now();
+  const t = performance.now();
   const res = await fetch(`http://127.0.0.1:${ports['upload-gateway']}/api/v1/ingestions`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv', 'x-file-name': `trips-${rows}.csv` },

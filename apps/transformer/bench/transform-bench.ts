@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { loadConfig } from '#config';
 import { dropDatabase, ensureDatabase, runMigrations, sqlPath } from '#db';
+import { processCpuMs } from '../../../scripts/bench/reference.js';
 import { TransformRepository } from '../src/transform/transform.repository.js';
 
 const [rows = 300_000, chunkRows = 10_000, sessions = 1] = process.argv.slice(2).map(Number);
@@ -36,19 +37,10 @@ const GENERATE = `
   FROM generate_series(1, $2) g JOIN cities c ON c.i = hashint4(g) & 7
   ORDER BY g`;
 
-/** user+system CPU of a local backend in ms, or NaN when PostgreSQL runs elsewhere. */
-function backendCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function session(client: pg.Client, ingestionNo: number, next: () => number | undefined) {
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-  const cpu0 = backendCpuMs(pid);
+  const cpu0 = processCpuMs(pid);
   let statementMs = 0;
   for (let first = next(); first !== undefined; first = next()) {
     const last = first + chunkRows - 1;
@@ -60,7 +52,7 @@ async function session(client: pg.Client, ingestionNo: number, next: () => numbe
     statementMs += performance.now() - t0;
     await client.query('COMMIT');
   }
-  return { statementMs, cpuMs: backendCpuMs(pid) - cpu0 };
+  return { statementMs, cpuMs: processCpuMs(pid) - cpu0 };
 }
 
 await ensureDatabase(databaseUrl);
@@ -101,7 +93,7 @@ try {
   // Gold, folded in batches as the service does once GOLD_BATCH_ROWS rows are pending.
   const batch = env.GOLD_BATCH_ROWS;
   const goldPid = (await clients[0].query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-  const goldCpu0 = backendCpuMs(goldPid);
+  const goldCpu0 = processCpuMs(goldPid);
   const tgold = performance.now();
   for (let first = 1; first <= rows; first += batch) {
     await clients[0].query('BEGIN');
@@ -110,7 +102,7 @@ try {
     await clients[0].query('COMMIT');
   }
   const goldMs = performance.now() - tgold;
-  const goldCpuMs = backendCpuMs(goldPid) - goldCpu0;
+  const goldCpuMs = processCpuMs(goldPid) - goldCpu0;
   process.stdout.write(
     `  gold folds of ${batch} rows (gold.sql + commit), one session: ${Math.round(rows / (goldMs / 1000))} rows/s` +
       (Number.isNaN(goldCpuMs) ? '\n' : `, ${((goldCpuMs * 1000) / rows).toFixed(1)} µs/row of PostgreSQL CPU\n`) +

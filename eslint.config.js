@@ -1,0 +1,41 @@
+// ESLint flat config. `npm run lint` runs this and `prettier --check`; `npm run format` fixes both.
+import js from '@eslint/js';
+import eslintConfigPrettier from 'eslint-config-prettier';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+import { defineConfig } from 'eslint/config';
+
+const tsFiles = ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'];
+
+export default defineConfig(
+  { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/', 'test-output/'] },
+
+  // Plain JavaScript: recommended rules only, no type information.
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 'latest', sourceType: 'module', globals: globals.node },
+  },
+  // The dashboard's browser code (served as-is by the notifier).
+  {
+    files: ['apps/notifier/public/js/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+
+  // TypeScript: type-aware rules through the TypeScript project service (tsconfig.json).
+  {
+    files: tsFiles,
+    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: globals.node,
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+
+  // Must stay last: turns off the stylistic rules Prettier owns.
+  eslintConfigPrettier,
+);

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 // (scripts/ci/install-system-deps.sh installs Debian's docker-compose).
 describe('docker-compose.yml', () => {
   it('is a valid compose file', () => {
-    expect(() => execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { stdio: 'pipe' }),
+    ).not.toThrow();
   });
 
   it('defines Kafka 3.9.1, PostgreSQL 16 and the five services from one Dockerfile', () => {

@@ -23,17 +23,26 @@ export default async function globalSetup() {
   const t0 = Date.now();
   // Type errors are `npm run typecheck`'s job (CI runs it first); here we only need the JS emitted.
   try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   } catch {
-    process.stderr.write('[global-setup] tsc reported type errors (run npm run typecheck); continuing with the emitted JS\n');
+    process.stderr.write(
+      '[global-setup] tsc reported type errors (run npm run typecheck); continuing with the emitted JS\n',
+    );
   }
 
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   process.env.KAFKA_BROKERS = brokers;
   if (!(await brokerAnswers(brokers.split(',')[0]))) {
-    execFileSync('bash', [join(root, 'scripts/kafka/start.sh')], { stdio: 'inherit', env: { ...process.env, KAFKA_BROKERS: brokers } });
+    execFileSync('bash', [join(root, 'scripts/kafka/start.sh')], {
+      stdio: 'inherit',
+      env: { ...process.env, KAFKA_BROKERS: brokers },
+    });
     globalThis.__TRIPS_STARTED_KAFKA__ = true;
   }
 
@@ -41,7 +50,8 @@ export default async function globalSetup() {
   const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips_test');
   base.pathname = `/trips_test_${runId}`;
   const databaseUrl = base.toString();
-  if (!databaseUrl.includes('test')) throw new Error(`refusing to test against ${databaseUrl}: name must contain "test"`);
+  if (!databaseUrl.includes('test'))
+    throw new Error(`refusing to test against ${databaseUrl}: name must contain "test"`);
   process.env.DATABASE_URL = databaseUrl;
   process.env.KAFKA_TOPIC_PREFIX = `test-${runId}.`;
   process.env.NODE_ENV = 'test';
@@ -54,5 +64,7 @@ export default async function globalSetup() {
   await db.runMigrations(databaseUrl);
   const env = loadConfig();
   await ensureTopics(createKafka(env, 'test-setup'), env);
-  process.stdout.write(`\n[global-setup] db=${base.pathname.slice(1)} topics=${env.KAFKA_TOPIC_PREFIX}* ready in ${Date.now() - t0} ms\n`);
+  process.stdout.write(
+    `\n[global-setup] db=${base.pathname.slice(1)} topics=${env.KAFKA_TOPIC_PREFIX}* ready in ${Date.now() - t0} ms\n`,
+  );
 }

@@ -39,7 +39,13 @@ const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 base.pathname = `/${values.database}`;
 const databaseUrl = base.toString();
 const prefix = `bench-loader-${Date.now().toString(36)}.`;
-const childEnv = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', BRONZE_LOADER_CONCURRENCY: String(concurrency) };
+const childEnv = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  KAFKA_TOPIC_PREFIX: prefix,
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  BRONZE_LOADER_CONCURRENCY: String(concurrency),
+};
 const env = loadConfig(childEnv);
 
 async function dropDatabase(): Promise<void> {
@@ -62,10 +68,13 @@ let t = performance.now();
 const next = rowGenerator(42);
 const chunker = new RecordChunker(chunkBytes, 2);
 const chunks: Chunk[] = [];
-for (let done = 0; done < rows; done += 10_000) chunks.push(...chunker.push(Buffer.from(next(Math.min(10_000, rows - done)))));
+for (let done = 0; done < rows; done += 10_000)
+  chunks.push(...chunker.push(Buffer.from(next(Math.min(10_000, rows - done)))));
 chunks.push(...chunker.end());
 const bytes = chunks.reduce((n, c) => n + c.data.length, 0);
-say(`${rows} rows, ${(bytes / 1e6).toFixed(1)} MB (+ ${HEADER.length} B header) in ${chunks.length} chunks of ≤ ${chunkBytes} B, generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+say(
+  `${rows} rows, ${(bytes / 1e6).toFixed(1)} MB (+ ${HEADER.length} B header) in ${chunks.length} chunks of ≤ ${chunkBytes} B, generated in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+);
 
 // 3. publish them to the raw topic (before the loader runs, so only the loader is timed)
 const ingestionId = randomUUID();
@@ -90,9 +99,16 @@ for (let i = 0; i < chunks.length; i += 4) {
     ),
   );
 }
-await pool.query(`UPDATE meta.ingestions SET total_chunks = $2, total_rows = $3, state = 'processing' WHERE ingestion_id = $1`, [ingestionId, chunks.length, rows]);
+await pool.query(
+  `UPDATE meta.ingestions SET total_chunks = $2, total_rows = $3, state = 'processing' WHERE ingestion_id = $1`,
+  [ingestionId, chunks.length, rows],
+);
 await publisher.send('rawChunks', [
-  { key: `${ingestionId}:end`, value: Buffer.alloc(0), headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks: chunks.length, totalRows: rows }) },
+  {
+    key: `${ingestionId}:end`,
+    value: Buffer.alloc(0),
+    headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks: chunks.length, totalRows: rows }),
+  },
 ]);
 await publisher.disconnect();
 say(`published to ${env.KAFKA_RAW_PARTITIONS} raw partitions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -130,13 +146,19 @@ await new Promise<void>((resolve) => {
   loader.kill('SIGTERM');
 });
 if (Number(done.bronze_rows) !== rows) throw new Error(`bronze has ${done.bronze_rows} rows, expected ${rows}`);
-const { rows: counted } = await pool.query('SELECT count(*)::int AS n FROM bronze.trips WHERE ingestion_no = $1', [created[0].ingestion_no]);
+const { rows: counted } = await pool.query('SELECT count(*)::int AS n FROM bronze.trips WHERE ingestion_no = $1', [
+  created[0].ingestion_no,
+]);
 if (counted[0].n !== rows) throw new Error(`bronze.trips holds ${counted[0].n} rows, expected ${rows}`);
 // loaded_at is a chunk transaction's start: from the first one to seeing bronze complete (polled every
 // 50 ms) spans all the loading work and excludes process boot and the consumer-group join.
 const loadMs = observedAt - done.first.getTime();
-say(`bronze-loader (concurrency ${concurrency}): ${(loadMs / 1000).toFixed(2)} s from the first chunk to bronze complete = ${rate(rows, loadMs)}`);
-say(`  wall clock including process boot and consumer-group join: ${(wallMs / 1000).toFixed(2)} s = ${rate(rows, wallMs)}`);
+say(
+  `bronze-loader (concurrency ${concurrency}): ${(loadMs / 1000).toFixed(2)} s from the first chunk to bronze complete = ${rate(rows, loadMs)}`,
+);
+say(
+  `  wall clock including process boot and consumer-group join: ${(wallMs / 1000).toFixed(2)} s = ${rate(rows, wallMs)}`,
+);
 
 // 5. for scale: the same payloads COPYed straight into bronze.trips, no Kafka, no markers
 const { from: copyFrom } = copyStreams;
@@ -154,7 +176,12 @@ await Promise.all(
     const client = await pool.connect();
     try {
       for (let i = nextChunk++; i < payloads.length; i = nextChunk++) {
-        await pipeline(Readable.from([payloads[i]]), client.query(copyFrom(`COPY bronze.trips (ingestion_no, line_no, ${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`)));
+        await pipeline(
+          Readable.from([payloads[i]]),
+          client.query(
+            copyFrom(`COPY bronze.trips (ingestion_no, line_no, ${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`),
+          ),
+        );
       }
     } finally {
       client.release();
@@ -162,7 +189,9 @@ await Promise.all(
   }),
 );
 const copyMs = performance.now() - t;
-say(`direct COPY of the same chunks on ${concurrency} connection(s): ${(copyMs / 1000).toFixed(2)} s = ${rate(rows, copyMs)} (loader reaches ${Math.round((100 * copyMs) / loadMs)} % of it)`);
+say(
+  `direct COPY of the same chunks on ${concurrency} connection(s): ${(copyMs / 1000).toFixed(2)} s = ${rate(rows, copyMs)} (loader reaches ${Math.round((100 * copyMs) / loadMs)} % of it)`,
+);
 
 // 6. clean up
 await pool.end();

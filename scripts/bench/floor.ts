@@ -33,14 +33,19 @@ import { createKafka, ensureTopics, topicSpecs } from '#kafka';
 import { HEADER } from './generate.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, database: { type: 'string', default: 'trips_bench_floor' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '1000000' }, database: { type: 'string', default: 'trips_bench_floor' } },
+});
 const rows = Number(values.rows);
 const root = repoRoot();
 const say = (msg: string) => process.stdout.write(`[bench:floor] ${msg}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
 /** Wall and backend CPU of `work` run on one connection. */
-async function onBackend(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+async function onBackend(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<unknown>,
+): Promise<{ wallMs: number; cpuMs: number }> {
   const client = await pool.connect();
   try {
     const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -53,7 +58,8 @@ async function onBackend(pool: pg.Pool, work: (client: pg.PoolClient) => Promise
   }
 }
 
-const copy = (client: pg.PoolClient, sql: string, data: Buffer) => pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
+const copy = (client: pg.PoolClient, sql: string, data: Buffer) =>
+  pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
 
 // 1. the file of `npm run bench` and its bare \copy
 const file = await benchFile(rows);
@@ -76,7 +82,12 @@ const chunker = new RecordChunker(512 * 1024, 2);
 const chunks: Chunk[] = [...chunker.push(body), ...chunker.end()];
 execFileSync('bash', [join(root, 'scripts/kafka/start.sh')], { stdio: 'inherit' });
 const brokerPid = Number(readFileSync(join(root, '.cache/kafka/kafka.pid'), 'utf8'));
-const env = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: `bench-floor-${Date.now().toString(36)}.`, LOG_LEVEL: 'warn' });
+const env = loadConfig({
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  KAFKA_TOPIC_PREFIX: `bench-floor-${Date.now().toString(36)}.`,
+  LOG_LEVEL: 'warn',
+});
 const kafka = createKafka(env, 'bench-floor');
 await ensureTopics(kafka, env);
 const rawTopic = topicSpecs(env)[0].topic;
@@ -98,7 +109,11 @@ const broker0 = processCpuMs(brokerPid);
 const t = performance.now();
 for (let i = 0; i < chunks.length; i += 4) {
   // As the gateway sends them: one chunk per request (a batch of several would pass the 1 MB limit), a few in flight.
-  await Promise.all(chunks.slice(i, i + 4).map((c, k) => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: String(i + k), value: c.data }] })));
+  await Promise.all(
+    chunks
+      .slice(i, i + 4)
+      .map((c, k) => producer.send({ topic: rawTopic, acks: -1, messages: [{ key: String(i + k), value: c.data }] })),
+  );
 }
 await consumedAll;
 const kafkaWallMs = performance.now() - t;
@@ -109,7 +124,9 @@ const kafkaAdmin = kafka.admin();
 await kafkaAdmin.connect();
 await kafkaAdmin.deleteTopics({ topics: topicSpecs(env).map((x) => x.topic) }).catch(() => undefined);
 await kafkaAdmin.disconnect();
-say(`kafka: ${chunks.length} chunks produced and consumed in ${s(kafkaWallMs)} s; CPU ${s(kafkaCpuMs)} s (kafkajs ${s((client.user + client.system) / 1000)} s, broker ${s(kafkaCpuMs - (client.user + client.system) / 1000)} s)`);
+say(
+  `kafka: ${chunks.length} chunks produced and consumed in ${s(kafkaWallMs)} s; CPU ${s(kafkaCpuMs)} s (kafkajs ${s((client.user + client.system) / 1000)} s, broker ${s(kafkaCpuMs - (client.user + client.system) / 1000)} s)`,
+);
 
 // 3. bronze: the chunks with their lineage, COPYed
 const ingestionNo = (
@@ -129,7 +146,11 @@ const bronzeRows = Buffer.from(
 );
 await pool.query('CHECKPOINT');
 const bronze = await onBackend(pool, (c) =>
-  copy(c, 'COPY bronze.trips (ingestion_no, line_no, region, origin_coord, destination_coord, datetime, datasource) FROM STDIN WITH (FORMAT csv)', bronzeRows),
+  copy(
+    c,
+    'COPY bronze.trips (ingestion_no, line_no, region, origin_coord, destination_coord, datetime, datasource) FROM STDIN WITH (FORMAT csv)',
+    bronzeRows,
+  ),
 );
 say(`bronze: COPY ${s(bronze.wallMs)} s; backend CPU ${s(bronze.cpuMs)} s`);
 
@@ -138,24 +159,42 @@ const cell = env.GRID_CELL_DEGREES;
 const regions = new Map<string, number>();
 const datasources = new Map<string, number>();
 const point = /POINT \(([-0-9.e]+) ([-0-9.e]+)\)/;
-const cellOf = (lon: number, lat: number) => (Math.floor(lat / cell) + 2097152) * 4194304 + (Math.floor(lon / cell) + 2097152);
+const cellOf = (lon: number, lat: number) =>
+  (Math.floor(lat / cell) + 2097152) * 4194304 + (Math.floor(lon / cell) + 2097152);
 const subOf = (lat: number) => Math.min(9, Math.max(0, Math.floor((lat / cell - Math.floor(lat / cell)) * 10)));
 const silverLines: string[] = [];
 let line = 2;
 for (const text of body.toString().split('\n')) {
   if (!text) continue;
-  const [region, o, d, datetime, ds] = text.split(","); // the generator writes no quoted fields
+  const [region, o, d, datetime, ds] = text.split(','); // the generator writes no quoted fields
   const [, olon, olat] = point.exec(o)!.map(Number);
   const [, dlon, dlat] = point.exec(d)!.map(Number);
   if (!regions.has(region)) regions.set(region, regions.size + 1);
   if (!datasources.has(ds)) datasources.set(ds, datasources.size + 1);
   const [hh, mi] = datetime.slice(11).split(':').map(Number);
   silverLines.push(
-    [ingestionNo, line++, regions.get(region), datasources.get(ds), olon, olat, dlon, dlat, datetime, cellOf(olon, olat), cellOf(dlon, dlat), Math.floor((hh * 60 + mi) / env.TIME_BUCKET_MINUTES), subOf(olat), subOf(dlat)].join(','),
+    [
+      ingestionNo,
+      line++,
+      regions.get(region),
+      datasources.get(ds),
+      olon,
+      olat,
+      dlon,
+      dlat,
+      datetime,
+      cellOf(olon, olat),
+      cellOf(dlon, dlat),
+      Math.floor((hh * 60 + mi) / env.TIME_BUCKET_MINUTES),
+      subOf(olat),
+      subOf(dlat),
+    ].join(','),
   );
 }
-for (const [name, id] of regions) await pool.query('INSERT INTO silver.regions (region_id, name, name_key) VALUES ($1, $2, lower($2))', [id, name]);
-for (const [name, id] of datasources) await pool.query('INSERT INTO silver.datasources (datasource_id, name) VALUES ($1, $2)', [id, name]);
+for (const [name, id] of regions)
+  await pool.query('INSERT INTO silver.regions (region_id, name, name_key) VALUES ($1, $2, lower($2))', [id, name]);
+for (const [name, id] of datasources)
+  await pool.query('INSERT INTO silver.datasources (datasource_id, name) VALUES ($1, $2)', [id, name]);
 const silverData = Buffer.from(silverLines.join('\n') + '\n');
 await pool.query('CHECKPOINT');
 const copySilver = (c: pg.PoolClient) =>
@@ -166,8 +205,12 @@ const copySilver = (c: pg.PoolClient) =>
     silverData,
   );
 const silver = await onBackend(pool, copySilver);
-const { rows: indexes } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'silver' AND tablename = 'trips'`);
-say(`silver: COPY of typed rows into silver.trips (${indexes[0].n} indexes) ${s(silver.wallMs)} s; backend CPU ${s(silver.cpuMs)} s`);
+const { rows: indexes } = await pool.query<{ n: number }>(
+  `SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'silver' AND tablename = 'trips'`,
+);
+say(
+  `silver: COPY of typed rows into silver.trips (${indexes[0].n} indexes) ${s(silver.wallMs)} s; backend CPU ${s(silver.cpuMs)} s`,
+);
 
 // 5. gold: the tables built from silver in one plain INSERT each
 await pool.query('ANALYZE silver.trips');
@@ -178,25 +221,37 @@ const gold = await onBackend(pool, async (c) => {
                  SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at), array_agg(DISTINCT datasource_id)
                    FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
   for (const end of ['origin', 'destination']) {
-    await c.query(`INSERT INTO gold.weekly_${end}_cells SELECT ${end}_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+    await c.query(
+      `INSERT INTO gold.weekly_${end}_cells SELECT ${end}_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    );
   }
-  await c.query(`INSERT INTO gold.weekly_od_cells SELECT origin_cell, destination_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
-  await c.query(`INSERT INTO gold.weekly_region_counts SELECT region_id, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3`);
-  await c.query(`INSERT INTO gold.region_latest SELECT DISTINCT ON (region_id) region_id, occurred_at, datasource_id FROM silver.trips ORDER BY region_id, occurred_at DESC`);
+  await c.query(
+    `INSERT INTO gold.weekly_od_cells SELECT origin_cell, destination_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+  );
+  await c.query(
+    `INSERT INTO gold.weekly_region_counts SELECT region_id, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3`,
+  );
+  await c.query(
+    `INSERT INTO gold.region_latest SELECT DISTINCT ON (region_id) region_id, occurred_at, datasource_id FROM silver.trips ORDER BY region_id, occurred_at DESC`,
+  );
 });
 say(`gold: plain INSERT … SELECT of every gold table ${s(gold.wallMs)} s; backend CPU ${s(gold.cpuMs)} s`);
 
 // 6. the floor
 const floor = (label: string, cpuMs: number) => {
   const ms = cpuMs / cpus().length;
-  say(`${label}: sum of CPU ${s(cpuMs)} s over ${cpus().length} cores → no pipeline can finish under ${s(ms)} s = ${(ms / bareMs).toFixed(2)}× the bare copy (target 3×)`);
+  say(
+    `${label}: sum of CPU ${s(cpuMs)} s over ${cpus().length} cores → no pipeline can finish under ${s(ms)} s = ${(ms / bareMs).toFixed(2)}× the bare copy (target 3×)`,
+  );
 };
 floor('this schema', kafkaCpuMs + bronze.cpuMs + silver.cpuMs + gold.cpuMs);
 
 // 7. the same with a schema stripped to what the ingestion issue alone names: silver without any
 // index (no area queries, no lineage lookups) and gold reduced to the trip groups and their key.
 await pool.query('TRUNCATE silver.trips, gold.trip_groups');
-const { rows: silverIndexes } = await pool.query<{ name: string }>(`SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'silver.trips'::regclass`);
+const { rows: silverIndexes } = await pool.query<{ name: string }>(
+  `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'silver.trips'::regclass`,
+);
 await pool.query('ALTER TABLE silver.trips DROP CONSTRAINT trips_pkey');
 for (const { name } of silverIndexes) await pool.query(`DROP INDEX IF EXISTS ${name}`);
 await pool.query('DROP INDEX gold.trip_groups_size_idx');
@@ -208,7 +263,9 @@ const groupsOnly = await onBackend(pool, (c) =>
            SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at), array_agg(DISTINCT datasource_id)
              FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
 );
-say(`stripped: silver COPY without indexes ${s(bareSilver.wallMs)} s (CPU ${s(bareSilver.cpuMs)} s); gold trip groups only ${s(groupsOnly.wallMs)} s (CPU ${s(groupsOnly.cpuMs)} s)`);
+say(
+  `stripped: silver COPY without indexes ${s(bareSilver.wallMs)} s (CPU ${s(bareSilver.cpuMs)} s); gold trip groups only ${s(groupsOnly.wallMs)} s (CPU ${s(groupsOnly.cpuMs)} s)`,
+);
 floor('stripped schema', kafkaCpuMs + bronze.cpuMs + bareSilver.cpuMs + groupsOnly.cpuMs);
 await pool.end();
 await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);

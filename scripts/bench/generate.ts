@@ -52,7 +52,8 @@ export function rowGenerator(seed = 42): (count: number) => string {
       };
       const day = Math.floor(rand() * 365);
       const peak = rand();
-      const hour = peak < 0.3 ? 7 + Math.floor(rand() * 3) : peak < 0.6 ? 16 + Math.floor(rand() * 3) : Math.floor(rand() * 24);
+      const hour =
+        peak < 0.3 ? 7 + Math.floor(rand() * 3) : peak < 0.6 ? 16 + Math.floor(rand() * 3) : Math.floor(rand() * 24);
       const d = new Date(start + day * 86400_000);
       const secs = Math.floor(rand() * 3600);
       const when = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(hour)}:${pad(Math.floor(secs / 60))}:${pad(secs % 60)}`;
@@ -77,7 +78,7 @@ export async function generateFile(path: string, rows: number, seed = 42): Promi
       else out.once('drain', resolve);
     });
   await write(HEADER);
-  for (let done = 0; done < rows; ) {
+  for (let done = 0; done < rows;) {
     const n = Math.min(10_000, rows - done);
     await write(next(n));
     done += n;
@@ -87,11 +88,19 @@ export async function generateFile(path: string, rows: number, seed = 42): Promi
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, out: { type: 'string' }, seed: { type: 'string', default: '42' } } });
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      out: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+    },
+  });
   const rows = Number(values.rows);
   const out = values.out ?? `trips-${rows}.csv`;
   const t0 = performance.now();
   const bytes = await generateFile(out, rows, Number(values.seed));
   const s = (performance.now() - t0) / 1000;
-  process.stdout.write(`${out}: ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB in ${s.toFixed(1)} s (${Math.round(rows / s)} rows/s)\n`);
+  process.stdout.write(
+    `${out}: ${rows} rows, ${(bytes / 1e6).toFixed(1)} MB in ${s.toFixed(1)} s (${Math.round(rows / s)} rows/s)\n`,
+  );
 }

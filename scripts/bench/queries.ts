@@ -25,7 +25,6 @@ interface WeeklyAnswer {
   series: { weekStart: string; trips: number }[];
 }
 
-
 /**
  * `n` queries: a quarter by region, the rest by box. Box centres lie within ~10 km of a city centre;
  * widths are log-uniform from 0.001° (a street, ~100 m) to 0.5° (a whole city); match modes are
@@ -90,14 +89,18 @@ function check(q: BenchQuery, answer: WeeklyAnswer, brute: Map<string, number>):
   const weeks = new Set(answer.series.map((w) => w.weekStart));
   for (const w of answer.series) {
     if (w.trips !== (brute.get(w.weekStart) ?? 0)) {
-      throw new Error(`query ${JSON.stringify(q.params)}: week ${w.weekStart} answered ${w.trips}, brute force ${brute.get(w.weekStart) ?? 0}`);
+      throw new Error(
+        `query ${JSON.stringify(q.params)}: week ${w.weekStart} answered ${w.trips}, brute force ${brute.get(w.weekStart) ?? 0}`,
+      );
     }
   }
   const expected = [...brute].filter(([week]) => weeks.has(week)).reduce((n, [, c]) => n + c, 0);
-  if (answer.totalTrips !== expected) throw new Error(`query ${JSON.stringify(q.params)}: total ${answer.totalTrips}, brute force ${expected}`);
+  if (answer.totalTrips !== expected)
+    throw new Error(`query ${JSON.stringify(q.params)}: total ${answer.totalTrips}, brute force ${expected}`);
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
 
 export interface QueryBenchDetail {
   p50: number;
@@ -113,11 +116,17 @@ export interface QueryBenchDetail {
  * Runs `n` queries one after another (after a short warm-up), measures each HTTP round trip in ms,
  * and checks every `checkEvery`-th answer against a brute-force count; throws on any difference.
  */
-export async function runQueryBenchDetailed(queryApiUrl: string, pool: pg.Pool, n: number, checkEvery = Math.max(1, Math.ceil(n / 25))): Promise<QueryBenchDetail> {
+export async function runQueryBenchDetailed(
+  queryApiUrl: string,
+  pool: pg.Pool,
+  n: number,
+  checkEvery = Math.max(1, Math.ceil(n / 25)),
+): Promise<QueryBenchDetail> {
   const queries = benchQueries(n);
   const ask = async (q: BenchQuery): Promise<WeeklyAnswer> => {
     const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params)}`);
-    if (res.status !== 200) throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
+    if (res.status !== 200)
+      throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as WeeklyAnswer;
   };
   for (const q of benchQueries(10, 99)) await ask(q);
@@ -141,7 +150,10 @@ export async function runQueryBenchDetailed(queryApiUrl: string, pool: pg.Pool, 
   const all = each.map((q) => q.ms).sort((a, b) => a - b);
   const byKind: QueryBenchDetail['byKind'] = {};
   for (const kind of [...new Set(timings.map((t) => t.kind))].sort()) {
-    const ms = timings.filter((t) => t.kind === kind).map((t) => t.ms).sort((a, b) => a - b);
+    const ms = timings
+      .filter((t) => t.kind === kind)
+      .map((t) => t.ms)
+      .sort((a, b) => a - b);
     byKind[kind] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms.at(-1)! };
   }
   const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(each.length / 20));
@@ -149,34 +161,62 @@ export async function runQueryBenchDetailed(queryApiUrl: string, pool: pg.Pool, 
 }
 
 /** Latency of `n` random weekly-average queries (ms, p50 / p95) and how many answers were checked exact. */
-export async function runQueryBench(queryApiUrl: string, pool: pg.Pool, n: number): Promise<{ p50: number; p95: number; checked: number }> {
+export async function runQueryBench(
+  queryApiUrl: string,
+  pool: pg.Pool,
+  n: number,
+): Promise<{ p50: number; p95: number; checked: number }> {
   const { p50, p95, checked } = await runQueryBenchDetailed(queryApiUrl, pool, n);
   return { p50, p95, checked };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { database: { type: 'string', default: 'trips_bench' }, n: { type: 'string', default: '300' }, port: { type: 'string', default: '3911' } } });
+  const { values } = parseArgs({
+    options: {
+      database: { type: 'string', default: 'trips_bench' },
+      n: { type: 'string', default: '300' },
+      port: { type: 'string', default: '3911' },
+    },
+  });
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
   base.pathname = `/${values.database}`;
   const pool = new pg.Pool({ connectionString: base.toString(), max: 2 });
   const child = spawn(process.execPath, [join(repoRoot(), 'dist/apps/query-api/src/main.js')], {
-    env: { ...process.env, DATABASE_URL: base.toString(), QUERY_API_PORT: values.port, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: base.toString(),
+      QUERY_API_PORT: values.port,
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${values.port}`;
   try {
     for (let i = 0; ; i++) {
       // Any answer will do: the queries need PostgreSQL only, not the Kafka that /health also checks.
-      if (await fetch(`${url}/health`).then(() => true, () => false)) break;
+      if (
+        await fetch(`${url}/health`).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (i > 300) throw new Error('query-api does not answer');
       await new Promise((r) => setTimeout(r, 200));
     }
     const trips = (await pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
     const result = await runQueryBenchDetailed(url, pool, Number(values.n));
     const f = (ms: number) => ms.toFixed(1);
-    process.stdout.write(`[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`);
-    for (const [kind, s] of Object.entries(result.byKind)) process.stdout.write(`[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`);
-    for (const q of result.slowest) process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params)}\n`);
+    process.stdout.write(
+      `[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`,
+    );
+    for (const [kind, s] of Object.entries(result.byKind))
+      process.stdout.write(
+        `[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`,
+      );
+    for (const q of result.slowest)
+      process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params)}\n`);
   } finally {
     child.kill('SIGTERM');
     await pool.end();

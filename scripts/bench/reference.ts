@@ -24,10 +24,16 @@ export async function benchFile(rows: number, announce: (msg: string) => void = 
  * (checkpointed before and after, the table dropped after) and checks it loaded `rows` rows; in ms.
  */
 export async function bareCopyMs(pool: pg.Pool, databaseUrl: string, file: string, rows: number): Promise<number> {
-  await pool.query('CREATE TABLE public.bench_copy (region text, origin_coord text, destination_coord text, datetime text, datasource text)');
+  await pool.query(
+    'CREATE TABLE public.bench_copy (region text, origin_coord text, destination_coord text, datetime text, datasource text)',
+  );
   await pool.query('CHECKPOINT');
   const t = performance.now();
-  execFileSync('psql', [databaseUrl, '-q', '-c', `\\copy public.bench_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`], { stdio: 'inherit' });
+  execFileSync(
+    'psql',
+    [databaseUrl, '-q', '-c', `\\copy public.bench_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`],
+    { stdio: 'inherit' },
+  );
   const ms = performance.now() - t;
   const copied = Number((await pool.query('SELECT count(*) FROM public.bench_copy')).rows[0].count);
   if (copied !== rows) throw new Error(`\\copy loaded ${copied} rows, expected ${rows}`);

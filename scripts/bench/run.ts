@@ -68,21 +68,41 @@ say(`bare psql \\copy: ${secs(copyMs)} s (${Math.round(rows / (copyMs / 1000))} 
 
 // 4. the pipeline
 const children: ChildProcess[] = [];
-const childEnv = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1' };
+const childEnv = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  KAFKA_TOPIC_PREFIX: prefix,
+  LOG_LEVEL: 'warn',
+  HTTP_HOST: '127.0.0.1',
+};
 const ports = { 'upload-gateway': 3900, 'bronze-loader': 3903, transformer: 3904, 'query-api': 3901 } as const;
 for (const [name, port] of Object.entries(ports)) {
-  const key = { 'upload-gateway': 'UPLOAD_GATEWAY_PORT', 'bronze-loader': 'BRONZE_LOADER_PORT', transformer: 'TRANSFORMER_PORT', 'query-api': 'QUERY_API_PORT' }[
-    name
-  ]!;
+  const key = {
+    'upload-gateway': 'UPLOAD_GATEWAY_PORT',
+    'bronze-loader': 'BRONZE_LOADER_PORT',
+    transformer: 'TRANSFORMER_PORT',
+    'query-api': 'QUERY_API_PORT',
+  }[name]!;
   children.push(
-    spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], { env: { ...childEnv, [key]: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] }),
+    spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], {
+      env: { ...childEnv, [key]: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    }),
   );
 }
-const stopChildren = () => Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM'))))));
+const stopChildren = () =>
+  Promise.all(
+    children.map(
+      (c) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM')))),
+    ),
+  );
 try {
   for (const port of Object.values(ports)) {
     for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (i > 300) throw new Error(`service on ${port} not healthy`);
       await new Promise((r) => setTimeout(r, 200));
@@ -117,7 +137,9 @@ try {
   const pipelineMs = performance.now() - t;
   const silver = Number(status.silver_rows) + Number(status.rejected_rows);
   if (silver !== rows) throw new Error(`silver + rejects = ${silver}, expected ${rows}`);
-  say(`pipeline: upload→gold completed in ${secs(pipelineMs)} s (${Math.round(rows / (pipelineMs / 1000))} rows/s end to end)`);
+  say(
+    `pipeline: upload→gold completed in ${secs(pipelineMs)} s (${Math.round(rows / (pipelineMs / 1000))} rows/s end to end)`,
+  );
   say(
     `  stages (from acceptance): upload ${secs(Number(status.upload_ms))} s (HTTP 202 after ${secs(uploadMs)} s), ` +
       `bronze ${secs(Number(status.bronze_ms))} s, silver+gold ${secs(Number(status.total_ms))} s`,
@@ -128,9 +150,13 @@ try {
   if (queries > 0) {
     await pool.query('VACUUM ANALYZE');
     const q = await runQueryBenchDetailed(`http://127.0.0.1:${ports['query-api']}`, pool, queries);
-    say(`queries: ${queries} weekly-average queries, p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms; ${q.checked} answers checked exact against brute force`);
+    say(
+      `queries: ${queries} weekly-average queries, p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms; ${q.checked} answers checked exact against brute force`,
+    );
     for (const [kind, k] of Object.entries(q.byKind)) {
-      say(`  ${kind.padEnd(22)} n=${String(k.n).padStart(4)}  p50 ${k.p50.toFixed(1).padStart(6)} ms  p95 ${k.p95.toFixed(1).padStart(6)} ms  max ${k.max.toFixed(1).padStart(6)} ms`);
+      say(
+        `  ${kind.padEnd(22)} n=${String(k.n).padStart(4)}  p50 ${k.p50.toFixed(1).padStart(6)} ms  p95 ${k.p95.toFixed(1).padStart(6)} ms  max ${k.max.toFixed(1).padStart(6)} ms`,
+      );
     }
   }
 } finally {

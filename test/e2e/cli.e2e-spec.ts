@@ -47,7 +47,10 @@ async function startProxy(targetPort: number) {
   const server = createServer((client) => {
     if (down) return void client.destroy();
     const upstream = connect(targetPort, '127.0.0.1');
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       open.add(a);
       a.on('error', () => b.destroy());
       a.on('close', () => {
@@ -106,10 +109,19 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
     const seen = seqs(result.stdout);
     expect(seen[0]).toBe(1);
     expect(seen).toEqual(seen.map((_, i) => i + 1));
-    for (const line of ['ingestion accepted trips.csv', 'upload    completed', 'bronze    completed: 100 rows', 'silver    completed: 100 valid', 'gold      completed: 100 trips']) {
+    for (const line of [
+      'ingestion accepted trips.csv',
+      'upload    completed',
+      'bronze    completed: 100 rows',
+      'silver    completed: 100 valid',
+      'gold      completed: 100 trips',
+    ]) {
       expect(result.stdout).toContain(line);
     }
-    const { rows } = await pipeline.pool.query('SELECT state, silver_rows FROM meta.ingestions WHERE ingestion_id = $1', [id]);
+    const { rows } = await pipeline.pool.query(
+      'SELECT state, silver_rows FROM meta.ingestions WHERE ingestion_id = $1',
+      [id],
+    );
     expect(rows[0]).toEqual({ state: 'completed', silver_rows: '100' });
 
     // `watch` on a finished ingestion replays its stored events and ends with the same summary.
@@ -121,7 +133,10 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
 
   it('prints the 422 error code of a file with a missing column and exits non-zero', async () => {
     const file = join(tmpdir(), `cli-missing-${process.pid}.csv`);
-    writeFileSync(file, 'region,origin_coord,destination_coord,datetime\nPrague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40\n');
+    writeFileSync(
+      file,
+      'region,origin_coord,destination_coord,datetime\nPrague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40\n',
+    );
     const result = await runCli(['upload', file, '--gateway', urls.gateway, '--notifier', urls.notifier]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('HTTP 422 missing_columns');
@@ -132,7 +147,10 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
   it('takes its default URLs from UPLOAD_GATEWAY_PUBLIC_URL / NOTIFIER_PUBLIC_URL', async () => {
     const file = join(tmpdir(), `cli-empty-${process.pid}.csv`);
     writeFileSync(file, '');
-    const result = await runCli(['upload', file], { UPLOAD_GATEWAY_PUBLIC_URL: urls.gateway, NOTIFIER_PUBLIC_URL: urls.notifier });
+    const result = await runCli(['upload', file], {
+      UPLOAD_GATEWAY_PUBLIC_URL: urls.gateway,
+      NOTIFIER_PUBLIC_URL: urls.notifier,
+    });
     // It reached this gateway: the answer is the gateway's own error code for an empty body.
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('HTTP 400 empty_body');
@@ -144,16 +162,29 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
     const proxy = await startProxy(notifier.port);
     try {
       const cli = startCli(['upload', file, '--gateway', urls.gateway, '--notifier', proxy.url]);
-      await eventually(() => /^#\d+\s+bronze/m.test(cli.run.stdout), { intervalMs: 20, timeoutMs: 60_000, what: 'the CLI printing bronze progress' });
+      await eventually(() => /^#\d+\s+bronze/m.test(cli.run.stdout), {
+        intervalMs: 20,
+        timeoutMs: 60_000,
+        what: 'the CLI printing bronze progress',
+      });
       const id = /^ingestion ([0-9a-f-]{36}):/m.exec(cli.run.stdout)?.[1];
       // Cut the connection and keep it down until the ingestion has finished: every remaining event happens while the CLI is away.
       proxy.cut();
       const seenBefore = seqs(cli.run.stdout).at(-1) ?? 0;
       await eventually(
-        async () => (await pipeline.pool.query(`SELECT 1 FROM meta.events WHERE ingestion_id = $1 AND type = 'ingestion.completed'`, [id])).rowCount === 1,
+        async () =>
+          (
+            await pipeline.pool.query(
+              `SELECT 1 FROM meta.events WHERE ingestion_id = $1 AND type = 'ingestion.completed'`,
+              [id],
+            )
+          ).rowCount === 1,
         { timeoutMs: 90_000, what: 'the ingestion completing while the CLI is disconnected' },
       );
-      const { rows } = await pipeline.pool.query<{ max: number }>('SELECT max(seq) AS max FROM meta.events WHERE ingestion_id = $1', [id]);
+      const { rows } = await pipeline.pool.query<{ max: number }>(
+        'SELECT max(seq) AS max FROM meta.events WHERE ingestion_id = $1',
+        [id],
+      );
       expect(rows[0].max).toBeGreaterThan(seenBefore);
       proxy.restore();
       const result = await cli.done;

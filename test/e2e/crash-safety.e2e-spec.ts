@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { parseIngestionEvent } from '#contracts';
 import { createKafka, topic } from '#kafka';
-import { eventually, newIngestionId, startPipeline, startService, testEnv, upload, waitForIngestion, type Pipeline } from '#testing';
+import {
+  eventually,
+  newIngestionId,
+  startPipeline,
+  startService,
+  testEnv,
+  upload,
+  waitForIngestion,
+  type Pipeline,
+} from '#testing';
 import { HEADER, rowGenerator } from '../../scripts/bench/generate.js';
 
 const ROWS = 200_000;
@@ -28,19 +37,29 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
   it('ends with every row exactly once in bronze, silver and gold, and one completed event', async () => {
     const ingestionId = newIngestionId();
     const uploading = upload(pipeline.gateway.url, file, { 'content-type': 'text/csv', 'x-ingestion-id': ingestionId });
-    await eventually(async () => (await pool.query('SELECT 1 FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId])).rowCount === 1, {
-      what: 'ingestion accepted',
-    });
+    await eventually(
+      async () =>
+        (await pool.query('SELECT 1 FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId])).rowCount === 1,
+      {
+        what: 'ingestion accepted',
+      },
+    );
     // Kill both consumers once each has committed some chunks but the ingestion is far from done.
     await eventually(
       async () => {
-        const { rows } = await pool.query('SELECT bronze_chunks, silver_chunks FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+        const { rows } = await pool.query(
+          'SELECT bronze_chunks, silver_chunks FROM meta.ingestions WHERE ingestion_id = $1',
+          [ingestionId],
+        );
         return rows[0].bronze_chunks >= 5 && rows[0].silver_chunks >= 2;
       },
       { intervalMs: 20, what: 'some chunks in bronze and silver' },
     );
     await Promise.all([pipeline.loader.kill(), pipeline.transformer.kill()]);
-    const { rows: mid } = await pool.query('SELECT state, bronze_rows, silver_rows FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+    const { rows: mid } = await pool.query(
+      'SELECT state, bronze_rows, silver_rows FROM meta.ingestions WHERE ingestion_id = $1',
+      [ingestionId],
+    );
     expect(mid[0].state).not.toBe('completed');
     expect(Number(mid[0].bronze_rows)).toBeLessThan(ROWS);
 
@@ -57,7 +76,12 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
     expect(await count('SELECT count(*) AS n FROM silver.trips WHERE ingestion_no = $1')).toBe(ROWS);
     expect(await count('SELECT count(*) AS n FROM silver.rejects WHERE ingestion_no = $1')).toBe(0);
     // Primary keys make a duplicate (ingestion, line) impossible; check the line set is exactly 2..ROWS+1 anyway.
-    expect(await count('SELECT count(DISTINCT line_no) AS n FROM silver.trips WHERE ingestion_no = $1 AND line_no BETWEEN 2 AND $2', [no, ROWS + 1])).toBe(ROWS);
+    expect(
+      await count(
+        'SELECT count(DISTINCT line_no) AS n FROM silver.trips WHERE ingestion_no = $1 AND line_no BETWEEN 2 AND $2',
+        [no, ROWS + 1],
+      ),
+    ).toBe(ROWS);
     expect(Number(done.bronze_rows)).toBe(ROWS);
     expect(Number(done.silver_rows)).toBe(ROWS);
     // Gold was upserted once per chunk: its totals equal silver (the pipeline has a database of its own).
@@ -90,7 +114,8 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
       eachMessage: async ({ message }) => {
         seen++;
         const e = parseIngestionEvent(JSON.parse(message.value!.toString()));
-        if (e.ingestionId === ingestionId && e.type === 'ingestion.completed') completed.set(e.eventId, (completed.get(e.eventId) ?? 0) + 1);
+        if (e.ingestionId === ingestionId && e.type === 'ingestion.completed')
+          completed.set(e.eventId, (completed.get(e.eventId) ?? 0) + 1);
       },
     });
     await eventually(() => seen >= end, { what: 'all events read' });

@@ -25,7 +25,15 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on('console', (m) => {
@@ -41,7 +49,10 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
 
   it('serves the config the page needs: the query-api and upload URLs', async () => {
     const res = await fetch(`${notifier.url}/config.json`);
-    expect(await res.json()).toEqual({ queryApiUrl: queryApi.url, uploadUrl: `${pipeline.gateway.url}/api/v1/ingestions` });
+    expect(await res.json()).toEqual({
+      queryApiUrl: queryApi.url,
+      uploadUrl: `${pipeline.gateway.url}/api/v1/ingestions`,
+    });
   });
 
   it('uploads the sample through the form, shows it completed with 100 rows, then charts an area', async () => {
@@ -56,9 +67,14 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     await expect(card.locator('.ingestion-rows').textContent()).resolves.toBe('100 rows');
     await expect(card.locator('.summary').textContent()).resolves.toMatch(/^100 rows · 100 valid · 0 rejected · /);
     // Every layer bar is full.
-    await expect(card.getByRole('progressbar').evaluateAll((bars) => bars.map((b) => b.getAttribute('aria-valuenow')))).resolves.toEqual(['100', '100', '100', '100']);
+    await expect(
+      card.getByRole('progressbar').evaluateAll((bars) => bars.map((b) => b.getAttribute('aria-valuenow'))),
+    ).resolves.toEqual(['100', '100', '100', '100']);
     const id = await card.getAttribute('data-ingestion-id');
-    const { rows } = await pipeline.pool.query('SELECT state, silver_rows FROM meta.ingestions WHERE ingestion_id = $1', [id]);
+    const { rows } = await pipeline.pool.query(
+      'SELECT state, silver_rows FROM meta.ingestions WHERE ingestion_id = $1',
+      [id],
+    );
     expect(rows[0]).toEqual({ state: 'completed', silver_rows: '100' });
 
     // The completed ingestion refreshes the area panel: the largest region is picked, its cells drawn and charted.
@@ -90,7 +106,9 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     expect(answer.status()).toBe(200);
     const weekly = (await answer.json()) as { totalTrips: number; filter: { bbox: number[] } };
     expect(weekly.filter.bbox).toHaveLength(4);
-    await eventually(async () => (await totalTrips.textContent()) === weekly.totalTrips.toLocaleString('en-US'), { what: 'the box total on the page' });
+    await eventually(async () => (await totalTrips.textContent()) === weekly.totalTrips.toLocaleString('en-US'), {
+      what: 'the box total on the page',
+    });
 
     const shot = join(repoRoot(), 'test-output', 'dashboard.png');
     mkdirSync(join(repoRoot(), 'test-output'), { recursive: true });

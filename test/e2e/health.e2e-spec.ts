@@ -21,7 +21,11 @@ describe('GET /health of every service', () => {
   });
 
   it.each(SERVICES)('%s answers 503 naming the database when DATABASE_URL is wrong', async (name) => {
-    const service = await startService(name, { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/trips_test_nowhere' }, { waitForHealthy: false });
+    const service = await startService(
+      name,
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/trips_test_nowhere' },
+      { waitForHealthy: false },
+    );
     running.push(service);
     const res = await fetch(`${service.url}/health`);
     expect(res.status).toBe(503);

@@ -35,7 +35,9 @@ describe('ingestion pipeline end to end (gateway → Kafka → bronze → silver
     expect(await count('SELECT count(*) AS n FROM bronze.trips WHERE ingestion_no = $1', [no])).toBe(100);
     expect(await count('SELECT count(*) AS n FROM silver.trips WHERE ingestion_no = $1', [no])).toBe(100);
     expect(await count('SELECT count(*) AS n FROM silver.rejects WHERE ingestion_no = $1', [no])).toBe(0);
-    expect((await count('SELECT coalesce(sum(trip_count), 0) AS n FROM gold.trip_groups', [])) - groupsBefore).toBe(100);
+    expect((await count('SELECT coalesce(sum(trip_count), 0) AS n FROM gold.trip_groups', [])) - groupsBefore).toBe(
+      100,
+    );
 
     const { rows } = await pipeline.pool.query(
       'SELECT line_no, region, origin_coord, destination_coord, datetime, datasource FROM bronze.trips WHERE ingestion_no = $1 ORDER BY line_no',
@@ -46,15 +48,24 @@ describe('ingestion pipeline end to end (gateway → Kafka → bronze → silver
     expect(rows.map((r) => [r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource])).toEqual(records);
 
     // Silver is typed: POINT (lon lat) — the first sample row is in Prague (lon 14.49, lat 50.00).
-    const first = await pipeline.pool.query('SELECT origin_lon, origin_lat, occurred_at::text AS t FROM silver.trips WHERE ingestion_no = $1 AND line_no = 2', [no]);
-    expect(first.rows[0]).toEqual({ origin_lon: 14.4973794438195, origin_lat: 50.00136875782316, t: '2018-05-28 09:03:40' });
+    const first = await pipeline.pool.query(
+      'SELECT origin_lon, origin_lat, occurred_at::text AS t FROM silver.trips WHERE ingestion_no = $1 AND line_no = 2',
+      [no],
+    );
+    expect(first.rows[0]).toEqual({
+      origin_lon: 14.4973794438195,
+      origin_lat: 50.00136875782316,
+      t: '2018-05-28 09:03:40',
+    });
   });
 
   const okFiles = readdirSync(OK).filter((f) => !f.endsWith('.md'));
   it.each(okFiles)('accepts ok/%s: every record lands, none rejected', async (name) => {
     const file = join(OK, name);
     const { header, records } = readCsv(file);
-    const headers: Record<string, string> = name.endsWith('.gz') ? { 'content-type': 'application/gzip' } : { 'content-type': 'text/csv' };
+    const headers: Record<string, string> = name.endsWith('.gz')
+      ? { 'content-type': 'application/gzip' }
+      : { 'content-type': 'text/csv' };
     const done = await ingestFile(pipeline, file, headers);
     const no = done.ingestion_no;
     expect(await count('SELECT count(*) AS n FROM silver.rejects WHERE ingestion_no = $1', [no])).toBe(0);
@@ -95,10 +106,15 @@ describe('ingestion pipeline end to end (gateway → Kafka → bronze → silver
     };
     const done = await ingestFile(pipeline, join(NOT_OK, 'bad-rows.csv'));
     const no = done.ingestion_no;
-    const { rows } = await pipeline.pool.query('SELECT line_no, reason FROM silver.rejects WHERE ingestion_no = $1 ORDER BY line_no', [no]);
+    const { rows } = await pipeline.pool.query(
+      'SELECT line_no, reason FROM silver.rejects WHERE ingestion_no = $1 ORDER BY line_no',
+      [no],
+    );
     expect(rows.map((r) => ({ line: Number(r.line_no), reason: r.reason }))).toEqual(expected.rejects);
     expect(await count('SELECT count(*) AS n FROM bronze.trips WHERE ingestion_no = $1', [no])).toBe(expected.rows);
-    expect(await count('SELECT count(*) AS n FROM silver.trips WHERE ingestion_no = $1', [no])).toBe(expected.rows - expected.rejects.length);
+    expect(await count('SELECT count(*) AS n FROM silver.trips WHERE ingestion_no = $1', [no])).toBe(
+      expected.rows - expected.rejects.length,
+    );
     expect(Number(done.rejected_rows)).toBe(expected.rejects.length);
   });
 });

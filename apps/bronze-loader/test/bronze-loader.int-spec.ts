@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { Consumer, IHeaders } from 'kafkajs';
 import type pg from 'pg';
-import { encodeRawChunkHeaders, parseBronzeWork, parseIngestionEvent, type BronzeWorkV1, type IngestionEvent } from '#contracts';
+import {
+  encodeRawChunkHeaders,
+  parseBronzeWork,
+  parseIngestionEvent,
+  type BronzeWorkV1,
+  type IngestionEvent,
+} from '#contracts';
 import { RecordChunker, type Chunk } from '#csv';
 import { repoRoot } from '#db';
 import { Publisher, createKafka, ensureTopics, groupId, topic } from '#kafka';
@@ -15,7 +21,8 @@ import { eventually, freePort, startService, testEnv, testPool, type RunningServ
 const here = dirname(fileURLToPath(import.meta.url));
 const SAMPLE = readFileSync(join(here, 'fixtures', 'trips-100.csv'));
 const COLUMNS = ['region', 'origin_coord', 'destination_coord', 'datetime', 'datasource'];
-const ROW = (region: string, ds = 'funny_car') => `${region},POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,${ds}`;
+const ROW = (region: string, ds = 'funny_car') =>
+  `${region},POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,${ds}`;
 
 const prefix = `${process.env.KAFKA_TOPIC_PREFIX}bl.`;
 const env = testEnv({ KAFKA_TOPIC_PREFIX: prefix });
@@ -38,10 +45,18 @@ class Collector {
   async start(): Promise<void> {
     this.consumer = kafka.consumer({ groupId: groupId(env, `bl-collector-${randomUUID()}`) });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topic(env, 'bronzeWork'), topic(env, 'ingestionEvents'), topic(env, 'deadLetter')], fromBeginning: true });
+    await this.consumer.subscribe({
+      topics: [topic(env, 'bronzeWork'), topic(env, 'ingestionEvents'), topic(env, 'deadLetter')],
+      fromBeginning: true,
+    });
     await this.consumer.run({
       eachMessage: async ({ topic: t, partition, message }) => {
-        this.messages.push({ topic: t, key: message.key?.toString() ?? '', value: message.value, headers: message.headers ?? {} });
+        this.messages.push({
+          topic: t,
+          key: message.key?.toString() ?? '',
+          value: message.value,
+          headers: message.headers ?? {},
+        });
         this.last.set(`${t}:${partition}`, Number(message.offset));
       },
     });
@@ -60,7 +75,10 @@ class Collector {
         const t = topic(env, key);
         for (const p of await admin.fetchTopicOffsets(t)) {
           const high = Number(p.high);
-          if (high > 0) await eventually(() => (this.last.get(`${t}:${p.partition}`) ?? -1) >= high - 1, { what: `collector read ${t}[${p.partition}]` });
+          if (high > 0)
+            await eventually(() => (this.last.get(`${t}:${p.partition}`) ?? -1) >= high - 1, {
+              what: `collector read ${t}[${p.partition}]`,
+            });
         }
       }
     } finally {
@@ -96,7 +114,9 @@ async function loaderDrained(): Promise<void> {
     await eventually(
       async () => {
         const [committed] = await admin.fetchOffsets({ groupId: groupId(env, 'bronze-loader'), topics: [raw] });
-        return committed.partitions.every((p) => Number(p.offset) >= (highs.get(p.partition) ?? 0) || highs.get(p.partition) === 0);
+        return committed.partitions.every(
+          (p) => Number(p.offset) >= (highs.get(p.partition) ?? 0) || highs.get(p.partition) === 0,
+        );
       },
       { what: 'bronze-loader committed all raw messages' },
     );
@@ -125,7 +145,11 @@ async function createIngestion(columns = COLUMNS): Promise<{ ingestionId: string
   return { ingestionId, ingestionNo: rows[0].ingestion_no };
 }
 
-async function publishChunks(ingestionId: string, chunks: { seq: number; chunk: Chunk }[], columns = COLUMNS): Promise<void> {
+async function publishChunks(
+  ingestionId: string,
+  chunks: { seq: number; chunk: Chunk }[],
+  columns = COLUMNS,
+): Promise<void> {
   await publisher.send(
     'rawChunks',
     chunks.map(({ seq, chunk: c }) => ({
@@ -138,13 +162,16 @@ async function publishChunks(ingestionId: string, chunks: { seq: number; chunk: 
 
 /** What the gateway does after the last chunk: record the totals, then publish the end marker. */
 async function finishUpload(ingestionId: string, totalChunks: number, totalRows: number): Promise<void> {
-  await pool.query(`UPDATE meta.ingestions SET total_chunks = $2, total_rows = $3, state = 'processing' WHERE ingestion_id = $1`, [
-    ingestionId,
-    totalChunks,
-    totalRows,
-  ]);
+  await pool.query(
+    `UPDATE meta.ingestions SET total_chunks = $2, total_rows = $3, state = 'processing' WHERE ingestion_id = $1`,
+    [ingestionId, totalChunks, totalRows],
+  );
   await publisher.send('rawChunks', [
-    { key: `${ingestionId}:end`, value: Buffer.alloc(0), headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks, totalRows }) },
+    {
+      key: `${ingestionId}:end`,
+      value: Buffer.alloc(0),
+      headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks, totalRows }),
+    },
   ]);
 }
 
@@ -154,7 +181,9 @@ async function ingestion(ingestionId: string) {
 }
 
 const waitBronzeCompleted = (ingestionId: string) =>
-  eventually(async () => (await ingestion(ingestionId)).bronze_completed_at !== null, { what: `bronze completed for ${ingestionId}` });
+  eventually(async () => (await ingestion(ingestionId)).bronze_completed_at !== null, {
+    what: `bronze completed for ${ingestionId}`,
+  });
 
 async function bronzeRows(ingestionNo: number) {
   const { rows } = await pool.query(
@@ -200,14 +229,17 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     const expected = (parse(SAMPLE) as string[][]).slice(1);
     const rows = await bronzeRows(ingestionNo);
     expect(rows.map((r) => r.line_no)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
-    expect(rows.map((r) => [r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource])).toEqual(expected);
+    expect(rows.map((r) => [r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource])).toEqual(
+      expected,
+    );
     expect(rows.every((r) => r.raw_record === null)).toBe(true);
 
     const row = await ingestion(ingestionId);
     expect(row).toMatchObject({ bronze_chunks: chunks.length, bronze_rows: '100', state: 'processing' });
-    const { rows: markers } = await pool.query('SELECT seq, first_line::int, last_line::int, rows FROM meta.bronze_chunks WHERE ingestion_no = $1 ORDER BY seq', [
-      ingestionNo,
-    ]);
+    const { rows: markers } = await pool.query(
+      'SELECT seq, first_line::int, last_line::int, rows FROM meta.bronze_chunks WHERE ingestion_no = $1 ORDER BY seq',
+      [ingestionNo],
+    );
     expect(markers.map((m) => m.seq)).toEqual(chunks.map((_, i) => i));
     expect(markers.reduce((n, m) => n + m.rows, 0)).toBe(100);
     expect(markers[0].first_line).toBe(2);
@@ -215,7 +247,11 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
 
     const completed = collector.events(ingestionId, 'bronze.completed');
     expect(completed).toHaveLength(1);
-    expect(completed[0]).toMatchObject({ eventId: `bronze.completed:${ingestionId}`, layer: 'bronze', data: { chunks: chunks.length, rows: 100 } });
+    expect(completed[0]).toMatchObject({
+      eventId: `bronze.completed:${ingestionId}`,
+      layer: 'bronze',
+      data: { chunks: chunks.length, rows: 100 },
+    });
     const progress = collector.events(ingestionId, 'bronze.progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.find((e) => e.eventId === `bronze.progress:${ingestionId}:${chunks.length}`)?.data).toMatchObject({
@@ -226,9 +262,19 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     const work = collector.work(ingestionId);
     const items = work.filter((w) => w.kind === 'chunk').sort((a, b) => a.seq - b.seq);
     expect(items).toEqual(
-      markers.map((m) => ({ kind: 'chunk', ingestionId, ingestionNo, seq: m.seq, firstLine: m.first_line, lastLine: m.last_line, rows: m.rows })),
+      markers.map((m) => ({
+        kind: 'chunk',
+        ingestionId,
+        ingestionNo,
+        seq: m.seq,
+        firstLine: m.first_line,
+        lastLine: m.last_line,
+        rows: m.rows,
+      })),
     );
-    expect(work.filter((w) => w.kind === 'end')).toEqual([{ kind: 'end', ingestionId, ingestionNo, totalChunks: chunks.length }]);
+    expect(work.filter((w) => w.kind === 'end')).toEqual([
+      { kind: 'end', ingestionId, ingestionNo, totalChunks: chunks.length },
+    ]);
   });
 
   it('writes a redelivered chunk once and only re-publishes its work item and the completion', async () => {
@@ -252,7 +298,10 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
       [3, 'B'],
       [4, 'C'],
     ]);
-    const { rows: markers } = await pool.query('SELECT count(*)::int AS n FROM meta.bronze_chunks WHERE ingestion_no = $1', [ingestionNo]);
+    const { rows: markers } = await pool.query(
+      'SELECT count(*)::int AS n FROM meta.bronze_chunks WHERE ingestion_no = $1',
+      [ingestionNo],
+    );
     expect(markers[0].n).toBe(2);
     expect(await ingestion(ingestionId)).toMatchObject({ bronze_chunks: 2, bronze_rows: '3' });
     const again = collector.work(ingestionId).filter((w) => w.kind === 'chunk' && w.seq === 0);
@@ -289,9 +338,20 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
       [7, 'Good2', null],
       [8, null, '"unterminated,a,b,c,d'],
     ]);
-    expect(rows[0]).toMatchObject({ origin_coord: good[1], destination_coord: good[2], datetime: good[3], datasource: 'funny_car' });
+    expect(rows[0]).toMatchObject({
+      origin_coord: good[1],
+      destination_coord: good[2],
+      datetime: good[3],
+      datasource: 'funny_car',
+    });
     for (const r of rows.filter((x) => x.raw_record !== null)) {
-      expect([r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource]).toEqual([null, null, null, null, null]);
+      expect([r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource]).toEqual([
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
     }
     expect(await ingestion(ingestionId)).toMatchObject({ bronze_rows: '7', state: 'processing' });
   });
@@ -316,24 +376,51 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
   it('maps columns given in another order, and drops extra columns', async () => {
     const reordered = ['datasource', 'datetime', 'destination_coord', 'origin_coord', 'region'];
     const a = await createIngestion(reordered);
-    await publishChunks(a.ingestionId, [{ seq: 0, chunk: chunk('ds,2018-01-02 03:04:05,POINT (3 4),"POINT (1 2)",Rome\n', 2) }], reordered);
+    await publishChunks(
+      a.ingestionId,
+      [{ seq: 0, chunk: chunk('ds,2018-01-02 03:04:05,POINT (3 4),"POINT (1 2)",Rome\n', 2) }],
+      reordered,
+    );
     await finishUpload(a.ingestionId, 1, 1);
 
     const extra = ['id', 'region', 'note', 'origin_coord', 'destination_coord', 'datetime', 'datasource', 'tail'];
     const b = await createIngestion(extra);
     await publishChunks(
       b.ingestionId,
-      [{ seq: 0, chunk: chunk('17,Rome,"a, ""quoted"" note",POINT (1 2),POINT (3 4),2018-01-02 03:04:05,ds,\n18,Oslo,x,p,q,d,s,t\n', 2) }],
+      [
+        {
+          seq: 0,
+          chunk: chunk(
+            '17,Rome,"a, ""quoted"" note",POINT (1 2),POINT (3 4),2018-01-02 03:04:05,ds,\n18,Oslo,x,p,q,d,s,t\n',
+            2,
+          ),
+        },
+      ],
       extra,
     );
     await finishUpload(b.ingestionId, 1, 2);
     await Promise.all([waitBronzeCompleted(a.ingestionId), waitBronzeCompleted(b.ingestionId)]);
 
-    const expected = { region: 'Rome', origin_coord: 'POINT (1 2)', destination_coord: 'POINT (3 4)', datetime: '2018-01-02 03:04:05', datasource: 'ds', raw_record: null };
+    const expected = {
+      region: 'Rome',
+      origin_coord: 'POINT (1 2)',
+      destination_coord: 'POINT (3 4)',
+      datetime: '2018-01-02 03:04:05',
+      datasource: 'ds',
+      raw_record: null,
+    };
     expect(await bronzeRows(a.ingestionNo)).toEqual([{ line_no: 2, ...expected }]);
     expect(await bronzeRows(b.ingestionNo)).toEqual([
       { line_no: 2, ...expected },
-      { line_no: 3, region: 'Oslo', origin_coord: 'p', destination_coord: 'q', datetime: 'd', datasource: 's', raw_record: null },
+      {
+        line_no: 3,
+        region: 'Oslo',
+        origin_coord: 'p',
+        destination_coord: 'q',
+        datetime: 'd',
+        datasource: 's',
+        raw_record: null,
+      },
     ]);
   });
 
@@ -356,7 +443,9 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     const completed = collector.events(ingestionId, 'bronze.completed');
     expect(completed).toHaveLength(1);
     expect(completed[0].data).toEqual({ chunks: 3, rows: 4 });
-    expect(collector.work(ingestionId).filter((w) => w.kind === 'end')).toEqual([{ kind: 'end', ingestionId, ingestionNo, totalChunks: 3 }]);
+    expect(collector.work(ingestionId).filter((w) => w.kind === 'end')).toEqual([
+      { kind: 'end', ingestionId, ingestionNo, totalChunks: 3 },
+    ]);
   });
 
   it('completes a header-only upload (0 chunks) on its end marker', async () => {
@@ -370,10 +459,17 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     // A redelivered end marker that itself completed bronze re-announces it (it cannot know whether
     // its first delivery got as far as publishing).
     await publisher.send('rawChunks', [
-      { key: `${ingestionId}:end`, value: Buffer.alloc(0), headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks: 0, totalRows: 0 }) },
+      {
+        key: `${ingestionId}:end`,
+        value: Buffer.alloc(0),
+        headers: encodeRawChunkHeaders({ kind: 'end', ingestionId, totalChunks: 0, totalRows: 0 }),
+      },
     ]);
     await loaderDrained();
-    expect(collector.events(ingestionId, 'bronze.completed').map((e) => e.eventId)).toEqual([`bronze.completed:${ingestionId}`, `bronze.completed:${ingestionId}`]);
+    expect(collector.events(ingestionId, 'bronze.completed').map((e) => e.eventId)).toEqual([
+      `bronze.completed:${ingestionId}`,
+      `bronze.completed:${ingestionId}`,
+    ]);
     expect(collector.work(ingestionId)).toHaveLength(2);
   });
 
@@ -385,7 +481,11 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     await eventually(async () => (await ingestion(ingestionId)).state === 'failed', { what: 'ingestion failed' });
     await loaderDrained();
 
-    expect(await ingestion(ingestionId)).toMatchObject({ error_stage: 'bronze', error_code: 'bad_columns', bronze_chunks: 0 });
+    expect(await ingestion(ingestionId)).toMatchObject({
+      error_stage: 'bronze',
+      error_code: 'bad_columns',
+      bronze_chunks: 0,
+    });
     expect((await ingestion(ingestionId)).failed_at).not.toBeNull();
     expect(await bronzeRows(ingestionNo)).toEqual([]);
     expect(collector.events(ingestionId, 'ingestion.failed').map((e) => e.data)).toEqual([
@@ -395,7 +495,9 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     expect(dead).toHaveLength(1);
     expect(dead[0].headers['dlq-error-code']?.toString()).toBe('bad_columns');
     expect(dead[0].value?.toString()).toBe('a,b,c,d\n');
-    expect(collector.deadLetters(unknown).map((m) => m.headers['dlq-error-code']?.toString())).toEqual(['unknown_ingestion']);
+    expect(collector.deadLetters(unknown).map((m) => m.headers['dlq-error-code']?.toString())).toEqual([
+      'unknown_ingestion',
+    ]);
   });
 });
 
@@ -404,10 +506,18 @@ describe('bronze-loader lifecycle', () => {
     const port = await freePort();
     const deadBroker = await freePort();
     const child = spawn(process.execPath, [join(repoRoot(), 'dist/apps/bronze-loader/src/main.js')], {
-      env: { ...process.env, KAFKA_TOPIC_PREFIX: prefix, KAFKA_BROKERS: `127.0.0.1:${deadBroker}`, HTTP_HOST: '127.0.0.1', BRONZE_LOADER_PORT: String(port) },
+      env: {
+        ...process.env,
+        KAFKA_TOPIC_PREFIX: prefix,
+        KAFKA_BROKERS: `127.0.0.1:${deadBroker}`,
+        HTTP_HOST: '127.0.0.1',
+        BRONZE_LOADER_PORT: String(port),
+      },
       stdio: 'ignore',
     });
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     try {
       const res = await eventually(() => fetch(`http://127.0.0.1:${port}/health`), { what: '/health answers' });
       expect(res.status).toBe(503);

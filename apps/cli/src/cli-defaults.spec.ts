@@ -11,6 +11,9 @@ describe('CLI defaults', () => {
   });
 
   it('take the public URLs from the environment, ignoring empty values', () => {
-    expect(cliDefaults({ UPLOAD_GATEWAY_PUBLIC_URL: 'http://gw:1', NOTIFIER_PUBLIC_URL: '' })).toEqual({ ...DEFAULT_URLS, gatewayUrl: 'http://gw:1' });
+    expect(cliDefaults({ UPLOAD_GATEWAY_PUBLIC_URL: 'http://gw:1', NOTIFIER_PUBLIC_URL: '' })).toEqual({
+      ...DEFAULT_URLS,
+      gatewayUrl: 'http://gw:1',
+    });
   });
 });

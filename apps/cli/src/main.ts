@@ -30,24 +30,48 @@ program
   .command('upload')
   .description('stream a CSV (or .csv.gz) file to the upload-gateway and follow its ingestion to the end')
   .argument('<file>', 'the CSV file; a name ending in .gz is sent gzip-encoded')
-  .addOption(new Option('--gateway <url>', 'upload-gateway base URL').env('UPLOAD_GATEWAY_PUBLIC_URL').default(defaults.gatewayUrl))
-  .addOption(new Option('--notifier <url>', 'notifier (socket.io) base URL').env('NOTIFIER_PUBLIC_URL').default(defaults.notifierUrl))
+  .addOption(
+    new Option('--gateway <url>', 'upload-gateway base URL')
+      .env('UPLOAD_GATEWAY_PUBLIC_URL')
+      .default(defaults.gatewayUrl),
+  )
+  .addOption(
+    new Option('--notifier <url>', 'notifier (socket.io) base URL')
+      .env('NOTIFIER_PUBLIC_URL')
+      .default(defaults.notifierUrl),
+  )
   .option('--no-follow', 'only upload: print the 202 answer and exit, without live progress')
-  .action((file: string, opts: { gateway: string; notifier: string; follow: boolean }) => run(uploadCommand(file, opts)));
+  .action((file: string, opts: { gateway: string; notifier: string; follow: boolean }) =>
+    run(uploadCommand(file, opts)),
+  );
 
 program
   .command('watch')
   .description('follow an existing ingestion (replay, then live), or every ingestion with --all')
   .argument('[ingestionId]', 'the ingestion to follow')
   .option('--all', 'follow every ingestion (recent ones listed first) until Ctrl-C')
-  .addOption(new Option('--notifier <url>', 'notifier (socket.io) base URL').env('NOTIFIER_PUBLIC_URL').default(defaults.notifierUrl))
-  .addOption(new Option('--query-api <url>', 'query-api base URL (ingestion list and status)').env('QUERY_API_PUBLIC_URL').default(defaults.queryApiUrl))
+  .addOption(
+    new Option('--notifier <url>', 'notifier (socket.io) base URL')
+      .env('NOTIFIER_PUBLIC_URL')
+      .default(defaults.notifierUrl),
+  )
+  .addOption(
+    new Option('--query-api <url>', 'query-api base URL (ingestion list and status)')
+      .env('QUERY_API_PUBLIC_URL')
+      .default(defaults.queryApiUrl),
+  )
   .option('--limit <n>', 'with --all: how many recent ingestions to list', positiveInt, 20)
-  .action((id: string | undefined, opts: { all?: boolean; notifier: string; queryApi: string; limit: number }, command: Command) => {
-    if (opts.all && id) command.error('give either an ingestion id or --all, not both', { exitCode: EXIT.rejected });
-    if (!opts.all && !id) command.error('give an ingestion id, or --all', { exitCode: EXIT.rejected });
-    run(opts.all ? watchAllCommand(opts) : watchOneCommand(id as string, opts));
-  });
+  .action(
+    (
+      id: string | undefined,
+      opts: { all?: boolean; notifier: string; queryApi: string; limit: number },
+      command: Command,
+    ) => {
+      if (opts.all && id) command.error('give either an ingestion id or --all, not both', { exitCode: EXIT.rejected });
+      if (!opts.all && !id) command.error('give an ingestion id, or --all', { exitCode: EXIT.rejected });
+      run(opts.all ? watchAllCommand(opts) : watchOneCommand(id as string, opts));
+    },
+  );
 
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.rejected));
 await program.parseAsync(process.argv);

@@ -33,14 +33,20 @@ const freePort = () =>
 
 async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 const events = (id: string, n: number): IngestionEvent[] =>
-  Array.from({ length: n }, (_, i) => makeEvent('upload.progress', id, { bytes: i * 1000, rows: i * 10, chunks: i }, i + 1));
+  Array.from({ length: n }, (_, i) =>
+    makeEvent('upload.progress', id, { bytes: i * 1000, rows: i * 10, chunks: i }, i + 1),
+  );
 
 await ensureDatabase(databaseUrl);
 await runMigrations(databaseUrl);
@@ -50,14 +56,23 @@ const publisher = new Publisher(kafka, env);
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const child = spawn(process.execPath, [join(repoRoot(), 'dist/apps/notifier/src/main.js')], {
-  env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, NOTIFIER_PORT: String(port), HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    KAFKA_TOPIC_PREFIX: prefix,
+    NOTIFIER_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 
 try {
   await waitUntil(async () => (await fetch(`${url}/health`)).status === 200, 'notifier /health');
   const total = ingestions * perIngestion;
-  const clients = Array.from({ length: clientCount }, () => io(`${url}${SOCKET_NAMESPACE}`, { transports: ['websocket'] }));
+  const clients = Array.from({ length: clientCount }, () =>
+    io(`${url}${SOCKET_NAMESPACE}`, { transports: ['websocket'] }),
+  );
   const received = clients.map(() => 0);
   clients.forEach((c, i) => c.on('ingestion.event', () => received[i]++));
   for (const c of clients) await c.timeout(10_000).emitWithAck('subscribe', { all: true });
@@ -83,7 +98,9 @@ try {
   const ack = await late.timeout(60_000).emitWithAck('subscribe', { ingestionId: ids[0] });
   const replayMs = performance.now() - t1;
   const ordered = replayed.every((e, i) => e.seq === i + 1);
-  console.log(`replay: ${JSON.stringify(ack)} — ${replayed.length} events in ${replayMs.toFixed(0)} ms, seq 1..N in order: ${ordered}`);
+  console.log(
+    `replay: ${JSON.stringify(ack)} — ${replayed.length} events in ${replayMs.toFixed(0)} ms, seq 1..N in order: ${ordered}`,
+  );
   for (const c of [...clients, late]) c.disconnect();
 } finally {
   child.kill('SIGTERM');

@@ -25,20 +25,50 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 function lifecycle(id: string, progress = 1): IngestionEvent[] {
   const steps = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
   return [
-    makeEvent('ingestion.accepted', id, { fileName: 'trips.csv', contentType: 'text/csv', gzip: false, columns: ['region'], ignoredColumns: [] }),
+    makeEvent('ingestion.accepted', id, {
+      fileName: 'trips.csv',
+      contentType: 'text/csv',
+      gzip: false,
+      columns: ['region'],
+      ignoredColumns: [],
+    }),
     ...steps(progress).map((n) => makeEvent('upload.progress', id, { bytes: n * 1000, rows: n * 10, chunks: n }, n)),
-    makeEvent('upload.completed', id, { chunks: progress, rows: progress * 10, bytes: progress * 1000, sha256: 'ab'.repeat(32) }),
-    ...steps(progress).map((n) => makeEvent('bronze.progress', id, { chunksLoaded: n, rowsLoaded: n * 10, totalChunks: progress, totalRows: null }, n)),
+    makeEvent('upload.completed', id, {
+      chunks: progress,
+      rows: progress * 10,
+      bytes: progress * 1000,
+      sha256: 'ab'.repeat(32),
+    }),
+    ...steps(progress).map((n) =>
+      makeEvent(
+        'bronze.progress',
+        id,
+        { chunksLoaded: n, rowsLoaded: n * 10, totalChunks: progress, totalRows: null },
+        n,
+      ),
+    ),
     makeEvent('bronze.completed', id, { chunks: progress, rows: progress * 10 }),
     makeEvent('silver.completed', id, { validRows: progress * 10, rejectedRows: 0 }),
     makeEvent('gold.completed', id, { trips: progress * 10 }),
-    makeEvent('ingestion.completed', id, { rows: progress * 10, validRows: progress * 10, rejectedRows: 0, durationMs: 1234 }),
+    makeEvent('ingestion.completed', id, {
+      rows: progress * 10,
+      validRows: progress * 10,
+      rejectedRows: 0,
+      durationMs: 1234,
+    }),
   ];
 }
 
 /** What a client should end up with: the published events, numbered 1..N in publish order. */
 const expectedFeed = (events: IngestionEvent[]) =>
-  events.map((e, i) => ({ seq: i + 1, eventId: e.eventId, ingestionId: e.ingestionId, type: e.type, layer: e.layer, data: e.data }));
+  events.map((e, i) => ({
+    seq: i + 1,
+    eventId: e.eventId,
+    ingestionId: e.ingestionId,
+    type: e.type,
+    layer: e.layer,
+    data: e.data,
+  }));
 
 const comparable = (events: SocketIngestionEvent[]) =>
   events.map(({ seq, eventId, ingestionId, type, layer, data }) => ({ seq, eventId, ingestionId, type, layer, data }));
@@ -72,7 +102,10 @@ class TestClient {
 
   /** Resolves with the events of one ingestion once `count` have arrived. */
   waitFor(ingestionId: string, count: number): Promise<SocketIngestionEvent[]> {
-    return eventually(() => this.of(ingestionId), { accept: (l) => l.length >= count, what: `${count} events of ${ingestionId}` });
+    return eventually(() => this.of(ingestionId), {
+      accept: (l) => l.length >= count,
+      what: `${count} events of ${ingestionId}`,
+    });
   }
 
   close(): void {
@@ -138,7 +171,12 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     const id = randomUUID();
     const events = lifecycle(id, 2);
     const c = client();
-    expect(await c.subscribe({ ingestionId: id })).toEqual({ ok: true, room: ingestionRoom(id), replayed: 0, lastSeq: 0 });
+    expect(await c.subscribe({ ingestionId: id })).toEqual({
+      ok: true,
+      room: ingestionRoom(id),
+      replayed: 0,
+      lastSeq: 0,
+    });
 
     // Redelivered mid-stream with the same eventId (a producer retry): stored and forwarded once.
     const duplicate = { ...events[2], occurredAt: new Date(Date.now() + 60_000).toISOString() };
@@ -149,7 +187,9 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     // The last event arriving proves the duplicate (published before it, same partition) was dropped.
     expect(comparable(got)).toEqual(expectedFeed(events));
     expect(got[2].occurredAt).toBe(events[2].occurredAt);
-    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1', [id]);
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1', [
+      id,
+    ]);
     expect(Number(rows[0].n)).toBe(events.length);
   });
 
@@ -168,13 +208,19 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     expect(late.of(id)).toEqual(live);
 
     const resumed = client();
-    expect(await resumed.subscribe({ ingestionId: id, afterSeq: 5 })).toMatchObject({ ok: true, replayed: events.length - 5 });
+    expect(await resumed.subscribe({ ingestionId: id, afterSeq: 5 })).toMatchObject({
+      ok: true,
+      replayed: events.length - 5,
+    });
     expect(resumed.of(id)).toEqual(live.slice(5));
 
     const page = await fetch(`${notifier.url}/api/v1/ingestions/${id}/events?afterSeq=2&limit=3`);
     expect(page.status).toBe(200);
     expect(await page.json()).toEqual({ ingestionId: id, events: live.slice(2, 5), lastSeq: 5, hasMore: true });
-    const rest = (await (await fetch(`${notifier.url}/api/v1/ingestions/${id}/events?afterSeq=5`)).json()) as { events: unknown[]; hasMore: boolean };
+    const rest = (await (await fetch(`${notifier.url}/api/v1/ingestions/${id}/events?afterSeq=5`)).json()) as {
+      events: unknown[];
+      hasMore: boolean;
+    };
     expect(rest).toMatchObject({ events: live.slice(5), hasMore: false });
     const bad = await fetch(`${notifier.url}/api/v1/ingestions/not-a-uuid/events`);
     expect(bad.status).toBe(400);
@@ -186,28 +232,31 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
   it.each([
     ['whose transport is force-closed (automatic reconnect)', (c: TestClient) => c.socket.io.engine.close()],
     ['that disconnects and connects again', (c: TestClient) => (c.socket.disconnect(), c.socket.connect())],
-  ])('a client %s mid-stream and resubscribes from its last seq ends with the same list as an uninterrupted one', async (_, interrupt) => {
-    const id = randomUUID();
-    const events = lifecycle(id, 15);
-    const steady = client();
-    await steady.subscribe({ ingestionId: id });
-    const resuming = new ResumingClient(notifier.url, id);
-    clients.push(resuming);
-    await eventually(() => resuming.acks.length === 1, { what: 'first subscription' });
+  ])(
+    'a client %s mid-stream and resubscribes from its last seq ends with the same list as an uninterrupted one',
+    async (_, interrupt) => {
+      const id = randomUUID();
+      const events = lifecycle(id, 15);
+      const steady = client();
+      await steady.subscribe({ ingestionId: id });
+      const resuming = new ResumingClient(notifier.url, id);
+      clients.push(resuming);
+      await eventually(() => resuming.acks.length === 1, { what: 'first subscription' });
 
-    const half = Math.floor(events.length / 2);
-    await publisher.publishEvents(events.slice(0, half));
-    await resuming.waitFor(id, 3);
-    interrupt(resuming);
-    await publisher.publishEvents(events.slice(half));
+      const half = Math.floor(events.length / 2);
+      await publisher.publishEvents(events.slice(0, half));
+      await resuming.waitFor(id, 3);
+      interrupt(resuming);
+      await publisher.publishEvents(events.slice(half));
 
-    const expected = await steady.waitFor(id, events.length);
-    const got = await resuming.waitFor(id, events.length);
-    expect(resuming.acks.length).toBeGreaterThanOrEqual(2);
-    expect(resuming.acks.every((a) => a.ok)).toBe(true);
-    expect(got).toEqual(expected);
-    expect(comparable(got)).toEqual(expectedFeed(events));
-  });
+      const expected = await steady.waitFor(id, events.length);
+      const got = await resuming.waitFor(id, events.length);
+      expect(resuming.acks.length).toBeGreaterThanOrEqual(2);
+      expect(resuming.acks.every((a) => a.ok)).toBe(true);
+      expect(got).toEqual(expected);
+      expect(comparable(got)).toEqual(expectedFeed(events));
+    },
+  );
 
   it('answers invalid subscribe and unsubscribe payloads with an error ack, and keeps serving the socket', async () => {
     const c = client();
@@ -224,7 +273,10 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     for (const [payload, code] of cases) {
       expect(await c.subscribe(payload)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
     }
-    expect(await c.unsubscribe({ ingestionId: 42 })).toMatchObject({ ok: false, error: { code: 'invalid_ingestion_id' } });
+    expect(await c.unsubscribe({ ingestionId: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_ingestion_id' },
+    });
     // No acknowledgement callback at all: nothing to answer, nothing may break.
     (c.socket as unknown as { emit(event: string, body: unknown): void }).emit('subscribe', 'garbage');
 
@@ -239,7 +291,12 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
   it('{ all: true } receives the events of every ingestion; a socket also following one of them gets each event once', async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     const all = client();
-    expect(await all.subscribe({ all: true })).toEqual({ ok: true, room: ALL_INGESTIONS_ROOM, replayed: 0, lastSeq: 0 });
+    expect(await all.subscribe({ all: true })).toEqual({
+      ok: true,
+      room: ALL_INGESTIONS_ROOM,
+      replayed: 0,
+      lastSeq: 0,
+    });
     const both = client();
     await both.subscribe({ all: true });
     await both.subscribe({ ingestionId: a });
@@ -263,14 +320,23 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     const [eg, ek] = [lifecycle(gone), lifecycle(kept)];
     await publisher.publishEvents(eg.slice(0, 2));
     await c.waitFor(gone, 2);
-    expect(await c.unsubscribe({ ingestionId: gone })).toEqual({ ok: true, room: ingestionRoom(gone), replayed: 0, lastSeq: 2 });
+    expect(await c.unsubscribe({ ingestionId: gone })).toEqual({
+      ok: true,
+      room: ingestionRoom(gone),
+      replayed: 0,
+      lastSeq: 2,
+    });
     await publisher.publishEvents(eg.slice(2));
     // Notifications arrive in commit order: once `kept` (stored after all of `gone`) is here, any
     // leftover event of `gone` would have arrived before it.
-    await eventually(async () => Number((await pool.query('SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1', [gone])).rows[0].n), {
-      accept: (n) => n === eg.length,
-      what: 'all events of the unsubscribed ingestion stored',
-    });
+    await eventually(
+      async () =>
+        Number((await pool.query('SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1', [gone])).rows[0].n),
+      {
+        accept: (n) => n === eg.length,
+        what: 'all events of the unsubscribed ingestion stored',
+      },
+    );
     await publisher.publishEvents(ek);
     await c.waitFor(kept, ek.length);
     expect(c.of(gone)).toHaveLength(2);
@@ -292,7 +358,9 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
   });
 
   it('answers the socket.io handshake with the configured CORS origin', async () => {
-    const res = await fetch(`${notifier.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://dashboard.example' } });
+    const res = await fetch(`${notifier.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: 'http://dashboard.example' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://dashboard.example');
   });
@@ -322,7 +390,10 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
       for (const c of [onFirst, onSecond, allFirst, allSecond]) {
         expect(comparable(await c.waitFor(id, events.length))).toEqual(expectedFeed(events));
       }
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1', [id]);
+      const { rows } = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM meta.events WHERE ingestion_id = $1',
+        [id],
+      );
       expect(Number(rows[0].n)).toBe(events.length);
     });
 

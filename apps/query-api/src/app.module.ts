@@ -13,7 +13,18 @@ import { TripGroupsModule } from './trip-groups/trip-groups.module.js';
 import { TripsModule } from './trips/trips.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, GridSettingsModule, TripsModule, TripGroupsModule, IngestionsModule, InsightsModule],
+  imports: [
+    ConfigModule,
+    LoggerModule,
+    DbModule,
+    KafkaModule,
+    HealthModule,
+    GridSettingsModule,
+    TripsModule,
+    TripGroupsModule,
+    IngestionsModule,
+    InsightsModule,
+  ],
   providers: [DbSession, { provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
 })
 export class QueryApiModule {}

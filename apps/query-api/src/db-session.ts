@@ -19,6 +19,8 @@ export class DbSession implements OnModuleInit {
   onModuleInit(): void {
     // The pool opens connections lazily with these options; nothing has connected before init.
     const options = (this.pool as unknown as { options: { options?: string } }).options;
-    options.options = [options.options, '-c jit=off', `-c statement_timeout=${this.env.QUERY_API_STATEMENT_TIMEOUT_MS}`].filter(Boolean).join(' ');
+    options.options = [options.options, '-c jit=off', `-c statement_timeout=${this.env.QUERY_API_STATEMENT_TIMEOUT_MS}`]
+      .filter(Boolean)
+      .join(' ');
   }
 }

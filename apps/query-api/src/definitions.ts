@@ -3,13 +3,12 @@
  * README): what a week is, what the average divides by, what "in the box" means.
  */
 export const DEFINITIONS = {
-  week: 'Week = ISO week (Monday to Sunday) of the trip\'s local date: trips carry their local wall-clock time without a zone, and a trip belongs to the week whose Monday is `date_trunc(\'week\', datetime)`.',
+  week: "Week = ISO week (Monday to Sunday) of the trip's local date: trips carry their local wall-clock time without a zone, and a trip belongs to the week whose Monday is `date_trunc('week', datetime)`.",
   period:
     'Period = the ISO weeks containing `from`..`to` (inclusive days, YYYY-MM-DD), rounded out to whole weeks. Without from/to it is every week from the first to the last week with any ingested trip, over ALL regions and datasources (so every area is averaged over the same weeks). With only one of them, the other end comes from the data (a period never ends before it starts: if the data lie entirely on the other side, the period is that single week).',
   weeklyAverage:
     'Weekly average = trips in the area during the period ÷ number of weeks in the period; weeks without trips count as zero. The answer also carries the per-week series, the total and the number of weeks. Results are exact (equal to a count over every single trip).',
-  bbox:
-    'Bounding box = `minLon,minLat,maxLon,maxLat` in degrees (WGS84, OGC axis order: longitude first), bounds inclusive; longitudes within ±180, latitudes within ±90, min ≤ max (boxes across the antimeridian are not supported; a box may be a line or a point: min = max).',
+  bbox: 'Bounding box = `minLon,minLat,maxLon,maxLat` in degrees (WGS84, OGC axis order: longitude first), bounds inclusive; longitudes within ±180, latitudes within ±90, min ≤ max (boxes across the antimeridian are not supported; a box may be a line or a point: min = max).',
   match:
     '`match` chooses which end of a trip must lie in the box: `both` (default — a trip "in the box" starts and ends there), `origin`, `destination`, or `any` (origin or destination, i.e. origin + destination − both).',
   region:

@@ -51,8 +51,12 @@ export function documentUpload(document: OpenAPIObject, env: Env): OpenAPIObject
     example:
       'region,origin_coord,destination_coord,datetime,datasource\nPrague,POINT (14.4973794438195 50.00136875782316),POINT (14.43109483523328 50.04052930943246),2018-05-28 09:03:40,funny_car\n',
   };
-  const gzip = { schema: { type: 'string' as const, format: 'binary', description: 'A gzip-compressed CSV (a .csv.gz file)' } };
-  const error = (code: string, message: string) => ({ 'application/json': { example: { statusCode: 400, error: { code, message } } } });
+  const gzip = {
+    schema: { type: 'string' as const, format: 'binary', description: 'A gzip-compressed CSV (a .csv.gz file)' },
+  };
+  const error = (code: string, message: string) => ({
+    'application/json': { example: { statusCode: 400, error: { code, message } } },
+  });
   path.post = {
     tags: [UPLOAD_TAG],
     summary: `Upload a trips CSV — served by the upload-gateway (${gateway}), not by this API`,
@@ -65,9 +69,28 @@ export function documentUpload(document: OpenAPIObject, env: Env): OpenAPIObject
     operationId: 'uploadTrips',
     servers: [{ url: gateway, description: 'upload-gateway' }],
     parameters: [
-      { name: 'X-File-Name', in: 'header', required: false, description: 'File name to record with a raw body (multipart uses the part\'s filename).', schema: { type: 'string' }, example: 'trips.csv' },
-      { name: 'X-Ingestion-Id', in: 'header', required: false, description: 'Client-chosen ingestion id (a new UUID), e.g. to subscribe to its events before uploading.', schema: { type: 'string', format: 'uuid' } },
-      { name: 'Content-Encoding', in: 'header', required: false, description: '`gzip` for a gzip-compressed body.', schema: { type: 'string', enum: ['gzip', 'identity'] } },
+      {
+        name: 'X-File-Name',
+        in: 'header',
+        required: false,
+        description: "File name to record with a raw body (multipart uses the part's filename).",
+        schema: { type: 'string' },
+        example: 'trips.csv',
+      },
+      {
+        name: 'X-Ingestion-Id',
+        in: 'header',
+        required: false,
+        description: 'Client-chosen ingestion id (a new UUID), e.g. to subscribe to its events before uploading.',
+        schema: { type: 'string', format: 'uuid' },
+      },
+      {
+        name: 'Content-Encoding',
+        in: 'header',
+        required: false,
+        description: '`gzip` for a gzip-compressed body.',
+        schema: { type: 'string', enum: ['gzip', 'identity'] },
+      },
     ],
     requestBody: {
       required: true,
@@ -75,7 +98,11 @@ export function documentUpload(document: OpenAPIObject, env: Env): OpenAPIObject
         'text/csv': csv,
         'application/gzip': gzip,
         'multipart/form-data': {
-          schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: 'The CSV or .csv.gz file' } } },
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: { file: { type: 'string', format: 'binary', description: 'The CSV or .csv.gz file' } },
+          },
         },
       },
     },
@@ -88,13 +115,27 @@ export function documentUpload(document: OpenAPIObject, env: Env): OpenAPIObject
               ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
               state: 'processing',
               statusUrl: `${env.QUERY_API_PUBLIC_URL}/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11`,
-              socket: { url: env.NOTIFIER_PUBLIC_URL, namespace: '/ingestions', room: 'ingestion:0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', event: 'ingestion.event' },
-              upload: { bytes: 12839, rows: 100, chunks: 1, sha256: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b' },
+              socket: {
+                url: env.NOTIFIER_PUBLIC_URL,
+                namespace: '/ingestions',
+                room: 'ingestion:0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+                event: 'ingestion.event',
+              },
+              upload: {
+                bytes: 12839,
+                rows: 100,
+                chunks: 1,
+                sha256: '3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b',
+              },
             },
           },
         },
       },
-      '400': { description: 'Not a CSV, empty, bad gzip or multipart (codes: not_csv, empty_body, bad_gzip, bad_multipart, missing_file_field, invalid_ingestion_id).', content: error('not_csv', 'The body is not a CSV file: ...') },
+      '400': {
+        description:
+          'Not a CSV, empty, bad gzip or multipart (codes: not_csv, empty_body, bad_gzip, bad_multipart, missing_file_field, invalid_ingestion_id).',
+        content: error('not_csv', 'The body is not a CSV file: ...'),
+      },
       '409': { description: '`ingestion_exists`: the X-Ingestion-Id is already used.' },
       '413': { description: '`payload_too_large`: more than UPLOAD_MAX_BYTES (decompressed).' },
       '415': { description: '`unsupported_media_type`.' },
@@ -104,7 +145,10 @@ export function documentUpload(document: OpenAPIObject, env: Env): OpenAPIObject
   };
   document.tags = [
     ...(document.tags ?? []),
-    { name: UPLOAD_TAG, description: `Served by the upload-gateway process (${gateway}), documented here so the whole flow is in one place.` },
+    {
+      name: UPLOAD_TAG,
+      description: `Served by the upload-gateway process (${gateway}), documented here so the whole flow is in one place.`,
+    },
   ];
   return document;
 }

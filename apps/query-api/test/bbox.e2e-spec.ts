@@ -24,8 +24,10 @@ function borderRows(): string {
         const lat = Number((y0 + dy / 100).toFixed(2)) - h;
         const dlon = Number((x0 - dy / 100).toFixed(2));
         const dlat = Number((y0 + dx / 100).toFixed(2)) + h;
-        const day = 1 + ((dx + 3) * 7 + dy + 3) % 28;
-        rows.push(`${city.region},POINT (${lon} ${lat}),POINT (${dlon} ${dlat}),2018-02-${String(day).padStart(2, '0')} 0${(dx + 3) % 10}:15:00,border_source`);
+        const day = 1 + (((dx + 3) * 7 + dy + 3) % 28);
+        rows.push(
+          `${city.region},POINT (${lon} ${lat}),POINT (${dlon} ${dlat}),2018-02-${String(day).padStart(2, '0')} 0${(dx + 3) % 10}:15:00,border_source`,
+        );
       }
     }
   }
@@ -48,7 +50,9 @@ function subRowRows(): string {
     for (let j = 0; j < 5; j++) {
       const lat = Number((y0 + k / 1000).toFixed(3)) + hair[(k + 12 + j) % hair.length];
       const lon = Number((x0 + (j - 2) * 0.0035).toFixed(4)) - hair[j];
-      rows.push(`${city.region},POINT (${lon} ${lat}),POINT (${lat - y0 + x0} ${lon - x0 + y0}),2018-04-${String(2 + j).padStart(2, '0')} 10:00:00,sub_source`);
+      rows.push(
+        `${city.region},POINT (${lon} ${lat}),POINT (${lat - y0 + x0} ${lon - x0 + y0}),2018-04-${String(2 + j).padStart(2, '0')} 10:00:00,sub_source`,
+      );
     }
   }
   return rows.join('\n') + '\n';
@@ -97,7 +101,9 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
       'SELECT origin_lon AS lon, origin_lat AS lat FROM silver.trips UNION SELECT destination_lon, destination_lat FROM silver.trips',
     );
     points = rows;
-    datasources = (await pipeline.pool.query<{ name: string }>('SELECT name FROM silver.datasources ORDER BY name')).rows.map((r) => r.name);
+    datasources = (
+      await pipeline.pool.query<{ name: string }>('SELECT name FROM silver.datasources ORDER BY name')
+    ).rows.map((r) => r.name);
     totalTrips = Number((await pipeline.pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n);
     expect(totalTrips).toBe(3000 + 3 * 49 + 2 * FP_EDGES.length ** 2 + SUB_ROW_TRIPS);
   }, 120_000);
@@ -129,7 +135,11 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     fc
       .record({
         anchor: fc.oneof(
-          fc.record({ city: fc.integer({ min: 0, max: CITIES.length - 1 }), dx: fc.double({ min: -0.15, max: 0.15, noNaN: true }), dy: fc.double({ min: -0.1, max: 0.1, noNaN: true }) }),
+          fc.record({
+            city: fc.integer({ min: 0, max: CITIES.length - 1 }),
+            dx: fc.double({ min: -0.15, max: 0.15, noNaN: true }),
+            dy: fc.double({ min: -0.1, max: 0.1, noNaN: true }),
+          }),
           fc.nat(),
         ),
         logW: fc.double({ min: Math.log(0.0005), max: Math.log(0.6), noNaN: true }),
@@ -138,7 +148,10 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
         pick: fc.tuple(fc.nat(), fc.nat()),
       })
       .map(({ anchor, logW, logH, align, pick }): Box => {
-        const c = typeof anchor === 'number' ? points[anchor % points.length] : { lon: CITIES[anchor.city].lon + anchor.dx, lat: CITIES[anchor.city].lat + anchor.dy };
+        const c =
+          typeof anchor === 'number'
+            ? points[anchor % points.length]
+            : { lon: CITIES[anchor.city].lon + anchor.dx, lat: CITIES[anchor.city].lat + anchor.dy };
         const w = Math.exp(logW);
         const h = Math.exp(logH);
         let box: Box = [c.lon - w / 2, c.lat - h / 2, c.lon + w / 2, c.lat + h / 2];
@@ -219,8 +232,20 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     const y = Math.round(CITIES[1].lat * 100) / 100;
     const f = (v: number) => Number(v.toFixed(3));
     let counted = 0;
-    for (const [a, b] of [[-0.012, 0.012], [-0.009, 0.009], [-0.004, 0.007], [-0.001, 0.001], [0.003, 0.011], [-0.0105, -0.0005]]) {
-      for (const [c, d] of [[-0.007, 0.007], [-0.0035, 0.0035], [-0.002, 0.009], [0, 0]]) {
+    for (const [a, b] of [
+      [-0.012, 0.012],
+      [-0.009, 0.009],
+      [-0.004, 0.007],
+      [-0.001, 0.001],
+      [0.003, 0.011],
+      [-0.0105, -0.0005],
+    ]) {
+      for (const [c, d] of [
+        [-0.007, 0.007],
+        [-0.0035, 0.0035],
+        [-0.002, 0.009],
+        [0, 0],
+      ]) {
         for (const match of MATCHES) counted += await expectExact([f(x + c), f(y + a), f(x + d), f(y + b)], match);
       }
     }
@@ -255,7 +280,10 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     try {
       const box: Box = [14.3, 50.0, 14.5, 50.15];
       for (const match of MATCHES) {
-        const [a, b] = await Promise.all([query(box, match), getJson(other.url, `/api/v1/trips/weekly-average?bbox=${box.join(',')}&match=${match}`)]);
+        const [a, b] = await Promise.all([
+          query(box, match),
+          getJson(other.url, `/api/v1/trips/weekly-average?bbox=${box.join(',')}&match=${match}`),
+        ]);
         expect(b.body).toEqual(a.body);
       }
       const groups = await getJson(other.url, '/api/v1/trip-groups?limit=1');
@@ -272,7 +300,9 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
       const box: Box = [14.3, 49.95, 14.55, 50.2];
       const alone = await Promise.all(MATCHES.map(async (match) => (await query(box, match)).body));
       const url = (match: Match) => `/api/v1/trips/weekly-average?bbox=${box.join(',')}&match=${match}`;
-      const together = await Promise.all(Array.from({ length: 12 }, (_, i) => getJson(small.url, url(MATCHES[i % MATCHES.length]))));
+      const together = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => getJson(small.url, url(MATCHES[i % MATCHES.length]))),
+      );
       together.forEach(({ status, body }, i) => {
         expect(status).toBe(200);
         expect(body).toEqual(alone[i % MATCHES.length]);
@@ -282,7 +312,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     }
   });
 
-  it('weekly-average-by-bbox.sql gives the API\'s answers', async () => {
+  it("weekly-average-by-bbox.sql gives the API's answers", async () => {
     const boxes: [Box, Match][] = [
       [[14.3, 50.0, 14.5, 50.15], 'both'],
       [[14.43, 50.07, 14.45, 50.09], 'any'],
@@ -290,10 +320,18 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
       [[9.95, 53.5, 10.05, 53.6], 'destination'],
     ];
     for (const [box, match] of boxes) {
-      const [row] = await psqlFile(pipeline.env.DATABASE_URL, 'weekly-average-by-bbox.sql', { bbox: box.join(','), match });
+      const [row] = await psqlFile(pipeline.env.DATABASE_URL, 'weekly-average-by-bbox.sql', {
+        bbox: box.join(','),
+        match,
+      });
       const { body } = await query(box, match);
       expect(body.totalTrips).toBeGreaterThan(0);
-      expect([Number(row.total_trips), Number(row.weeks), row.from, row.to]).toEqual([body.totalTrips, body.weeks, body.from, body.to]);
+      expect([Number(row.total_trips), Number(row.weeks), row.from, row.to]).toEqual([
+        body.totalTrips,
+        body.weeks,
+        body.from,
+        body.to,
+      ]);
       expect(JSON.parse(row.series)).toEqual(body.series);
     }
   });

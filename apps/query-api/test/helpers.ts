@@ -20,7 +20,11 @@ export async function getJson(base: string, path: string): Promise<Json> {
 }
 
 /** Runs a file of sql/queries through the real psql with `-v` variables; returns its rows (CSV output parsed). */
-export async function psqlFile(databaseUrl: string, file: string, vars: Record<string, string> = {}): Promise<Record<string, string>[]> {
+export async function psqlFile(
+  databaseUrl: string,
+  file: string,
+  vars: Record<string, string> = {},
+): Promise<Record<string, string>[]> {
   const args = ['-X', '-q', '--csv', '-v', 'ON_ERROR_STOP=1'];
   for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
   args.push('-f', join(repoRoot(), 'sql', 'queries', file), databaseUrl);

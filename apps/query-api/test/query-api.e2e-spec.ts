@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { ingestFile, startPipeline, startService, type IngestionRow, type Pipeline, type RunningService, SAMPLE_CSV } from '#testing';
+import {
+  ingestFile,
+  startPipeline,
+  startService,
+  type IngestionRow,
+  type Pipeline,
+  type RunningService,
+  SAMPLE_CSV,
+} from '#testing';
 import { getJson, psqlFile } from './helpers.js';
 
 const SAMPLE = SAMPLE_CSV;
@@ -105,7 +113,10 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
         ['Turin', 38],
         ['Prague', 34],
       ]);
-      expect(body.regions[0]).toMatchObject({ latestDatasource: 'pt_search_app', latestDatetime: '2018-05-31T06:20:59' });
+      expect(body.regions[0]).toMatchObject({
+        latestDatasource: 'pt_search_app',
+        latestDatetime: '2018-05-31T06:20:59',
+      });
       const defaults = await get('/api/v1/insights/latest-datasource');
       expect(defaults.body).toEqual(body);
       const three = await get('/api/v1/insights/latest-datasource?topRegions=3');
@@ -124,13 +135,20 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
   });
 
   describe('GET /api/v1/trip-groups', () => {
-    type Group = { region: string; tripCount: number; origin: { centre: { lon: number; lat: number } }; timeOfDay: { start: string; end: string } };
+    type Group = {
+      region: string;
+      tripCount: number;
+      origin: { centre: { lon: number; lat: number } };
+      timeOfDay: { start: string; end: string };
+    };
     const allPages = async (query: string, limit: number) => {
       const groups: Group[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const { status, body } = await get(`/api/v1/trip-groups?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+        const { status, body } = await get(
+          `/api/v1/trip-groups?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(status).toBe(200);
         expect(body.items.length).toBeLessThanOrEqual(limit);
         groups.push(...body.items);
@@ -146,7 +164,8 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(groups).toHaveLength(rows[0].n);
       expect(pages).toBe(Math.ceil(rows[0].n / 7));
       expect(groups.reduce((n, g) => n + g.tripCount, 0)).toBe(100);
-      for (let i = 1; i < groups.length; i++) expect(groups[i - 1].tripCount).toBeGreaterThanOrEqual(groups[i].tripCount);
+      for (let i = 1; i < groups.length; i++)
+        expect(groups[i - 1].tripCount).toBeGreaterThanOrEqual(groups[i].tripCount);
       const keys = groups.map((g) => JSON.stringify(g));
       expect(new Set(keys).size).toBe(keys.length);
     });
@@ -174,7 +193,15 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       }
       const all = await allPages('', 1000);
       const outside = all.groups.filter((g) => !inBox.groups.some((h) => JSON.stringify(h) === JSON.stringify(g)));
-      expect(outside.every((g) => g.origin.centre.lon < box[0] || g.origin.centre.lon > box[2] || g.origin.centre.lat < box[1] || g.origin.centre.lat > box[3])).toBe(true);
+      expect(
+        outside.every(
+          (g) =>
+            g.origin.centre.lon < box[0] ||
+            g.origin.centre.lon > box[2] ||
+            g.origin.centre.lat < box[1] ||
+            g.origin.centre.lat > box[3],
+        ),
+      ).toBe(true);
     });
 
     it('describes each group: cells with centre and bounds, bucket, dates, datasource names', async () => {
@@ -205,7 +232,9 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(body.chunks.total).toBeGreaterThanOrEqual(1);
       expect(body.bytes).toBe(readFileSync(SAMPLE).length);
       expect(Date.parse(body.timestamps.completedAt)).toBeGreaterThanOrEqual(Date.parse(body.timestamps.acceptedAt));
-      expect(body.timings.totalMs).toBe(Date.parse(body.timestamps.completedAt) - Date.parse(body.timestamps.acceptedAt));
+      expect(body.timings.totalMs).toBe(
+        Date.parse(body.timestamps.completedAt) - Date.parse(body.timestamps.acceptedAt),
+      );
       for (const k of ['uploadMs', 'bronzeMs', 'silverMs', 'goldMs']) expect(body.timings[k]).toBeGreaterThanOrEqual(0);
     });
 
@@ -220,7 +249,9 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
     it('rejections: line, reason code and text, raw values, paged by line', async () => {
       const p1 = await get(`/api/v1/ingestions/${rejected.ingestion_id}/rejections?limit=3`);
       expect(p1.status).toBe(200);
-      const p2 = await get(`/api/v1/ingestions/${rejected.ingestion_id}/rejections?limit=3&cursor=${p1.body.nextCursor}`);
+      const p2 = await get(
+        `/api/v1/ingestions/${rejected.ingestion_id}/rejections?limit=3&cursor=${p1.body.nextCursor}`,
+      );
       expect(p2.body.nextCursor).toBeNull();
       const items = [...p1.body.items, ...p2.body.items];
       expect(items.map((r: { line: number; reason: string }) => [r.line, r.reason])).toEqual([
@@ -232,7 +263,12 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       ]);
       expect(items[0]).toMatchObject({
         reasonText: 'origin_coord is not a WKT POINT (lon lat)',
-        values: { region: 'Prague', originCoord: 'POINT (14.4 abc)', datetime: '2018-05-28 09:03:40', datasource: 'funny_car' },
+        values: {
+          region: 'Prague',
+          originCoord: 'POINT (14.4 abc)',
+          datetime: '2018-05-28 09:03:40',
+          datasource: 'funny_car',
+        },
       });
       expect(items[3].rawRecord).toContain('extra');
       const detail = await get(`/api/v1/ingestions/${rejected.ingestion_id}`);
@@ -273,12 +309,18 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       ['/api/v1/trip-groups?limit=1001', 'invalid_limit'],
       ['/api/v1/trip-groups?limit=abc', 'invalid_limit'],
       ['/api/v1/trip-groups?cursor=abc', 'invalid_cursor'],
-      [`/api/v1/trip-groups?cursor=${Buffer.from("[1,1,1,1,'1'); DROP TABLE gold.trip_groups; --]").toString('base64url')}`, 'invalid_cursor'],
+      [
+        `/api/v1/trip-groups?cursor=${Buffer.from("[1,1,1,1,'1'); DROP TABLE gold.trip_groups; --]").toString('base64url')}`,
+        'invalid_cursor',
+      ],
       ['/api/v1/trip-groups?timeOfDay=25:00', 'invalid_time_of_day'],
       ['/api/v1/trip-groups?bbox=1,2', 'invalid_bbox'],
       ['/api/v1/ingestions?limit=5000', 'invalid_limit'],
       [`/api/v1/ingestions?cursor=${injection}`, 'invalid_cursor'],
-      [`/api/v1/ingestions?cursor=${Buffer.from('["2018-02-30T00:00:00.000000Z",1]').toString('base64url')}`, 'invalid_cursor'],
+      [
+        `/api/v1/ingestions?cursor=${Buffer.from('["2018-02-30T00:00:00.000000Z",1]').toString('base64url')}`,
+        'invalid_cursor',
+      ],
       ['/api/v1/insights/latest-datasource?topRegions=0', 'invalid_top_regions'],
       ['/api/v1/insights/datasource-regions', 'missing_datasource'],
     ])('%s → 400 %s', async (path, code) => {
@@ -290,10 +332,16 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
 
     it('injection strings in region and datasource are plain values: 200, nothing found, nothing dropped', async () => {
       const region = await get(`/api/v1/trips/weekly-average?region=${injection}`);
-      expect([region.status, region.body.totalTrips, region.body.filter.region]).toEqual([200, 0, "Prague'; DROP TABLE silver.trips; --"]);
+      expect([region.status, region.body.totalTrips, region.body.filter.region]).toEqual([
+        200,
+        0,
+        "Prague'; DROP TABLE silver.trips; --",
+      ]);
       const ds = await get(`/api/v1/insights/datasource-regions?datasource=${encodeURIComponent("x' OR '1'='1")}`);
       expect([ds.status, ds.body.regions]).toEqual([200, []]);
-      const avg = await get(`/api/v1/trips/weekly-average?region=Prague&datasource=${encodeURIComponent("' OR 1=1 --")}`);
+      const avg = await get(
+        `/api/v1/trips/weekly-average?region=Prague&datasource=${encodeURIComponent("' OR 1=1 --")}`,
+      );
       expect([avg.status, avg.body.totalTrips]).toEqual([200, 0]);
       const groups = await get(`/api/v1/trip-groups?region=${injection}`);
       expect([groups.status, groups.body.items]).toEqual([200, []]);
@@ -314,13 +362,22 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(weekly.description).toContain('ISO week');
       expect(weekly.description).toContain('`both` (default');
       expect(weekly.description).toContain('unknown region is not an error');
-      const params = Object.fromEntries(weekly.parameters.map((p: { name: string; description: string; example: unknown }) => [p.name, p]));
+      const params = Object.fromEntries(
+        weekly.parameters.map((p: { name: string; description: string; example: unknown }) => [p.name, p]),
+      );
       for (const name of ['region', 'bbox', 'match', 'from', 'to', 'datasource']) {
         expect(params[name].description.length).toBeGreaterThan(10);
         expect(params[name].example).toBeDefined();
         expect(params[name].schema.type).toBe('string');
       }
-      for (const path of ['/api/v1/trip-groups', '/api/v1/ingestions', '/api/v1/ingestions/{id}', '/api/v1/ingestions/{id}/rejections', '/api/v1/insights/latest-datasource', '/api/v1/insights/datasource-regions']) {
+      for (const path of [
+        '/api/v1/trip-groups',
+        '/api/v1/ingestions',
+        '/api/v1/ingestions/{id}',
+        '/api/v1/ingestions/{id}/rejections',
+        '/api/v1/insights/latest-datasource',
+        '/api/v1/insights/datasource-regions',
+      ]) {
         expect(body.paths[path]?.get?.responses?.['200']).toBeDefined();
       }
       expect(body.paths['/api/v1/trip-groups'].get.description).toContain('Similar trips');
@@ -341,7 +398,14 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
     ])('weekly-average-by-region.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-region.sql', vars);
       const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars)}`);
-      expect({ from: row.from, to: row.to, weeks: Number(row.weeks), totalTrips: Number(row.total_trips), weeklyAverage: Number(row.weekly_average), series: JSON.parse(row.series) }).toEqual({
+      expect({
+        from: row.from,
+        to: row.to,
+        weeks: Number(row.weeks),
+        totalTrips: Number(row.total_trips),
+        weeklyAverage: Number(row.weekly_average),
+        series: JSON.parse(row.series),
+      }).toEqual({
         from: body.from,
         to: body.to,
         weeks: body.weeks,
@@ -368,9 +432,20 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       for (const top of ['1', '2', '3']) {
         const rows = await psqlFile(url(), 'latest-datasource.sql', { top });
         const { body } = await get(`/api/v1/insights/latest-datasource?topRegions=${top}`);
-        expect(rows.map((r) => ({ region: r.region, trips: Number(r.trips), latestDatasource: r.latest_datasource, latestDatetime: r.latest_datetime.replace(' ', 'T') }))).toEqual(body.regions);
+        expect(
+          rows.map((r) => ({
+            region: r.region,
+            trips: Number(r.trips),
+            latestDatasource: r.latest_datasource,
+            latestDatetime: r.latest_datetime.replace(' ', 'T'),
+          })),
+        ).toEqual(body.regions);
         const latest = rows.find((r) => r.is_latest === 't')!;
-        expect({ region: latest.region, datasource: latest.latest_datasource, datetime: latest.latest_datetime.replace(' ', 'T') }).toEqual(body.latest);
+        expect({
+          region: latest.region,
+          datasource: latest.latest_datasource,
+          datetime: latest.latest_datetime.replace(' ', 'T'),
+        }).toEqual(body.latest);
       }
     });
 

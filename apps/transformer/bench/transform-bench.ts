@@ -37,7 +37,6 @@ const GENERATE = `
   FROM generate_series(1, $2) g JOIN cities c ON c.i = hashint4(g) & 7
   ORDER BY g`;
 
-
 async function session(client: pg.Client, ingestionNo: number, next: () => number | undefined) {
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const cpu0 = processCpuMs(pid);
@@ -67,7 +66,9 @@ try {
   const tg = performance.now();
   await pool.query(GENERATE, [ingestionNo, rows + chunkRows]);
   await pool.query('VACUUM ANALYZE bronze.trips');
-  process.stdout.write(`generated ${rows + chunkRows} bronze rows in ${((performance.now() - tg) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `generated ${rows + chunkRows} bronze rows in ${((performance.now() - tg) / 1000).toFixed(1)} s\n`,
+  );
 
   let cursor = 1;
   const next = () => {
@@ -86,8 +87,10 @@ try {
   process.stdout.write(
     `${rows} rows in ${rows / chunkRows} chunks of ${chunkRows}, ${sessions} session(s), grid ${grid.cellDegrees}° / ${grid.bucketMinutes} min:\n` +
       `  transactions (dictionaries + chunk.sql + commit), all sessions: ${Math.round(rows / (wallMs / 1000))} rows/s\n` +
-      `  chunk statement alone, per session:                         ${Math.round((rows / sessions) / (stmtMs / sessions / 1000))} rows/s\n` +
-      (Number.isNaN(cpuMs) ? '' : `  PostgreSQL backend CPU: ${((cpuMs * 1000) / rows).toFixed(1)} µs/row (${Math.round(rows / (cpuMs / 1000))} rows per CPU-second)\n`),
+      `  chunk statement alone, per session:                         ${Math.round(rows / sessions / (stmtMs / sessions / 1000))} rows/s\n` +
+      (Number.isNaN(cpuMs)
+        ? ''
+        : `  PostgreSQL backend CPU: ${((cpuMs * 1000) / rows).toFixed(1)} µs/row (${Math.round(rows / (cpuMs / 1000))} rows per CPU-second)\n`),
   );
 
   // Gold, folded in batches as the service does once GOLD_BATCH_ROWS rows are pending.
@@ -126,7 +129,13 @@ try {
       grid.bucketMinutes,
     ]);
     type Node = { 'Subplan Name'?: string; 'Actual Total Time': number; Plans?: Node[]; 'Node Type': string };
-    const top = (plan[0]['QUERY PLAN'] as { Plan: Node; 'Execution Time': number; Triggers?: { 'Trigger Name': string; Time: number }[] }[])[0];
+    const top = (
+      plan[0]['QUERY PLAN'] as {
+        Plan: Node;
+        'Execution Time': number;
+        Triggers?: { 'Trigger Name': string; Time: number }[];
+      }[]
+    )[0];
     process.stdout.write(`  EXPLAIN ANALYZE of one chunk: ${top['Execution Time'].toFixed(0)} ms\n`);
     for (const p of top.Plan.Plans ?? []) {
       if (p['Subplan Name']?.startsWith('CTE')) {
@@ -134,7 +143,8 @@ try {
         process.stdout.write(`    ${p['Subplan Name'].padEnd(26)} ${p['Actual Total Time'].toFixed(1)} ms\n`);
       }
     }
-    for (const t of top.Triggers ?? []) process.stdout.write(`    trigger ${t['Trigger Name'].padEnd(18)} ${t.Time.toFixed(1)} ms\n`);
+    for (const t of top.Triggers ?? [])
+      process.stdout.write(`    trigger ${t['Trigger Name'].padEnd(18)} ${t.Time.toFixed(1)} ms\n`);
     await client.query('ROLLBACK');
   } finally {
     client.release();

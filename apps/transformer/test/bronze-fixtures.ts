@@ -40,7 +40,16 @@ export async function insertBronze(pool: pg.Pool, ingestionNo: number, records: 
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       r.raw !== undefined
         ? [ingestionNo, r.line, null, null, null, null, null, r.raw]
-        : [ingestionNo, r.line, r.region ?? null, r.origin ?? null, r.destination ?? null, r.datetime ?? null, r.datasource ?? null, null],
+        : [
+            ingestionNo,
+            r.line,
+            r.region ?? null,
+            r.origin ?? null,
+            r.destination ?? null,
+            r.datetime ?? null,
+            r.datasource ?? null,
+            null,
+          ],
     );
   }
 }

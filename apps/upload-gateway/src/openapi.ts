@@ -13,7 +13,10 @@ export function describeUploadBody(document: OpenAPIObject): OpenAPIObject {
   const operation = document.paths['/api/v1/ingestions']?.post;
   if (!operation) return document;
   const csv = {
-    schema: { type: 'string', description: `CSV text: a header with ${REQUIRED_COLUMNS.join(', ')} (any order, extra columns ignored), then one trip per record` },
+    schema: {
+      type: 'string',
+      description: `CSV text: a header with ${REQUIRED_COLUMNS.join(', ')} (any order, extra columns ignored), then one trip per record`,
+    },
     example: SAMPLE,
   };
   const gzip = { schema: { type: 'string', format: 'binary', description: 'A gzip-compressed CSV (e.g. a .gz file)' } };
@@ -27,13 +30,19 @@ export function describeUploadBody(document: OpenAPIObject): OpenAPIObject {
       'text/plain': csv,
       'application/gzip': gzip,
       'application/x-gzip': gzip,
-      'application/octet-stream': { schema: { type: 'string', format: 'binary', description: 'Accepted only when the bytes are gzip' } },
+      'application/octet-stream': {
+        schema: { type: 'string', format: 'binary', description: 'Accepted only when the bytes are gzip' },
+      },
       'multipart/form-data': {
         schema: {
           type: 'object',
           required: ['file'],
           properties: {
-            file: { type: 'string', format: 'binary', description: 'The CSV or .csv.gz file; its filename is recorded. Other fields are ignored.' },
+            file: {
+              type: 'string',
+              format: 'binary',
+              description: 'The CSV or .csv.gz file; its filename is recorded. Other fields are ignored.',
+            },
           },
         },
       },

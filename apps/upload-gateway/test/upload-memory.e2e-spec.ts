@@ -29,7 +29,10 @@ beforeAll(async () => {
   await ensureTopics(kafka, env);
   admin = kafka.admin();
   await admin.connect();
-  gateway = await startService('upload-gateway', { KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX, NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` });
+  gateway = await startService('upload-gateway', {
+    KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
+    NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}`,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -84,7 +87,10 @@ it(`streams a ${BODY_MB} MB chunked upload through a ${HEAP_MB} MB heap with bou
   try {
     const response = new Promise<{ status: number; json: any }>((resolve, reject) => {
       // No Content-Length: Transfer-Encoding chunked, as a client streaming a file it is still producing.
-      const req = http.request(`${gateway.url}/api/v1/ingestions`, { method: 'POST', headers: { 'content-type': 'text/csv', 'x-file-name': 'generated.csv' } });
+      const req = http.request(`${gateway.url}/api/v1/ingestions`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', 'x-file-name': 'generated.csv' },
+      });
       req.on('response', (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d));
@@ -96,7 +102,12 @@ it(`streams a ${BODY_MB} MB chunked upload through a ${HEAP_MB} MB heap with bou
     const { status, json } = await response;
     const seconds = (Date.now() - started) / 1000;
     expect(status).toBe(202);
-    expect(json.upload).toEqual({ bytes: stats.bytes, rows: stats.rows, chunks: expect.any(Number), sha256: stats.hash.digest('hex') });
+    expect(json.upload).toEqual({
+      bytes: stats.bytes,
+      rows: stats.rows,
+      chunks: expect.any(Number),
+      sha256: stats.hash.digest('hex'),
+    });
     expect(json.upload.chunks).toBeGreaterThan(BODY_MB); // ~512 KiB each
     peak = Math.max(peak, rssMb(pid));
     process.stdout.write(

@@ -6,7 +6,13 @@ import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Admin, Consumer } from 'kafkajs';
 import type pg from 'pg';
-import { decodeRawChunkHeaders, parseIngestionEvent, type IngestionEvent, type RawChunkV1, type RawUploadEndV1 } from '#contracts';
+import {
+  decodeRawChunkHeaders,
+  parseIngestionEvent,
+  type IngestionEvent,
+  type RawChunkV1,
+  type RawUploadEndV1,
+} from '#contracts';
 import { splitRecords } from '#csv';
 import { repoRoot } from '#db';
 import { createKafka, ensureTopics, topic, topicSpecs } from '#kafka';
@@ -88,7 +94,8 @@ async function post(body: Body, headers: Record<string, string> = {}) {
   return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Record<string, any> };
 }
 
-const csv = (body: Buffer | string, headers: Record<string, string> = {}) => post(body, { 'content-type': 'text/csv', ...headers });
+const csv = (body: Buffer | string, headers: Record<string, string> = {}) =>
+  post(body, { 'content-type': 'text/csv', ...headers });
 
 function form(file: Buffer | undefined, fileName = 'trips.csv'): FormData {
   const f = new FormData();
@@ -110,8 +117,13 @@ async function expectInKafka(id: string, file: Buffer, rows: number): Promise<Ra
     const end = r?.find((m) => m.meta.kind === 'end')?.meta as RawUploadEndV1 | undefined;
     return end !== undefined && r!.filter((m) => m.meta.kind === 'chunk').length >= end.totalChunks;
   };
-  const records = (await eventually(() => raw.get(id), { accept: complete, what: `all chunks and the end marker of ${id}` }))!;
-  const chunks = records.filter((r) => r.meta.kind === 'chunk').sort((a, b) => (a.meta as RawChunkV1).seq - (b.meta as RawChunkV1).seq);
+  const records = (await eventually(() => raw.get(id), {
+    accept: complete,
+    what: `all chunks and the end marker of ${id}`,
+  }))!;
+  const chunks = records
+    .filter((r) => r.meta.kind === 'chunk')
+    .sort((a, b) => (a.meta as RawChunkV1).seq - (b.meta as RawChunkV1).seq);
   const metas = chunks.map((c) => c.meta as RawChunkV1);
   expect(metas.map((m) => m.seq)).toEqual(metas.map((_, i) => i));
   expect(chunks.map((c) => c.key)).toEqual(metas.map((m) => `${id}:${m.seq}`));
@@ -155,7 +167,10 @@ async function expectProcessing(id: string, file: Buffer, rows: number, chunks: 
 }
 
 async function eventTypes(id: string, last: string): Promise<string[]> {
-  const list = await eventually(() => events.get(id), { accept: (e) => Boolean(e?.some((x) => x.type === last)), what: `${last} of ${id}` });
+  const list = await eventually(() => events.get(id), {
+    accept: (e) => Boolean(e?.some((x) => x.type === last)),
+    what: `${last} of ${id}`,
+  });
   return list!.map((e) => e.type);
 }
 
@@ -176,7 +191,12 @@ describe('POST /api/v1/ingestions', () => {
       ingestionId: id,
       state: 'processing',
       statusUrl: `http://query.example:3001/api/v1/ingestions/${id}`,
-      socket: { url: 'http://notifier.example:3002', namespace: '/ingestions', room: `ingestion:${id}`, event: 'ingestion.event' },
+      socket: {
+        url: 'http://notifier.example:3002',
+        namespace: '/ingestions',
+        room: `ingestion:${id}`,
+        event: 'ingestion.event',
+      },
       upload: { bytes: SAMPLE.length, rows: 100, chunks: expect.any(Number), sha256: sha256(SAMPLE) },
     });
     expect(res.location).toBe(res.body.statusUrl);
@@ -186,13 +206,21 @@ describe('POST /api/v1/ingestions', () => {
     expect(res.body.upload.chunks).toBe(chunks.length);
     expect(chunks[0].columns).toEqual(['region', 'origin_coord', 'destination_coord', 'datetime', 'datasource']);
     await expectProcessing(id, SAMPLE, 100, chunks.length);
-    expect(await ingestionRow(id)).toMatchObject({ file_name: 'trips.csv', content_type: 'text/csv', gzip: false, ignored_columns: [] });
+    expect(await ingestionRow(id)).toMatchObject({
+      file_name: 'trips.csv',
+      content_type: 'text/csv',
+      gzip: false,
+      ignored_columns: [],
+    });
 
     const types = await eventTypes(id, 'upload.completed');
     expect(types[0]).toBe('ingestion.accepted');
     expect(types.at(-1)).toBe('upload.completed');
     const completed = events.get(id)!.at(-1)!;
-    expect(completed).toMatchObject({ eventId: `upload.completed:${id}`, data: { chunks: chunks.length, rows: 100, bytes: SAMPLE.length, sha256: sha256(SAMPLE) } });
+    expect(completed).toMatchObject({
+      eventId: `upload.completed:${id}`,
+      data: { chunks: chunks.length, rows: 100, bytes: SAMPLE.length, sha256: sha256(SAMPLE) },
+    });
   });
 
   it('takes the file part of a multipart form (other fields ignored) and records its filename', async () => {
@@ -265,7 +293,9 @@ describe('POST /api/v1/ingestions', () => {
 
   it('reports throttled progress while a larger body streams in', async () => {
     const file = Buffer.concat([SAMPLE, ...Array.from({ length: 20 }, () => dataOf(SAMPLE))]);
-    const pieces = Array.from({ length: Math.ceil(file.length / 16_384) }, (_, i) => file.subarray(i * 16_384, (i + 1) * 16_384));
+    const pieces = Array.from({ length: Math.ceil(file.length / 16_384) }, (_, i) =>
+      file.subarray(i * 16_384, (i + 1) * 16_384),
+    );
     const res = await post(Readable.from(pieces) as unknown as Body, { 'content-type': 'text/csv' });
     expect(res.status).toBe(202);
     const id = res.body.ingestionId as string;
@@ -297,22 +327,66 @@ describe('POST /api/v1/ingestions', () => {
   });
 
   describe('rejects before creating or publishing anything', () => {
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('\0\0\0\rIHDR\0\0\x01\0'), fixture('not-ok/binary.bin')]);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      Buffer.from('\0\0\0\rIHDR\0\0\x01\0'),
+      fixture('not-ok/binary.bin'),
+    ]);
     const cases: [string, () => ReturnType<typeof post>, number, string][] = [
-      ['an unsupported Content-Type', () => post(SAMPLE, { 'content-type': 'application/json' }), 415, 'unsupported_media_type'],
-      ['plain CSV sent as application/octet-stream', () => post(SAMPLE, { 'content-type': 'application/octet-stream' }), 415, 'unsupported_media_type'],
-      ['an unsupported Content-Encoding', () => csv(SAMPLE, { 'content-encoding': 'br' }), 415, 'unsupported_media_type'],
+      [
+        'an unsupported Content-Type',
+        () => post(SAMPLE, { 'content-type': 'application/json' }),
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'plain CSV sent as application/octet-stream',
+        () => post(SAMPLE, { 'content-type': 'application/octet-stream' }),
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'an unsupported Content-Encoding',
+        () => csv(SAMPLE, { 'content-encoding': 'br' }),
+        415,
+        'unsupported_media_type',
+      ],
       ['an empty body (empty.csv)', () => csv(fixture('not-ok/empty.csv')), 400, 'empty_body'],
       ['a body of only a BOM and whitespace', () => csv(Buffer.from('\ufeff \r\n\n\t')), 400, 'empty_body'],
       ['random bytes (binary.bin)', () => csv(fixture('not-ok/binary.bin')), 400, 'not_csv'],
       ['a PNG', () => csv(png), 400, 'not_csv'],
       ['a header of 64 KiB without a newline', () => csv(Buffer.alloc(70_000, 'a')), 400, 'not_csv'],
-      ['a missing column (missing-column.csv)', () => csv(fixture('not-ok/missing-column.csv')), 422, 'missing_columns'],
-      ['duplicate columns', () => csv(`region,origin_coord,destination_coord,datetime,datasource,REGION\n${dataOf(SAMPLE)}`), 422, 'duplicate_columns'],
+      [
+        'a missing column (missing-column.csv)',
+        () => csv(fixture('not-ok/missing-column.csv')),
+        422,
+        'missing_columns',
+      ],
+      [
+        'duplicate columns',
+        () => csv(`region,origin_coord,destination_coord,datetime,datasource,REGION\n${dataOf(SAMPLE)}`),
+        422,
+        'duplicate_columns',
+      ],
       ['a multipart form without a file field', () => post(form(undefined)), 400, 'missing_file_field'],
-      ['an X-Ingestion-Id that is not a UUID', () => csv(SAMPLE, { 'x-ingestion-id': '1234' }), 400, 'invalid_ingestion_id'],
-      ['application/gzip with bytes that are not gzip', () => post(SAMPLE, { 'content-type': 'application/gzip' }), 400, 'bad_gzip'],
-      ['gzip magic bytes followed by garbage', () => csv(Buffer.concat([Buffer.from([0x1f, 0x8b]), fixture('not-ok/binary.bin')])), 400, 'bad_gzip'],
+      [
+        'an X-Ingestion-Id that is not a UUID',
+        () => csv(SAMPLE, { 'x-ingestion-id': '1234' }),
+        400,
+        'invalid_ingestion_id',
+      ],
+      [
+        'application/gzip with bytes that are not gzip',
+        () => post(SAMPLE, { 'content-type': 'application/gzip' }),
+        400,
+        'bad_gzip',
+      ],
+      [
+        'gzip magic bytes followed by garbage',
+        () => csv(Buffer.concat([Buffer.from([0x1f, 0x8b]), fixture('not-ok/binary.bin')])),
+        400,
+        'bad_gzip',
+      ],
     ];
 
     it.each(cases)('%s', async (_what, send, status, code) => {
@@ -325,13 +399,19 @@ describe('POST /api/v1/ingestions', () => {
 
     it('lists the missing columns in schema order with the columns found', async () => {
       const res = await csv(fixture('not-ok/missing-column.csv'));
-      expect(res.body.error.details).toMatchObject({ missing: ['datasource'], found: ['region', 'origin_coord', 'destination_coord', 'datetime'] });
+      expect(res.body.error.details).toMatchObject({
+        missing: ['datasource'],
+        found: ['region', 'origin_coord', 'destination_coord', 'datetime'],
+      });
     });
 
     it('answers 413 from Content-Length alone, without reading the body', async () => {
       const before = await snapshot();
       const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request(url(), { method: 'POST', headers: { 'content-type': 'text/csv', 'content-length': String(MAX_BYTES + 1) } });
+        const req = http.request(url(), {
+          method: 'POST',
+          headers: { 'content-type': 'text/csv', 'content-length': String(MAX_BYTES + 1) },
+        });
         req.on('response', (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -347,11 +427,21 @@ describe('POST /api/v1/ingestions', () => {
 
   describe('fails the ingestion when the upload breaks after its header was accepted', () => {
     async function expectFailed(id: string, code: string) {
-      const row = await eventually(() => ingestionRow(id), { accept: (r) => r?.state === 'failed', what: `${id} failed` });
-      expect(row).toMatchObject({ error_stage: 'upload', error_code: code, upload_completed_at: null, total_chunks: null });
+      const row = await eventually(() => ingestionRow(id), {
+        accept: (r) => r?.state === 'failed',
+        what: `${id} failed`,
+      });
+      expect(row).toMatchObject({
+        error_stage: 'upload',
+        error_code: code,
+        upload_completed_at: null,
+        total_chunks: null,
+      });
       expect(row?.failed_at).toBeInstanceOf(Date);
       await eventTypes(id, 'ingestion.failed');
-      expect(events.get(id)!.find((e) => e.type === 'ingestion.failed')).toMatchObject({ data: { stage: 'upload', code } });
+      expect(events.get(id)!.find((e) => e.type === 'ingestion.failed')).toMatchObject({
+        data: { stage: 'upload', code },
+      });
       expect(events.get(id)!.some((e) => e.type === 'upload.completed')).toBe(false);
       expect(raw.get(id)?.some((r) => r.meta.kind === 'end') ?? false).toBe(false);
     }
@@ -359,7 +449,10 @@ describe('POST /api/v1/ingestions', () => {
     it('answers 400 bad_gzip for gzip data that breaks off mid-stream', async () => {
       const big = gzipSync(Buffer.concat([SAMPLE, ...Array.from({ length: 30 }, () => dataOf(SAMPLE))]));
       const id = randomUUID();
-      const res = await post(big.subarray(0, Math.floor(big.length / 2)), { 'content-type': 'application/gzip', 'x-ingestion-id': id });
+      const res = await post(big.subarray(0, Math.floor(big.length / 2)), {
+        'content-type': 'application/gzip',
+        'x-ingestion-id': id,
+      });
       expect(res).toMatchObject({ status: 400, body: { error: { code: 'bad_gzip' } } });
       await expectFailed(id, 'bad_gzip');
     });
@@ -377,7 +470,10 @@ describe('POST /api/v1/ingestions', () => {
 
     it('records client_aborted when the client disconnects mid-upload', async () => {
       const id = randomUUID();
-      const req = http.request(url(), { method: 'POST', headers: { 'content-type': 'text/csv', 'x-ingestion-id': id } });
+      const req = http.request(url(), {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', 'x-ingestion-id': id },
+      });
       req.on('error', () => undefined);
       req.write(SAMPLE);
       await eventually(() => raw.get(id)?.length, { what: `first chunks of ${id}` });
@@ -389,11 +485,28 @@ describe('POST /api/v1/ingestions', () => {
   it('documents the endpoint at /docs-json (both body forms, headers, every response)', async () => {
     const doc = (await (await fetch(`${gateway.url}/docs-json`)).json()) as any;
     const op = doc.paths['/api/v1/ingestions'].post;
-    expect(Object.keys(op.requestBody.content)).toEqual(expect.arrayContaining(['text/csv', 'application/gzip', 'multipart/form-data']));
-    expect(op.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
-    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['X-Ingestion-Id', 'X-File-Name', 'Content-Encoding']));
-    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['202', '400', '409', '413', '415', '422', '503']));
-    for (const code of ['missing_columns', 'duplicate_columns', 'not_csv', 'empty_body', 'bad_gzip', 'missing_file_field', 'kafka_unavailable']) {
+    expect(Object.keys(op.requestBody.content)).toEqual(
+      expect.arrayContaining(['text/csv', 'application/gzip', 'multipart/form-data']),
+    );
+    expect(op.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({
+      type: 'string',
+      format: 'binary',
+    });
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['X-Ingestion-Id', 'X-File-Name', 'Content-Encoding']),
+    );
+    expect(Object.keys(op.responses)).toEqual(
+      expect.arrayContaining(['202', '400', '409', '413', '415', '422', '503']),
+    );
+    for (const code of [
+      'missing_columns',
+      'duplicate_columns',
+      'not_csv',
+      'empty_body',
+      'bad_gzip',
+      'missing_file_field',
+      'kafka_unavailable',
+    ]) {
       expect(JSON.stringify(op.responses)).toContain(code);
     }
     expect((await fetch(`${gateway.url}/docs`)).status).toBe(200);

@@ -23,7 +23,9 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   try {
     env = loadConfig();
   } catch (error) {
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: options.name, msg: (error as Error).message })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service: options.name, msg: (error as Error).message })}\n`,
+    );
     process.exit(1);
   }
   const app = await NestFactory.create(module as never, { bufferLogs: true, bodyParser: false });

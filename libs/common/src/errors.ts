@@ -33,7 +33,10 @@ export class AppExceptionFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
     let body: ErrorBody;
     if (exception instanceof AppError) {
-      body = { statusCode: exception.status, error: { code: exception.code, message: exception.message, details: exception.details } };
+      body = {
+        statusCode: exception.status,
+        error: { code: exception.code, message: exception.message, details: exception.details },
+      };
     } else if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -42,7 +45,10 @@ export class AppExceptionFilter implements ExceptionFilter {
         res.status(status).json(response);
         return;
       }
-      const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
+      const message =
+        typeof response === 'string'
+          ? response
+          : String((response as { message?: unknown }).message ?? exception.message);
       body = { statusCode: status, error: { code: httpCode(status), message } };
     } else {
       this.logger.error({ err: exception, method: req.method, url: req.url }, 'unhandled error');

@@ -22,7 +22,12 @@ describe('loadConfig', () => {
   it('fails fast and lists every bad key', () => {
     let error: unknown;
     try {
-      loadConfig({ QUERY_API_PORT: 'abc', DATABASE_URL: 'mysql://x', TIME_BUCKET_MINUTES: '7', KAFKA_BROKERS: 'nohost' });
+      loadConfig({
+        QUERY_API_PORT: 'abc',
+        DATABASE_URL: 'mysql://x',
+        TIME_BUCKET_MINUTES: '7',
+        KAFKA_BROKERS: 'nohost',
+      });
     } catch (e) {
       error = e;
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
 const port = (def: number) => int(def, 1, 65535);
 const url = (def: string) => z.string().url().default(def);
 
@@ -25,7 +26,10 @@ export const envSchema = z.object({
     .default('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().min(1).default('trips'),
   /** Prepended to every topic and consumer group name (one prefix per environment / test run). */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
+    .default(''),
   KAFKA_RAW_PARTITIONS: int(4, 1, 1000),
   KAFKA_WORK_PARTITIONS: int(4, 1, 1000),
   KAFKA_EVENTS_PARTITIONS: int(4, 1, 1000),
@@ -103,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
 
 /** `CORS_ORIGINS` as the value socket.io / express cors expect. */
 export function corsOrigins(env: Env): string[] | boolean {
-  const list = env.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = env.CORS_ORIGINS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.includes('*') ? true : list;
 }

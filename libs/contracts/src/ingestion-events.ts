@@ -130,7 +130,15 @@ export function makeEvent<T extends IngestionEventType>(
   occurredAt: Date = new Date(),
 ): IngestionEvent<T> {
   const eventId = discriminator === undefined ? `${type}:${ingestionId}` : `${type}:${ingestionId}:${discriminator}`;
-  return { eventId, type, version: 1, ingestionId, layer: EVENT_LAYER[type], occurredAt: occurredAt.toISOString(), data };
+  return {
+    eventId,
+    type,
+    version: 1,
+    ingestionId,
+    layer: EVENT_LAYER[type],
+    occurredAt: occurredAt.toISOString(),
+    data,
+  };
 }
 
 /** Validates the envelope of a decoded event (payload fields are trusted per type). */

@@ -56,7 +56,8 @@ export function splitRecords(buf: Uint8Array, firstLine: number): CsvRecordSpan[
   }
   if (start < n) {
     const end = buf[n - 1] === CR && !inQuote ? n - 1 : n;
-    if (inQuote || hasContent(buf, start, end)) records.push({ start, end, line: startLine, fields, unterminated: inQuote });
+    if (inQuote || hasContent(buf, start, end))
+      records.push({ start, end, line: startLine, fields, unterminated: inQuote });
   }
   return records;
 }

@@ -13,7 +13,8 @@ export const PG_POOL = Symbol('PG_POOL');
     {
       provide: PG_POOL,
       inject: [CONFIG],
-      useFactory: (env: Env): pg.Pool => createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, `trips-${process.env.SERVICE_NAME ?? 'service'}`),
+      useFactory: (env: Env): pg.Pool =>
+        createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, `trips-${process.env.SERVICE_NAME ?? 'service'}`),
     },
   ],
   exports: [PG_POOL],

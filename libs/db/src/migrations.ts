@@ -45,7 +45,9 @@ export async function runMigrations(databaseUrl: string, dir?: string): Promise<
     await client.query('CREATE SCHEMA IF NOT EXISTS meta');
     await client.query(`CREATE TABLE IF NOT EXISTS meta.schema_migrations (
       name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM meta.schema_migrations');
+    const { rows } = await client.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM meta.schema_migrations',
+    );
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
     const result: MigrationResult = { applied: [], skipped: [] };
     for (const file of files) {
@@ -58,7 +60,10 @@ export async function runMigrations(databaseUrl: string, dir?: string): Promise<
       await client.query('BEGIN');
       try {
         await client.query(file.sql);
-        await client.query('INSERT INTO meta.schema_migrations (name, checksum) VALUES ($1, $2)', [file.name, file.checksum]);
+        await client.query('INSERT INTO meta.schema_migrations (name, checksum) VALUES ($1, $2)', [
+          file.name,
+          file.checksum,
+        ]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

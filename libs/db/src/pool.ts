@@ -21,7 +21,11 @@ export function createPool(databaseUrl: string, max = 10, applicationName = 'tri
  * Runs `fn` in a transaction on one client; rolls back on error and always releases the client.
  * `begin` may set the transaction's modes, e.g. `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {

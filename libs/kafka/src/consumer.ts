@@ -147,7 +147,10 @@ export class ConsumerRunner {
             ctx.log.error({ err: error }, 'dead-letter hook failed; giving up on it');
             return;
           }
-          permanent = error instanceof PermanentMessageError ? error : new PermanentMessageError('processing_error', (error as Error).message);
+          permanent =
+            error instanceof PermanentMessageError
+              ? error
+              : new PermanentMessageError('processing_error', (error as Error).message);
           attempt = 0;
           continue;
         }
@@ -188,7 +191,9 @@ export class ConsumerRunner {
 
   private sleep(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
+    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   /** Finishes the message in flight, commits, leaves the group. */

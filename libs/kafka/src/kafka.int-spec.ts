@@ -34,10 +34,15 @@ describe('libs/kafka against the real broker', () => {
       },
     });
     await runner.start();
-    await publisher.publishEvent(makeEvent('upload.completed', ingestionId, { chunks: 2, rows: 100, bytes: 9000, sha256: 'ab' }));
+    await publisher.publishEvent(
+      makeEvent('upload.completed', ingestionId, { chunks: 2, rows: 100, bytes: 9000, sha256: 'ab' }),
+    );
     await publisher.publishEvent(makeEvent('bronze.completed', ingestionId, { chunks: 2, rows: 100 }));
     await eventually(() => received.length === 2, { what: 'two events consumed' });
-    expect(received.map((e) => e.eventId)).toEqual([`upload.completed:${ingestionId}`, `bronze.completed:${ingestionId}`]);
+    expect(received.map((e) => e.eventId)).toEqual([
+      `upload.completed:${ingestionId}`,
+      `bronze.completed:${ingestionId}`,
+    ]);
     expect(received[0].data).toEqual({ chunks: 2, rows: 100, bytes: 9000, sha256: 'ab' });
     expect(received[0].layer).toBe('upload');
     await runner.stop();
@@ -93,13 +98,19 @@ describe('libs/kafka against the real broker', () => {
       concurrency: 1,
       log,
       handle: async ({ message }) => {
-        if (message.key?.toString() === marker) dead.push({ code: message.headers?.['dlq-error-code']?.toString(), key: 'dlq' });
+        if (message.key?.toString() === marker)
+          dead.push({ code: message.headers?.['dlq-error-code']?.toString(), key: 'dlq' });
       },
     });
     await Promise.all([failing.start(), dlq.start()]);
     await publisher.send('bronzeWork', [{ key: marker, value: 'not json' }]);
     await eventually(() => dead.length === 2, { what: 'dead letter published and reported' });
-    expect(dead).toEqual(expect.arrayContaining([{ code: 'malformed', key: marker }, { code: 'malformed', key: 'dlq' }]));
+    expect(dead).toEqual(
+      expect.arrayContaining([
+        { code: 'malformed', key: marker },
+        { code: 'malformed', key: 'dlq' },
+      ]),
+    );
     await Promise.all([failing.stop(), dlq.stop()]);
   });
 });

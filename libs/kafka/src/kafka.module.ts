@@ -14,7 +14,8 @@ export const KAFKA = Symbol('KAFKA');
     {
       provide: KAFKA,
       inject: [CONFIG, PinoLogger],
-      useFactory: (env: Env, logger: PinoLogger): Kafka => createKafka(env, process.env.SERVICE_NAME ?? 'service', logger.logger),
+      useFactory: (env: Env, logger: PinoLogger): Kafka =>
+        createKafka(env, process.env.SERVICE_NAME ?? 'service', logger.logger),
     },
     { provide: Publisher, inject: [KAFKA, CONFIG], useFactory: (kafka: Kafka, env: Env) => new Publisher(kafka, env) },
   ],

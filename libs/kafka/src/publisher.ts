@@ -17,7 +17,10 @@ export class Publisher {
     kafka: Kafka,
     private readonly env: Env,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {
@@ -38,7 +41,11 @@ export class Publisher {
     if (!events.length) return;
     await this.send(
       'ingestionEvents',
-      events.map((e) => ({ key: e.ingestionId, value: JSON.stringify(e), headers: { 'event-type': e.type, 'event-id': e.eventId } })),
+      events.map((e) => ({
+        key: e.ingestionId,
+        value: JSON.stringify(e),
+        headers: { 'event-type': e.type, 'event-id': e.eventId },
+      })),
     );
   }
 

@@ -15,7 +15,9 @@ export async function eventually<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      const detail = lastError ? ` (last error: ${(lastError as Error).message})` : ` (last value: ${JSON.stringify(last)})`;
+      const detail = lastError
+        ? ` (last error: ${(lastError as Error).message})`
+        : ` (last value: ${JSON.stringify(last)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));

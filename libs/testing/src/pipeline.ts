@@ -67,7 +67,10 @@ export async function startPipeline(name: string, extraEnv: Record<string, strin
 
 export interface UploadResult {
   status: number;
-  body: Record<string, unknown> & { ingestionId?: string; error?: { code: string; message: string; details?: unknown } };
+  body: Record<string, unknown> & {
+    ingestionId?: string;
+    error?: { code: string; message: string; details?: unknown };
+  };
 }
 
 /** POSTs a file (streamed) or a buffer to the gateway. */
@@ -77,7 +80,12 @@ export async function upload(
   headers: Record<string, string> = { 'content-type': 'text/csv' },
 ): Promise<UploadResult> {
   const body = typeof source === 'string' ? (Readable.toWeb(createReadStream(source)) as ReadableStream) : source;
-  const res = await fetch(`${gatewayUrl}/api/v1/ingestions`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+  const res = await fetch(`${gatewayUrl}/api/v1/ingestions`, {
+    method: 'POST',
+    headers,
+    body,
+    duplex: 'half',
+  } as RequestInit);
   const text = await res.text();
   let parsed: UploadResult['body'];
   try {
@@ -103,7 +111,9 @@ export interface IngestionRow {
 export async function waitForIngestion(pool: pg.Pool, ingestionId: string, timeoutMs = 60_000): Promise<IngestionRow> {
   return eventually(
     async () => {
-      const { rows } = await pool.query<IngestionRow>('SELECT * FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+      const { rows } = await pool.query<IngestionRow>('SELECT * FROM meta.ingestions WHERE ingestion_id = $1', [
+        ingestionId,
+      ]);
       const row = rows[0];
       if (row?.state === 'failed') throw new Error(`ingestion ${ingestionId} failed: ${row.error_code}`);
       return row?.state === 'completed' ? row : undefined;
@@ -113,9 +123,14 @@ export async function waitForIngestion(pool: pg.Pool, ingestionId: string, timeo
 }
 
 /** Uploads a file through a running pipeline and waits for completion; returns the ingestion row. */
-export async function ingestFile(pipeline: Pipeline, file: string | Buffer, headers?: Record<string, string>): Promise<IngestionRow> {
+export async function ingestFile(
+  pipeline: Pipeline,
+  file: string | Buffer,
+  headers?: Record<string, string>,
+): Promise<IngestionRow> {
   const res = await upload(pipeline.gateway.url, file, headers);
-  if (res.status !== 202 || !res.body.ingestionId) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+  if (res.status !== 202 || !res.body.ingestionId)
+    throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
   return waitForIngestion(pipeline.pool, res.body.ingestionId);
 }
 

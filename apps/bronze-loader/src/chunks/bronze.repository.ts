@@ -90,7 +90,10 @@ export class BronzeRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   async findIngestionNo(ingestionId: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ ingestion_no: number }>('SELECT ingestion_no FROM meta.ingestions WHERE ingestion_id = $1', [ingestionId]);
+    const { rows } = await this.pool.query<{ ingestion_no: number }>(
+      'SELECT ingestion_no FROM meta.ingestions WHERE ingestion_id = $1',
+      [ingestionId],
+    );
     return rows[0]?.ingestion_no;
   }
 
@@ -113,7 +116,10 @@ export class BronzeRepository {
           'SELECT first_line, last_line, rows FROM meta.bronze_chunks WHERE ingestion_no = $1 AND seq = $2',
           [ingestionNo, seq],
         );
-        const { rows: counters } = await client.query<CountersRow>(`SELECT ${COUNTERS} FROM meta.ingestions WHERE ingestion_no = $1`, [ingestionNo]);
+        const { rows: counters } = await client.query<CountersRow>(
+          `SELECT ${COUNTERS} FROM meta.ingestions WHERE ingestion_no = $1`,
+          [ingestionNo],
+        );
         const m = found[0];
         return {
           status: 'duplicate',
@@ -138,7 +144,15 @@ export class BronzeRepository {
         [ingestionNo, rows.rows],
       );
       const completedNow = await completeIfAllIn(client, ingestionNo);
-      return { status: 'loaded', marker, counters: { ...toCounters(updated[0]), bronzeCompleted: updated[0].bronze_completed_at !== null || completedNow }, completedNow };
+      return {
+        status: 'loaded',
+        marker,
+        counters: {
+          ...toCounters(updated[0]),
+          bronzeCompleted: updated[0].bronze_completed_at !== null || completedNow,
+        },
+        completedNow,
+      };
     });
   }
 
@@ -180,7 +194,11 @@ export class BronzeRepository {
    * Marks the ingestion failed at the bronze stage (unless it already failed or completed). Returns the
    * failure to announce: the new one, or the bronze failure recorded earlier (a redelivered dead letter).
    */
-  async markFailed(ingestionId: string, code: string, message: string): Promise<{ code: string; message: string } | undefined> {
+  async markFailed(
+    ingestionId: string,
+    code: string,
+    message: string,
+  ): Promise<{ code: string; message: string } | undefined> {
     const { rows } = await this.pool.query<{ error_code: string; error_message: string }>(
       `UPDATE meta.ingestions
        SET state = 'failed', error_stage = 'bronze', error_code = $2, error_message = $3, failed_at = now(), updated_at = now()
@@ -199,7 +217,12 @@ export class BronzeRepository {
     return row && { code: row.error_code, message: row.error_message };
   }
 
-  private async insertRecords(client: pg.PoolClient, ingestionNo: number, records: InsertRow[], heartbeat: () => Promise<void>): Promise<void> {
+  private async insertRecords(
+    client: pg.PoolClient,
+    ingestionNo: number,
+    records: InsertRow[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const raw: InsertRow[] = records.filter((r) => !r.values);
     const good = records.filter((r) => r.values);
     for (let i = 0; i < good.length; i += INSERT_BATCH) {
@@ -219,7 +242,10 @@ export class BronzeRepository {
           await inSavepoint(client, () => insertRaw(client, ingestionNo, [record]), true);
         } catch (error) {
           const code = (error as { code?: string }).code === '23505' ? 'duplicate_line' : 'unloadable_record';
-          throw new ChunkRejectedError(code, `line ${record.line} cannot be stored in bronze: ${(error as Error).message}`);
+          throw new ChunkRejectedError(
+            code,
+            `line ${record.line} cannot be stored in bronze: ${(error as Error).message}`,
+          );
         }
       }
     }
@@ -273,7 +299,10 @@ function insertTyped(client: pg.PoolClient, ingestionNo: number, records: Insert
     const base = params.length - width;
     return `($1, ${Array.from({ length: width }, (_, k) => `$${base + k + 1}`).join(', ')})`;
   });
-  return client.query(`INSERT INTO bronze.trips (ingestion_no, line_no, ${REQUIRED_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  return client.query(
+    `INSERT INTO bronze.trips (ingestion_no, line_no, ${REQUIRED_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`,
+    params,
+  );
 }
 
 function insertRaw(client: pg.PoolClient, ingestionNo: number, records: InsertRow[]): Promise<unknown> {
@@ -282,5 +311,8 @@ function insertRaw(client: pg.PoolClient, ingestionNo: number, records: InsertRo
     params.push(r.line, r.raw);
     return `($1, $${params.length - 1}, $${params.length})`;
   });
-  return client.query(`INSERT INTO bronze.trips (ingestion_no, line_no, raw_record) VALUES ${tuples.join(', ')}`, params);
+  return client.query(
+    `INSERT INTO bronze.trips (ingestion_no, line_no, raw_record) VALUES ${tuples.join(', ')}`,
+    params,
+  );
 }

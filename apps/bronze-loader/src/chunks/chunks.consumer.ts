@@ -14,7 +14,13 @@ import { ChunksService } from './chunks.service.js';
 export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly runner: ConsumerRunner;
 
-  constructor(@Inject(CONFIG) env: Env, @Inject(KAFKA) kafka: Kafka, publisher: Publisher, chunks: ChunksService, logger: PinoLogger) {
+  constructor(
+    @Inject(CONFIG) env: Env,
+    @Inject(KAFKA) kafka: Kafka,
+    publisher: Publisher,
+    chunks: ChunksService,
+    logger: PinoLogger,
+  ) {
     this.runner = new ConsumerRunner(kafka, publisher, {
       groupId: groupId(env, 'bronze-loader'),
       topic: topic(env, 'rawChunks'),

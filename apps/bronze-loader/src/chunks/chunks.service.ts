@@ -13,7 +13,14 @@ import {
   type RawUploadEndV1,
 } from '#contracts';
 import { PermanentMessageError, Publisher, Throttle, type MessageContext } from '#kafka';
-import { BronzeRepository, ChunkRejectedError, isDataError, type BronzeCounters, type ChunkLoad, type ChunkLoadResult } from './bronze.repository.js';
+import {
+  BronzeRepository,
+  ChunkRejectedError,
+  isDataError,
+  type BronzeCounters,
+  type ChunkLoad,
+  type ChunkLoadResult,
+} from './bronze.repository.js';
 import { ColumnsError, buildChunkRows, parseChunkRecords, planColumns, type ColumnPlan } from './copy-rows.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,7 +46,11 @@ export class ChunksService {
 
   async handle(ctx: MessageContext): Promise<void> {
     const message = decode(ctx);
-    const log = ctx.log.child(message.kind === 'chunk' ? { ingestionId: message.ingestionId, seq: message.seq } : { ingestionId: message.ingestionId, end: true });
+    const log = ctx.log.child(
+      message.kind === 'chunk'
+        ? { ingestionId: message.ingestionId, seq: message.seq }
+        : { ingestionId: message.ingestionId, end: true },
+    );
     // A heartbeat refused during a rebalance must not abort a load that the chunk marker makes safe to finish.
     const heartbeat = () => ctx.heartbeat().catch(() => undefined);
     const ingestionNo = await this.resolveIngestion(message.ingestionId);
@@ -58,11 +69,19 @@ export class ChunksService {
     if (!UUID.test(ingestionId)) return;
     const failure = await this.repository.markFailed(ingestionId, error.code, error.message);
     if (!failure) return;
-    await this.publisher.publishEvent(makeEvent('ingestion.failed', ingestionId, { stage: 'bronze', code: failure.code, message: failure.message }));
+    await this.publisher.publishEvent(
+      makeEvent('ingestion.failed', ingestionId, { stage: 'bronze', code: failure.code, message: failure.message }),
+    );
     ctx.log.warn({ ingestionId, code: failure.code }, 'ingestion failed at the bronze stage');
   }
 
-  private async chunk(message: RawChunkV1, value: Buffer, ingestionNo: number, log: Logger, heartbeat: () => Promise<void>): Promise<void> {
+  private async chunk(
+    message: RawChunkV1,
+    value: Buffer,
+    ingestionNo: number,
+    log: Logger,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const { ingestionId, seq } = message;
     let plan: ColumnPlan;
     try {
@@ -74,7 +93,13 @@ export class ChunksService {
     const started = performance.now();
     const rows = buildChunkRows(value, message.firstLine, ingestionNo, plan);
     await heartbeat();
-    const load: ChunkLoad = { ingestionNo, seq, plan, rows, insertRows: () => parseChunkRecords(value, rows.records, message.columns) };
+    const load: ChunkLoad = {
+      ingestionNo,
+      seq,
+      plan,
+      rows,
+      insertRows: () => parseChunkRecords(value, rows.records, message.columns),
+    };
 
     let result: ChunkLoadResult;
     try {
@@ -102,13 +127,25 @@ export class ChunksService {
           makeEvent(
             'bronze.progress',
             ingestionId,
-            { chunksLoaded: counters.bronzeChunks, rowsLoaded: counters.bronzeRows, totalChunks: counters.totalChunks, totalRows: counters.totalRows },
+            {
+              chunksLoaded: counters.bronzeChunks,
+              rowsLoaded: counters.bronzeRows,
+              totalChunks: counters.totalChunks,
+              totalRows: counters.totalRows,
+            },
             counters.bronzeChunks,
           ),
         );
       }
       log.info(
-        { rows: rows.rows, badRows: rows.badRows, badReasons: rows.badReasons, mode: plan.mode, ms: Math.round(performance.now() - started), completed },
+        {
+          rows: rows.rows,
+          badRows: rows.badRows,
+          badReasons: rows.badReasons,
+          mode: plan.mode,
+          ms: Math.round(performance.now() - started),
+          completed,
+        },
         'chunk loaded into bronze',
       );
     } else {
@@ -127,13 +164,19 @@ export class ChunksService {
     const { ingestionId } = message;
     const result = await this.repository.completeOnEnd(ingestionNo, message.totalChunks, message.totalRows);
     if (result.recordedTotalChunks !== null && result.recordedTotalChunks !== message.totalChunks) {
-      log.warn({ recorded: result.recordedTotalChunks, announced: message.totalChunks }, 'end marker disagrees with meta.ingestions.total_chunks; using the recorded value');
+      log.warn(
+        { recorded: result.recordedTotalChunks, announced: message.totalChunks },
+        'end marker disagrees with meta.ingestions.total_chunks; using the recorded value',
+      );
     }
     const { counters } = result;
     // When a chunk completed bronze, that chunk's (re)delivery publishes the completion: re-publishing it
     // here too would only duplicate it. Otherwise the end marker completed it, now or on an earlier delivery.
     if (!result.completedNow && (!counters.bronzeCompleted || result.completedByChunk)) {
-      log.info({ chunksLoaded: counters.bronzeChunks, totalChunks: counters.totalChunks, completed: counters.bronzeCompleted }, 'end marker noted');
+      log.info(
+        { chunksLoaded: counters.bronzeChunks, totalChunks: counters.totalChunks, completed: counters.bronzeCompleted },
+        'end marker noted',
+      );
       return;
     }
     const events: IngestionEvent[] = [];
@@ -141,12 +184,28 @@ export class ChunksService {
     this.addCompletion(ingestionId, ingestionNo, counters, events, items);
     this.progress.forget(ingestionId);
     await Promise.all([this.publisher.send('bronzeWork', items), this.publisher.publishEvents(events)]);
-    log.info({ chunks: counters.bronzeChunks, rows: counters.bronzeRows, republished: !result.completedNow }, 'bronze completed');
+    log.info(
+      { chunks: counters.bronzeChunks, rows: counters.bronzeRows, republished: !result.completedNow },
+      'bronze completed',
+    );
   }
 
-  private addCompletion(ingestionId: string, ingestionNo: number, counters: BronzeCounters, events: IngestionEvent[], items: Message[]): void {
-    events.push(makeEvent('bronze.completed', ingestionId, { chunks: counters.bronzeChunks, rows: counters.bronzeRows }));
-    const end: BronzeCompletedWorkV1 = { kind: 'end', ingestionId, ingestionNo, totalChunks: counters.totalChunks ?? counters.bronzeChunks };
+  private addCompletion(
+    ingestionId: string,
+    ingestionNo: number,
+    counters: BronzeCounters,
+    events: IngestionEvent[],
+    items: Message[],
+  ): void {
+    events.push(
+      makeEvent('bronze.completed', ingestionId, { chunks: counters.bronzeChunks, rows: counters.bronzeRows }),
+    );
+    const end: BronzeCompletedWorkV1 = {
+      kind: 'end',
+      ingestionId,
+      ingestionNo,
+      totalChunks: counters.totalChunks ?? counters.bronzeChunks,
+    };
     items.push({ key: `${ingestionId}:end`, value: JSON.stringify(end) });
   }
 
@@ -154,8 +213,10 @@ export class ChunksService {
     const cached = this.ingestionNos.get(ingestionId);
     if (cached !== undefined) return cached;
     const found = UUID.test(ingestionId) ? await this.repository.findIngestionNo(ingestionId) : undefined;
-    if (found === undefined) throw new PermanentMessageError('unknown_ingestion', `ingestion ${ingestionId} does not exist`);
-    if (this.ingestionNos.size >= CACHE_LIMIT) this.ingestionNos.delete(this.ingestionNos.keys().next().value as string);
+    if (found === undefined)
+      throw new PermanentMessageError('unknown_ingestion', `ingestion ${ingestionId} does not exist`);
+    if (this.ingestionNos.size >= CACHE_LIMIT)
+      this.ingestionNos.delete(this.ingestionNos.keys().next().value as string);
     this.ingestionNos.set(ingestionId, found);
     return found;
   }

@@ -13,7 +13,9 @@ describe('planColumns', () => {
   });
 
   it('projects the schema columns out of an upload with extra columns', () => {
-    expect(planColumns(['id', 'datasource', 'region', 'note', 'datetime', 'origin_coord', 'destination_coord'])).toEqual({
+    expect(
+      planColumns(['id', 'datasource', 'region', 'note', 'datetime', 'origin_coord', 'destination_coord']),
+    ).toEqual({
       mode: 'project',
       width: 7,
       copyColumns: COLUMNS,
@@ -36,7 +38,15 @@ describe('buildChunkRows (verbatim)', () => {
     expect(rows).toMatchObject({ rows: 3, goodRows: 3, badRows: 0, firstLine: 9, lastLine: 13 });
     expect(rows.bad.length).toBe(0);
     // What PostgreSQL's CSV parser will read: the uploaded field values, CR LF inside quotes included.
-    expect(parse(rows.good)[1]).toEqual(['42', '11', 'Turin', 'POINT (7.6 44.9)', 'POINT (7.7\r\n45.0)', '2018-05-21 02:54:04', 'say "hi"']);
+    expect(parse(rows.good)[1]).toEqual([
+      '42',
+      '11',
+      'Turin',
+      'POINT (7.6 44.9)',
+      'POINT (7.7\r\n45.0)',
+      '2018-05-21 02:54:04',
+      'say "hi"',
+    ]);
   });
 
   it('writes multi-digit line numbers and handles a record without a final line break', () => {
@@ -88,7 +98,13 @@ describe('buildChunkRows (verbatim)', () => {
   });
 
   it('describes an empty chunk as an empty line range', () => {
-    expect(buildChunkRows(Buffer.alloc(0), 50, 1, verbatim)).toMatchObject({ rows: 0, firstLine: 50, lastLine: 49, goodRows: 0, badRows: 0 });
+    expect(buildChunkRows(Buffer.alloc(0), 50, 1, verbatim)).toMatchObject({
+      rows: 0,
+      firstLine: 50,
+      lastLine: 49,
+      goodRows: 0,
+      badRows: 0,
+    });
   });
 });
 
@@ -97,10 +113,13 @@ describe('buildChunkRows (extra columns)', () => {
   const plan = planColumns(columns);
 
   it('re-serializes only the schema fields, in schema order, CSV-escaped', () => {
-    const value = Buffer.from('1,funny_car,Prague,2018-05-28 09:03:40,POINT (14.4 50.0),"POINT (14.5 50.1)","drop, me"\r\n2,"a ""b""",Turin,,"x\ny",z,\n');
+    const value = Buffer.from(
+      '1,funny_car,Prague,2018-05-28 09:03:40,POINT (14.4 50.0),"POINT (14.5 50.1)","drop, me"\r\n2,"a ""b""",Turin,,"x\ny",z,\n',
+    );
     const rows = buildChunkRows(value, 2, 9, plan);
     expect(rows.good.toString()).toBe(
-      '9,2,"Prague","POINT (14.4 50.0)","POINT (14.5 50.1)","2018-05-28 09:03:40","funny_car"\n' + '9,3,"Turin","x\ny","z","","a ""b"""\n',
+      '9,2,"Prague","POINT (14.4 50.0)","POINT (14.5 50.1)","2018-05-28 09:03:40","funny_car"\n' +
+        '9,3,"Turin","x\ny","z","","a ""b"""\n',
     );
     expect(rows).toMatchObject({ rows: 2, goodRows: 2, firstLine: 2, lastLine: 3 });
   });
@@ -124,7 +143,13 @@ describe('parseChunkRecords (fallback after COPY rejected a chunk)', () => {
     expect(parseChunkRecords(value, rows.records, reordered)).toEqual([
       {
         line: 2,
-        values: { region: 'Prague', origin_coord: 'POINT (1 2)', destination_coord: 'POINT (3 4)', datetime: '2018-05-28 09:03:40', datasource: 'cheap\rmobile' },
+        values: {
+          region: 'Prague',
+          origin_coord: 'POINT (1 2)',
+          destination_coord: 'POINT (3 4)',
+          datetime: '2018-05-28 09:03:40',
+          datasource: 'cheap\rmobile',
+        },
         raw: 'cheap\rmobile,Prague,2018-05-28 09:03:40,POINT (1 2),POINT (3 4)',
       },
       { line: 3, raw: 'short,row' },

@@ -127,7 +127,9 @@ export function buildChunkRows(value: Buffer, firstLine: number, ingestionNo: nu
     good = Buffer.from(lines.join(''));
   }
 
-  const bad = Buffer.from(badRecords.map(({ span }) => `${ingestionNo},${span.line},${csvQuote(rawText(value, span))}\n`).join(''));
+  const bad = Buffer.from(
+    badRecords.map(({ span }) => `${ingestionNo},${span.line},${csvQuote(rawText(value, span))}\n`).join(''),
+  );
   return {
     rows: records.length,
     firstLine: records.length ? records[0].line : firstLine,
@@ -157,7 +159,8 @@ export function parseChunkRecords(value: Buffer, records: CsvRecordSpan[], colum
   return records.map((r) => {
     const bytes = value.subarray(r.start, r.end);
     const raw = rawText(value, r);
-    const fields = !r.unterminated && r.fields === columns.length && isCleanText(bytes) ? parseRecord(bytes) : undefined;
+    const fields =
+      !r.unterminated && r.fields === columns.length && isCleanText(bytes) ? parseRecord(bytes) : undefined;
     if (!fields || fields.length !== columns.length) return { line: r.line, raw };
     const values = {} as Record<RequiredColumn, string>;
     REQUIRED_COLUMNS.forEach((c, k) => (values[c] = fields[indices[k]]));

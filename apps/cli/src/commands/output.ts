@@ -3,7 +3,8 @@ import type { Reporter } from '../output/reporter.js';
 import { TtyReporter } from '../output/tty-reporter.js';
 
 /** Bars only on an interactive terminal; anything else (pipes, CI, tests) gets plain lines. */
-export const makeReporter = (tty: boolean = Boolean(process.stdout.isTTY)): Reporter => (tty ? new TtyReporter() : new PlainReporter());
+export const makeReporter = (tty: boolean = Boolean(process.stdout.isTTY)): Reporter =>
+  tty ? new TtyReporter() : new PlainReporter();
 
 export const out = (lines: string[]): void => {
   for (const line of lines) process.stdout.write(`${line}\n`);

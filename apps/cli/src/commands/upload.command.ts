@@ -38,7 +38,11 @@ export async function uploadCommand(file: string, options: UploadCommandOptions)
   onInterrupt(cleanup);
 
   if (options.follow) {
-    client = new NotifierClient(options.notifier, (event) => tracker.apply(event), (message) => reporter.info(message));
+    client = new NotifierClient(
+      options.notifier,
+      (event) => tracker.apply(event),
+      (message) => reporter.info(message),
+    );
     try {
       await client.connect();
       await client.follow(ingestionId);

@@ -35,7 +35,11 @@ export async function watchOneCommand(ingestionId: string, options: WatchCommand
   }
   const reporter = makeReporter();
   const tracker = new IngestionTracker(ingestionId, reporter);
-  const client = new NotifierClient(options.notifier, (event) => tracker.apply(event), (message) => reporter.info(message));
+  const client = new NotifierClient(
+    options.notifier,
+    (event) => tracker.apply(event),
+    (message) => reporter.info(message),
+  );
   const cleanup = () => {
     reporter.stop();
     client.close();
@@ -74,11 +78,17 @@ export async function watchAllCommand(options: WatchCommandOptions): Promise<num
     if (!t) {
       t = new IngestionTracker(id, reporter);
       trackers.set(id, t);
-      void t.finished.then((final) => reporter.info(`${id.slice(0, 8)} ${formatSummary(final).join(' ').replace(/\s+/g, ' ')}`));
+      void t.finished.then((final) =>
+        reporter.info(`${id.slice(0, 8)} ${formatSummary(final).join(' ').replace(/\s+/g, ' ')}`),
+      );
     }
     return t;
   };
-  const client = new NotifierClient(options.notifier, (event) => trackerOf(event.ingestionId).apply(event), (message) => reporter.info(message));
+  const client = new NotifierClient(
+    options.notifier,
+    (event) => trackerOf(event.ingestionId).apply(event),
+    (message) => reporter.info(message),
+  );
   onInterrupt(() => client.close());
   try {
     await client.connect();

@@ -1,5 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
-import { SOCKET_NAMESPACE, type ClientToServerEvents, type ServerToClientEvents, type SocketIngestionEvent, type SubscribeAck, type SubscribeRequest } from '#contracts';
+import {
+  SOCKET_NAMESPACE,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type SocketIngestionEvent,
+  type SubscribeAck,
+  type SubscribeRequest,
+} from '#contracts';
 import { EventPositions } from './event-positions.js';
 
 type IngestionSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -63,7 +70,12 @@ export class NotifierClient {
       const timer = setTimeout(() => {
         cleanup();
         this.close();
-        reject(new NotifierError('notifier_unreachable', `cannot connect to the notifier at ${this.url} (${lastError ?? 'timed out'})`));
+        reject(
+          new NotifierError(
+            'notifier_unreachable',
+            `cannot connect to the notifier at ${this.url} (${lastError ?? 'timed out'})`,
+          ),
+        );
       }, timeoutMs);
       let lastError: string | undefined;
       const onError = (error: Error) => {

@@ -23,7 +23,8 @@ export function formatDuration(ms: number): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-const ofTotal = (done: number, total: number | null): string => (total === null ? `${num(done)} rows` : `${num(done)}/${num(total)} rows`);
+const ofTotal = (done: number, total: number | null): string =>
+  total === null ? `${num(done)} rows` : `${num(done)}/${num(total)} rows`;
 
 /** One plain line per event (non-TTY output): `<layer> <what happened>`. */
 export function describeEvent(event: SocketIngestionEvent): string {
@@ -71,7 +72,11 @@ export function describeEvent(event: SocketIngestionEvent): string {
 /** The closing block of a finished ingestion. */
 export function formatSummary(p: IngestionProgress): string[] {
   if (p.state === 'failed' && p.failure) {
-    return [`Ingestion ${p.ingestionId} failed`, `  stage     ${p.failure.stage}`, `  error     ${p.failure.code}: ${p.failure.message}`];
+    return [
+      `Ingestion ${p.ingestionId} failed`,
+      `  stage     ${p.failure.stage}`,
+      `  error     ${p.failure.code}: ${p.failure.message}`,
+    ];
   }
   if (!p.summary) return [`Ingestion ${p.ingestionId} is ${p.state}`];
   const s = p.summary;
@@ -97,7 +102,10 @@ export function milestone(done: number, total: number, step = 25): number {
  * unknown total keeps the bar empty; a completed layer is full even when it had no rows.
  */
 export function barValues(bar: LayerBar): { value: number; total: number; label: string } {
-  const label = bar.total === null ? `${num(bar.done)} rows` : `${num(bar.done)}/${num(bar.total)}${bar.totalFinal ? '' : '+'} rows`;
+  const label =
+    bar.total === null
+      ? `${num(bar.done)} rows`
+      : `${num(bar.done)}/${num(bar.total)}${bar.totalFinal ? '' : '+'} rows`;
   if (bar.completed) return { value: 1, total: 1, label };
   if (bar.total === null || bar.total <= 0) return { value: 0, total: 1, label };
   return { value: Math.min(bar.done, bar.total), total: bar.total, label };

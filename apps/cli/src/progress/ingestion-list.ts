@@ -10,12 +10,21 @@ export interface IngestionListItem {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
+const numOrNull = (v: unknown): number | null =>
+  v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v);
 
 /** Reads the query-api's ingestion list (`{ items: [...] }` or a bare array), keeping only well-formed entries. */
 export function parseIngestionList(body: unknown): IngestionListItem[] {
   const b = body as { items?: unknown; ingestions?: unknown; data?: unknown } | unknown[] | null;
-  const list = Array.isArray(b) ? b : Array.isArray(b?.items) ? b.items : Array.isArray(b?.ingestions) ? b.ingestions : Array.isArray(b?.data) ? b.data : [];
+  const list = Array.isArray(b)
+    ? b
+    : Array.isArray(b?.items)
+      ? b.items
+      : Array.isArray(b?.ingestions)
+        ? b.ingestions
+        : Array.isArray(b?.data)
+          ? b.data
+          : [];
   const items: IngestionListItem[] = [];
   for (const raw of list as Record<string, unknown>[]) {
     if (!raw || typeof raw !== 'object') continue;

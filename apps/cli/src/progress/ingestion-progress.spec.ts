@@ -1,24 +1,41 @@
 import { makeEvent, type IngestionEventDataMap, type IngestionEventType, type SocketIngestionEvent } from '#contracts';
-import { applyEvent, initialProgress, isFinished, rowsPerSecond, type IngestionProgress } from './ingestion-progress.js';
+import {
+  applyEvent,
+  initialProgress,
+  isFinished,
+  rowsPerSecond,
+  type IngestionProgress,
+} from './ingestion-progress.js';
 
 const ID = '8f2d1c3e-0000-4000-8000-000000000001';
 
 /** A stream of socket events for one ingestion, numbered 1, 2, 3, … like the notifier does. */
 function stream() {
   let seq = 0;
-  return <T extends IngestionEventType>(type: T, data: IngestionEventDataMap[T], ingestionId = ID): SocketIngestionEvent => {
+  return <T extends IngestionEventType>(
+    type: T,
+    data: IngestionEventDataMap[T],
+    ingestionId = ID,
+  ): SocketIngestionEvent => {
     const e = makeEvent(type, ingestionId, data, ++seq);
     return { seq, eventId: e.eventId, ingestionId, type, layer: e.layer, occurredAt: e.occurredAt, data: e.data };
   };
 }
 
-const applyAll = (events: SocketIngestionEvent[], p: IngestionProgress = initialProgress(ID)) => events.reduce(applyEvent, p);
+const applyAll = (events: SocketIngestionEvent[], p: IngestionProgress = initialProgress(ID)) =>
+  events.reduce(applyEvent, p);
 
 describe('applyEvent: events → bars and summary', () => {
   it('follows a whole ingestion to a completed summary', () => {
     const ev = stream();
     const p = applyAll([
-      ev('ingestion.accepted', { fileName: 'trips.csv', contentType: 'text/csv', gzip: false, columns: [], ignoredColumns: [] }),
+      ev('ingestion.accepted', {
+        fileName: 'trips.csv',
+        contentType: 'text/csv',
+        gzip: false,
+        columns: [],
+        ignoredColumns: [],
+      }),
       ev('upload.progress', { bytes: 1000, rows: 40, chunks: 1 }),
       ev('bronze.progress', { chunksLoaded: 1, rowsLoaded: 40, totalChunks: null, totalRows: null }),
       ev('upload.completed', { bytes: 2500, rows: 100, chunks: 3, sha256: 'x' }),
@@ -55,7 +72,10 @@ describe('applyEvent: events → bars and summary', () => {
 
   it('switches to the final total once the upload completed', () => {
     const ev = stream();
-    const p = applyAll([ev('upload.progress', { bytes: 5000, rows: 200, chunks: 2 }), ev('upload.completed', { bytes: 9000, rows: 350, chunks: 4, sha256: 'x' })]);
+    const p = applyAll([
+      ev('upload.progress', { bytes: 5000, rows: 200, chunks: 2 }),
+      ev('upload.completed', { bytes: 9000, rows: 350, chunks: 4, sha256: 'x' }),
+    ]);
     expect(p.state).toBe('processing');
     expect(p.bronze).toMatchObject({ total: 350, totalFinal: true });
   });
@@ -71,7 +91,9 @@ describe('applyEvent: events → bars and summary', () => {
   it('ignores events of other ingestions', () => {
     const ev = stream();
     const p = initialProgress(ID);
-    expect(applyEvent(p, ev('upload.progress', { bytes: 10, rows: 1, chunks: 1 }, '11111111-1111-4111-8111-111111111111'))).toBe(p);
+    expect(
+      applyEvent(p, ev('upload.progress', { bytes: 10, rows: 1, chunks: 1 }, '11111111-1111-4111-8111-111111111111')),
+    ).toBe(p);
   });
 
   it('never moves a bar backwards on a late progress event', () => {

@@ -76,7 +76,12 @@ function goldBar(p: IngestionProgress): LayerBar {
   if (p.gold.completed) return p.gold;
   const { total, totalFinal } = layerTotal(p);
   // Rejects never reach gold, so its total shrinks as silver rejects rows.
-  return { done: p.silver.valid, total: total === null ? null : total - p.silver.rejected, totalFinal, completed: false };
+  return {
+    done: p.silver.valid,
+    total: total === null ? null : total - p.silver.rejected,
+    totalFinal,
+    completed: false,
+  };
 }
 
 /**
@@ -105,7 +110,12 @@ export function applyEvent(p: IngestionProgress, event: SocketIngestionEvent): I
     case 'upload.progress': {
       const d = event.data as { bytes: number; rows: number; chunks: number };
       running();
-      next.upload = { ...next.upload, bytes: grow(p.upload.bytes, d.bytes), rows: grow(p.upload.rows, d.rows), chunks: grow(p.upload.chunks, d.chunks) };
+      next.upload = {
+        ...next.upload,
+        bytes: grow(p.upload.bytes, d.bytes),
+        rows: grow(p.upload.rows, d.rows),
+        chunks: grow(p.upload.chunks, d.chunks),
+      };
       break;
     }
     case 'upload.completed': {
@@ -140,7 +150,14 @@ export function applyEvent(p: IngestionProgress, event: SocketIngestionEvent): I
     case 'silver.completed': {
       const d = event.data as { validRows: number; rejectedRows: number };
       const rows = d.validRows + d.rejectedRows;
-      next.silver = { done: rows, total: rows, totalFinal: true, completed: true, valid: d.validRows, rejected: d.rejectedRows };
+      next.silver = {
+        done: rows,
+        total: rows,
+        totalFinal: true,
+        completed: true,
+        valid: d.validRows,
+        rejected: d.rejectedRows,
+      };
       break;
     }
     case 'gold.completed': {

@@ -46,7 +46,14 @@ export async function uploadFile(options: UploadOptions): Promise<UploadOutcome>
     } as RequestInit & { duplex: 'half' });
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause;
-    return { ok: false, failure: { status: 0, code: 'gateway_unreachable', message: `cannot upload to ${url}: ${cause?.message ?? (error as Error).message}` } };
+    return {
+      ok: false,
+      failure: {
+        status: 0,
+        code: 'gateway_unreachable',
+        message: `cannot upload to ${url}: ${cause?.message ?? (error as Error).message}`,
+      },
+    };
   }
   const text = await res.text();
   if (res.status !== 202) return { ok: false, failure: parseErrorBody(res.status, text) };

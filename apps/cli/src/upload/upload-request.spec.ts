@@ -18,14 +18,29 @@ describe('upload request and error answers', () => {
   });
 
   it("reads the platform's error body", () => {
-    const body = JSON.stringify({ statusCode: 422, error: { code: 'missing_columns', message: 'lacks datasource', details: { missing: ['datasource'] } } });
+    const body = JSON.stringify({
+      statusCode: 422,
+      error: { code: 'missing_columns', message: 'lacks datasource', details: { missing: ['datasource'] } },
+    });
     const f = parseErrorBody(422, body);
-    expect(f).toEqual({ status: 422, code: 'missing_columns', message: 'lacks datasource', details: { missing: ['datasource'] } });
-    expect(formatHttpFailure(f)).toEqual(['Upload rejected: HTTP 422 missing_columns: lacks datasource', '  details: {"missing":["datasource"]}']);
+    expect(f).toEqual({
+      status: 422,
+      code: 'missing_columns',
+      message: 'lacks datasource',
+      details: { missing: ['datasource'] },
+    });
+    expect(formatHttpFailure(f)).toEqual([
+      'Upload rejected: HTTP 422 missing_columns: lacks datasource',
+      '  details: {"missing":["datasource"]}',
+    ]);
   });
 
   it('still yields a code for an answer of another shape', () => {
-    expect(parseErrorBody(502, '<html>Bad gateway</html>')).toEqual({ status: 502, code: 'http_502', message: '<html>Bad gateway</html>' });
+    expect(parseErrorBody(502, '<html>Bad gateway</html>')).toEqual({
+      status: 502,
+      code: 'http_502',
+      message: '<html>Bad gateway</html>',
+    });
     expect(parseErrorBody(500, '')).toMatchObject({ code: 'http_500', message: 'the gateway answered HTTP 500' });
   });
 });

@@ -37,7 +37,11 @@ export function parseErrorBody(status: number, text: string): HttpFailure {
 
 export function formatHttpFailure(f: HttpFailure): string[] {
   // Status 0: no HTTP answer at all (connection refused, reset).
-  const lines = [f.status === 0 ? `Upload failed: ${f.code}: ${f.message}` : `Upload rejected: HTTP ${f.status} ${f.code}: ${f.message}`];
+  const lines = [
+    f.status === 0
+      ? `Upload failed: ${f.code}: ${f.message}`
+      : `Upload rejected: HTTP ${f.status} ${f.code}: ${f.message}`,
+  ];
   if (f.details !== undefined) lines.push(`  details: ${JSON.stringify(f.details)}`);
   return lines;
 }

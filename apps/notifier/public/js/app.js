@@ -31,7 +31,8 @@ const live = new Live(
     if (after === before) return;
     ingestions.set(event.ingestionId, after);
     // Seen first on the all-ingestions feed: follow it on its own from the start, so a dropped connection can resume it exactly.
-    if (!known && !TERMINAL.has(after.state) && !live.isFollowing(event.ingestionId)) void live.follow(event.ingestionId, 0);
+    if (!known && !TERMINAL.has(after.state) && !live.isFollowing(event.ingestionId))
+      void live.follow(event.ingestionId, 0);
     if (TERMINAL.has(after.state)) {
       live.unfollow(event.ingestionId);
       if (after.state === 'completed' && !TERMINAL.has(before.state)) void area.refresh();
@@ -66,7 +67,13 @@ async function loadList() {
 
 setupUploadForm(config, {
   async started(id, file) {
-    ingestions.set(id, { ...blank(id), fileName: file.name, acceptedAt: new Date().toISOString(), sentBytes: 0, sizeBytes: file.size });
+    ingestions.set(id, {
+      ...blank(id),
+      fileName: file.name,
+      acceptedAt: new Date().toISOString(),
+      sentBytes: 0,
+      sizeBytes: file.size,
+    });
     render();
     // Subscribed before the first byte is sent: every event of this upload is seen live.
     await live.follow(id, 0);

@@ -118,7 +118,9 @@ export class AreaPanel {
   async drawMap() {
     const region = this.region.value.trim();
     try {
-      const page = await this.get(`/api/v1/trip-groups?limit=1000${region ? `&region=${encodeURIComponent(region)}` : ''}`);
+      const page = await this.get(
+        `/api/v1/trip-groups?limit=1000${region ? `&region=${encodeURIComponent(region)}` : ''}`,
+      );
       this.groups = page.items;
     } catch (e) {
       this.fail(`Cannot load trip groups (${e.message})`);
@@ -127,7 +129,13 @@ export class AreaPanel {
     this.map.replaceChildren();
     if (!this.groups.length) {
       this.proj = null;
-      this.map.append(svg('text', { x: MAP_W / 2, y: MAP_H / 2, 'text-anchor': 'middle', class: 'empty' }, region ? `No trip groups in ${region}` : 'No data yet'));
+      this.map.append(
+        svg(
+          'text',
+          { x: MAP_W / 2, y: MAP_H / 2, 'text-anchor': 'middle', class: 'empty' },
+          region ? `No trip groups in ${region}` : 'No data yet',
+        ),
+      );
       return;
     }
     const bounds = cellsBounds(this.groups);
@@ -267,7 +275,10 @@ export class AreaPanel {
   drawStats(r) {
     const item = (label, value) => {
       const div = document.createElement('div');
-      div.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: value }));
+      div.append(
+        Object.assign(document.createElement('dt'), { textContent: label }),
+        Object.assign(document.createElement('dd'), { textContent: value }),
+      );
       return div;
     };
     const avg = r.weeklyAverage.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -288,7 +299,9 @@ export class AreaPanel {
     const top = 12;
     this.chart.replaceChildren();
     if (!r.series.length) {
-      this.chart.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'No trips in this area'));
+      this.chart.append(
+        svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'No trips in this area'),
+      );
       return;
     }
     const max = Math.max(1, ...r.series.map((s) => s.trips));
@@ -298,22 +311,43 @@ export class AreaPanel {
     const y = (v) => top + plotH - (v / max) * plotH;
     for (const t of [0, max / 2, max]) {
       this.chart.append(svg('line', { class: 'axis', x1: left, x2: W - 4, y1: y(t), y2: y(t) }));
-      this.chart.append(svg('text', { class: 'tick', x: left - 6, y: y(t) + 3, 'text-anchor': 'end' }, fmt(Math.round(t))));
+      this.chart.append(
+        svg('text', { class: 'tick', x: left - 6, y: y(t) + 3, 'text-anchor': 'end' }, fmt(Math.round(t))),
+      );
     }
     r.series.forEach((s, i) => {
       const x = left + i * slot + (slot - barW) / 2;
-      const rect = svg('rect', { class: 'bar-rect', x, y: y(s.trips), width: barW, height: Math.max(0, top + plotH - y(s.trips)), rx: 2 });
+      const rect = svg('rect', {
+        class: 'bar-rect',
+        x,
+        y: y(s.trips),
+        width: barW,
+        height: Math.max(0, top + plotH - y(s.trips)),
+        rx: 2,
+      });
       rect.append(svg('title', {}, `week of ${s.weekStart}: ${fmt(s.trips)} trips`));
       this.chart.append(rect);
     });
     const labelEvery = Math.ceil(r.series.length / 8);
     r.series.forEach((s, i) => {
       if (i % labelEvery) return;
-      this.chart.append(svg('text', { class: 'tick', x: left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle' }, s.weekStart.slice(5)));
+      this.chart.append(
+        svg(
+          'text',
+          { class: 'tick', x: left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle' },
+          s.weekStart.slice(5),
+        ),
+      );
     });
     const ay = y(r.weeklyAverage);
     this.chart.append(svg('line', { class: 'avg', x1: left, x2: W - 4, y1: ay, y2: ay }));
-    this.chart.append(svg('text', { class: 'avg-label', x: W - 6, y: ay - 4, 'text-anchor': 'end' }, `avg ${r.weeklyAverage.toLocaleString('en-US', { maximumFractionDigits: 2 })}/week`));
+    this.chart.append(
+      svg(
+        'text',
+        { class: 'avg-label', x: W - 6, y: ay - 4, 'text-anchor': 'end' },
+        `avg ${r.weeklyAverage.toLocaleString('en-US', { maximumFractionDigits: 2 })}/week`,
+      ),
+    );
   }
 }
 

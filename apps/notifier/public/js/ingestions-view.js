@@ -33,15 +33,27 @@ function card(p) {
   const layers = el('div', { class: 'layers' });
   for (const bar of layerBars(p)) {
     const pct = percent(bar);
-    const value = bar.layer === 'upload' && p.sentBytes != null && !bar.complete && p.sizeBytes
-      ? `${formatBytes(p.sentBytes)} sent`
-      : barLabel(bar);
+    const value =
+      bar.layer === 'upload' && p.sentBytes != null && !bar.complete && p.sizeBytes
+        ? `${formatBytes(p.sentBytes)} sent`
+        : barLabel(bar);
     const track = el(
       'div',
-      { class: 'bar', role: 'progressbar', 'aria-label': `${bar.layer} rows`, 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) },
+      {
+        class: 'bar',
+        role: 'progressbar',
+        'aria-label': `${bar.layer} rows`,
+        'aria-valuemin': '0',
+        'aria-valuemax': '100',
+        'aria-valuenow': String(pct),
+      },
       el('span', { class: 'bar-fill', style: `width:${pct}%` }),
     );
-    layers.append(el('span', { class: 'name', text: bar.layer }), el('div', { class: `layer-${bar.layer}` }, track), el('span', { class: 'value', text: value }));
+    layers.append(
+      el('span', { class: 'name', text: bar.layer }),
+      el('div', { class: `layer-${bar.layer}` }, track),
+      el('span', { class: 'value', text: value }),
+    );
   }
   li.append(layers);
   if (p.state === 'completed') {
@@ -71,7 +83,9 @@ export class IngestionsView {
   }
 
   render(ingestions) {
-    const ordered = [...ingestions.values()].sort((a, b) => (b.acceptedAt ?? '\uffff').localeCompare(a.acceptedAt ?? '\uffff'));
+    const ordered = [...ingestions.values()].sort((a, b) =>
+      (b.acceptedAt ?? '\uffff').localeCompare(a.acceptedAt ?? '\uffff'),
+    );
     this.empty.hidden = ordered.length > 0;
     let previous = null;
     for (const p of ordered) {

@@ -123,7 +123,13 @@ export function applyEvent(p, event) {
 export function layerBars(p) {
   const final = p.totalRows != null;
   const total = final ? p.totalRows : p.uploadRows || null;
-  const bar = (layer, done, t, complete) => ({ layer, done, total: complete ? Math.max(done, t ?? 0) : t, final: final || complete, complete });
+  const bar = (layer, done, t, complete) => ({
+    layer,
+    done,
+    total: complete ? Math.max(done, t ?? 0) : t,
+    final: final || complete,
+    complete,
+  });
   return [
     bar('upload', p.uploadRows, total, p.done.upload),
     bar('bronze', p.bronzeRows, total, p.done.bronze),

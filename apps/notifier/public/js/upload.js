@@ -4,7 +4,9 @@ import { formatBytes } from './progress.js';
 
 const newId = () =>
   crypto.randomUUID?.() ??
-  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16),
+  );
 
 /**
  * @param {{ uploadUrl: string }} config
@@ -44,7 +46,10 @@ export function setupUploadForm(config, hooks) {
     xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
     xhr.upload.onprogress = (ev) => {
       const total = ev.lengthComputable ? ev.total : file.size;
-      show(Math.floor((ev.loaded * 100) / Math.max(total, 1)), `${formatBytes(ev.loaded)} of ${formatBytes(total)} sent`);
+      show(
+        Math.floor((ev.loaded * 100) / Math.max(total, 1)),
+        `${formatBytes(ev.loaded)} of ${formatBytes(total)} sent`,
+      );
       hooks.sent(id, ev.loaded, total);
     };
     xhr.onload = () => {

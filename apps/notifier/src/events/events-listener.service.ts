@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import pg from 'pg';
 import { CONFIG, type Env } from '#config';
 import { EventsRepository } from './events.repository.js';
@@ -60,7 +66,10 @@ export class EventsListener implements OnApplicationBootstrap, BeforeApplication
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.env.DATABASE_URL, application_name: 'trips-notifier-listen' });
+    const client = new pg.Client({
+      connectionString: this.env.DATABASE_URL,
+      application_name: 'trips-notifier-listen',
+    });
     this.client = client;
     let lost = false;
     const onLost = (error?: Error) => {
@@ -71,20 +80,26 @@ export class EventsListener implements OnApplicationBootstrap, BeforeApplication
       if (this.client === client) this.client = undefined;
       client.end().catch(() => undefined);
       if (this.stopped) return;
-      this.logger.warn({ err: error }, wasListening ? 'LISTEN connection lost; reconnecting' : 'cannot open the LISTEN connection; retrying');
+      this.logger.warn(
+        { err: error },
+        wasListening ? 'LISTEN connection lost; reconnecting' : 'cannot open the LISTEN connection; retrying',
+      );
       this.scheduleReconnect();
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', (message) => {
-      if (message.channel === EVENTS_CHANNEL && message.payload) this.enqueue(() => this.onNotification(message.payload as string));
+      if (message.channel === EVENTS_CHANNEL && message.payload)
+        this.enqueue(() => this.onNotification(message.payload as string));
     });
     let first = false;
     try {
       await client.connect();
       await client.query(`LISTEN ${EVENTS_CHANNEL}`);
       if (this.floorGlobalSeq === undefined) {
-        const { rows } = await client.query<{ max: string }>('SELECT coalesce(max(global_seq), 0) AS max FROM meta.events');
+        const { rows } = await client.query<{ max: string }>(
+          'SELECT coalesce(max(global_seq), 0) AS max FROM meta.events',
+        );
         this.floorGlobalSeq = Number(rows[0].max);
         this.highestGlobalSeq = Math.max(this.highestGlobalSeq, this.floorGlobalSeq);
         first = true;
@@ -117,7 +132,9 @@ export class EventsListener implements OnApplicationBootstrap, BeforeApplication
   }
 
   private enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue.then(task).catch((error: unknown) => this.logger.warn({ err: error }, 'could not forward a stored event'));
+    this.queue = this.queue
+      .then(task)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not forward a stored event'));
   }
 
   private async onNotification(payload: string): Promise<void> {

@@ -17,7 +17,8 @@ export function decodeEventMessage(value: Buffer | null): IngestionEvent {
     throw new PermanentMessageError('invalid_event', (error as Error).message);
   }
   if (!isUuid(event.ingestionId)) throw new PermanentMessageError('invalid_event', 'event: ingestionId is not a UUID');
-  if (Number.isNaN(Date.parse(event.occurredAt))) throw new PermanentMessageError('invalid_event', 'event: occurredAt is not a time');
+  if (Number.isNaN(Date.parse(event.occurredAt)))
+    throw new PermanentMessageError('invalid_event', 'event: occurredAt is not a time');
   return event;
 }
 

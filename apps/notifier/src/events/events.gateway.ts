@@ -48,6 +48,11 @@ export class EventsGateway implements OnGatewayInit<IngestionNamespace>, OnGatew
   unsubscribe(@MessageBody() body: unknown, @ConnectedSocket() socket: IngestionSocket, @Ack() ack: AckFn): void {
     const request = parseSubscribeRequest(body);
     if (isRequestError(request)) return answer(ack, { ok: false, error: request });
-    answer(ack, request.kind === 'all' ? this.subscriptions.unsubscribeAll(socket) : this.subscriptions.unsubscribe(socket, request.ingestionId));
+    answer(
+      ack,
+      request.kind === 'all'
+        ? this.subscriptions.unsubscribeAll(socket)
+        : this.subscriptions.unsubscribe(socket, request.ingestionId),
+    );
   }
 }

@@ -22,7 +22,12 @@ function intParam(name: string, raw: string | undefined, fallback: number, min: 
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new AppError(400, `invalid_${name === 'afterSeq' ? 'after_seq' : name}`, `${name} must be an integer between ${min} and ${max}`, { [name]: raw });
+    throw new AppError(
+      400,
+      `invalid_${name === 'afterSeq' ? 'after_seq' : name}`,
+      `${name} must be an integer between ${min} and ${max}`,
+      { [name]: raw },
+    );
   }
   return value;
 }
@@ -34,8 +39,13 @@ export class EventsHttpController {
 
   /** `GET /api/v1/ingestions/:id/events?afterSeq=0&limit=1000`: stored events of one ingestion, in seq order. */
   @Get(':id/events')
-  async list(@Param('id') id: string, @Query('afterSeq') afterSeqRaw?: string, @Query('limit') limitRaw?: string): Promise<EventsPage> {
-    if (!isUuid(id)) throw new AppError(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: id });
+  async list(
+    @Param('id') id: string,
+    @Query('afterSeq') afterSeqRaw?: string,
+    @Query('limit') limitRaw?: string,
+  ): Promise<EventsPage> {
+    if (!isUuid(id))
+      throw new AppError(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: id });
     const afterSeq = intParam('afterSeq', afterSeqRaw, 0, 0, MAX_SEQ);
     const limit = intParam('limit', limitRaw, DEFAULT_LIMIT, 1, MAX_LIMIT);
     const ingestionId = id.toLowerCase();

@@ -25,7 +25,10 @@ describe('EventsRepository (real PostgreSQL)', () => {
     expect(new Set(stored.map((s) => s.event.eventId)).size).toBe(60);
     const check = testPool();
     try {
-      const { rows } = await check.query<{ seq: number }>('SELECT seq FROM meta.events WHERE ingestion_id = $1 ORDER BY seq', [id]);
+      const { rows } = await check.query<{ seq: number }>(
+        'SELECT seq FROM meta.events WHERE ingestion_id = $1 ORDER BY seq',
+        [id],
+      );
       expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     } finally {
       await check.end();
@@ -56,10 +59,18 @@ describe('EventsRepository (real PostgreSQL)', () => {
     await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
     try {
       const id = randomUUID();
-      const accepted = makeEvent('ingestion.accepted', id, { fileName: 't.csv', contentType: 'text/csv', gzip: false, columns: [], ignoredColumns: [] });
+      const accepted = makeEvent('ingestion.accepted', id, {
+        fileName: 't.csv',
+        contentType: 'text/csv',
+        gzip: false,
+        columns: [],
+        ignoredColumns: [],
+      });
       const first = await repo.store(accepted);
       expect(await repo.store(accepted)).toBeNull();
-      const completed = await repo.store(makeEvent('upload.completed', id, { chunks: 1, rows: 1, bytes: 10, sha256: 'x' }));
+      const completed = await repo.store(
+        makeEvent('upload.completed', id, { chunks: 1, rows: 1, bytes: 10, sha256: 'x' }),
+      );
       // A round trip on the listening connection delivers everything notified before it.
       await listener.query('SELECT 1');
       const mine = payloads.map((p) => decodeNotification(p)).filter((n) => 'event' in n && n.event.ingestionId === id);

@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import type { IngestionEvent, SocketIngestionEvent } from '#contracts';
 import { PG_POOL, withTransaction } from '#db';
-import { encodeNotification, EVENT_COLUMNS, EVENTS_CHANNEL, toStoredEvent, type EventRow, type StoredEvent } from './stored-event.js';
+import {
+  encodeNotification,
+  EVENT_COLUMNS,
+  EVENTS_CHANNEL,
+  toStoredEvent,
+  type EventRow,
+  type StoredEvent,
+} from './stored-event.js';
 
 // First key of the two-key advisory locks that serialise seq allocation per ingestion; the second is
 // hashtext(ingestion_id). A hash collision only makes two ingestions wait for each other.
@@ -23,7 +30,10 @@ export class EventsRepository {
    */
   async store(event: IngestionEvent): Promise<StoredEvent | null> {
     return withTransaction(this.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SEQ_LOCK_SPACE, event.ingestionId.toLowerCase()]);
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+        SEQ_LOCK_SPACE,
+        event.ingestionId.toLowerCase(),
+      ]);
       // A separate statement after the lock, so its snapshot includes the previous holder's commit.
       const { rows } = await client.query<EventRow>(
         `INSERT INTO meta.events (ingestion_id, seq, event_id, type, layer, occurred_at, data)
@@ -40,7 +50,12 @@ export class EventsRepository {
   }
 
   /** One ingestion's events with `afterSeq < seq <= uptoSeq`, in seq order. */
-  async listAfter(ingestionId: string, afterSeq: number, uptoSeq: number | undefined, limit: number): Promise<SocketIngestionEvent[]> {
+  async listAfter(
+    ingestionId: string,
+    afterSeq: number,
+    uptoSeq: number | undefined,
+    limit: number,
+  ): Promise<SocketIngestionEvent[]> {
     const { rows } = await this.pool.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM meta.events
        WHERE ingestion_id = $1 AND seq > $2 AND ($3::integer IS NULL OR seq <= $3)
@@ -60,7 +75,9 @@ export class EventsRepository {
   }
 
   async byGlobalSeq(globalSeq: number): Promise<StoredEvent | undefined> {
-    const { rows } = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM meta.events WHERE global_seq = $1`, [globalSeq]);
+    const { rows } = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM meta.events WHERE global_seq = $1`, [
+      globalSeq,
+    ]);
     return rows[0] && toStoredEvent(rows[0]);
   }
 }

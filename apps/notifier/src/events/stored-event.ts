@@ -48,7 +48,9 @@ type Notification = { g: number; e: SocketIngestionEvent } | { g: number; ref: t
 
 export function encodeNotification(stored: StoredEvent): string {
   const inline = JSON.stringify({ g: stored.globalSeq, e: stored.event } satisfies Notification);
-  return Buffer.byteLength(inline) <= MAX_INLINE_PAYLOAD ? inline : JSON.stringify({ g: stored.globalSeq, ref: true } satisfies Notification);
+  return Buffer.byteLength(inline) <= MAX_INLINE_PAYLOAD
+    ? inline
+    : JSON.stringify({ g: stored.globalSeq, ref: true } satisfies Notification);
 }
 
 /** Decodes a notification: the stored event, or `{ ref }` when it has to be read from the table. */
@@ -57,6 +59,7 @@ export function decodeNotification(payload: string): StoredEvent | { ref: number
   if (typeof n.g !== 'number' || !Number.isSafeInteger(n.g)) throw new Error('notification without global seq');
   if (n.ref === true) return { ref: n.g };
   const e = n.e;
-  if (!e || typeof e.ingestionId !== 'string' || !Number.isInteger(e.seq)) throw new Error('notification without event');
+  if (!e || typeof e.ingestionId !== 'string' || !Number.isInteger(e.seq))
+    throw new Error('notification without event');
   return { globalSeq: n.g, event: e };
 }

@@ -5,7 +5,11 @@ const id = '3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e';
 describe('parseSubscribeRequest', () => {
   it('accepts one ingestion, with or without afterSeq', () => {
     expect(parseSubscribeRequest({ ingestionId: id })).toEqual({ kind: 'ingestion', ingestionId: id, afterSeq: 0 });
-    expect(parseSubscribeRequest({ ingestionId: id, afterSeq: 12 })).toEqual({ kind: 'ingestion', ingestionId: id, afterSeq: 12 });
+    expect(parseSubscribeRequest({ ingestionId: id, afterSeq: 12 })).toEqual({
+      kind: 'ingestion',
+      ingestionId: id,
+      afterSeq: 12,
+    });
   });
 
   it('normalises the ingestion id to lower case (as PostgreSQL prints uuids)', () => {

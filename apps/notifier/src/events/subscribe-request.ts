@@ -35,7 +35,10 @@ export function parseSubscribeRequest(body: unknown): ParsedSubscribeRequest | R
   }
   const afterSeq = b.afterSeq ?? 0;
   if (typeof afterSeq !== 'number' || !Number.isInteger(afterSeq) || afterSeq < 0 || afterSeq > MAX_SEQ) {
-    return { code: 'invalid_after_seq', message: 'afterSeq must be an integer >= 0 (the last seq the client has; 0 = from the start)' };
+    return {
+      code: 'invalid_after_seq',
+      message: 'afterSeq must be an integer >= 0 (the last seq the client has; 0 = from the start)',
+    };
   }
   return { kind: 'ingestion', ingestionId: b.ingestionId.toLowerCase(), afterSeq };
 }

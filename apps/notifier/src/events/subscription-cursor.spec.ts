@@ -20,7 +20,8 @@ function fakeStore(count: number, snapshot: 'before-wait' | 'after-wait' = 'afte
   let failNext = false;
   const fetch: FetchEvents = async (afterSeq, uptoSeq, limit) => {
     calls.push([afterSeq, uptoSeq]);
-    const read = () => events.filter((e) => e.seq > afterSeq && (uptoSeq === undefined || e.seq <= uptoSeq)).slice(0, limit);
+    const read = () =>
+      events.filter((e) => e.seq > afterSeq && (uptoSeq === undefined || e.seq <= uptoSeq)).slice(0, limit);
     const early = read();
     entered();
     if (gate) await gate;

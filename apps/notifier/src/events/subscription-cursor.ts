@@ -1,7 +1,11 @@
 import type { SocketIngestionEvent } from '#contracts';
 
 /** Reads stored events of the cursor's ingestion with `afterSeq < seq <= uptoSeq`, ordered by seq, at most `limit`. */
-export type FetchEvents = (afterSeq: number, uptoSeq: number | undefined, limit: number) => Promise<SocketIngestionEvent[]>;
+export type FetchEvents = (
+  afterSeq: number,
+  uptoSeq: number | undefined,
+  limit: number,
+) => Promise<SocketIngestionEvent[]>;
 
 export type ReplayResult = { replayed: number; lastSeq: number } | { error: unknown };
 

@@ -53,7 +53,13 @@ export class SubscriptionsService {
     if (socket.disconnected) return; // nobody to answer, and a cursor registered now would never be removed
     const mine = this.bySocket.get(socket.id) ?? new Map<string, SubscriptionCursor>();
     if (!mine.has(ingestionId) && mine.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-      ack({ ok: false, error: { code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} ingestions per connection` } });
+      ack({
+        ok: false,
+        error: {
+          code: 'too_many_subscriptions',
+          message: `at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} ingestions per connection`,
+        },
+      });
       return;
     }
     // Subscribing again (a client resuming from another seq) replaces the previous cursor.
@@ -62,7 +68,11 @@ export class SubscriptionsService {
       afterSeq,
       (after, upto, limit) => this.events.listAfter(ingestionId, after, upto, limit),
       (event) => socket.emit('ingestion.event', event),
-      (error) => this.logger.warn({ err: error, ingestionId, socket: socket.id }, 'could not read events for a subscriber; retrying on the next event'),
+      (error) =>
+        this.logger.warn(
+          { err: error, ingestionId, socket: socket.id },
+          'could not read events for a subscriber; retrying on the next event',
+        ),
     );
     mine.set(ingestionId, cursor);
     this.bySocket.set(socket.id, mine);
@@ -82,7 +92,10 @@ export class SubscriptionsService {
           return;
         }
         this.logger.warn({ err: result.error, ingestionId }, 'replay failed');
-        ack({ ok: false, error: { code: 'unavailable', message: 'the event store is unavailable; subscribe again shortly' } });
+        ack({
+          ok: false,
+          error: { code: 'unavailable', message: 'the event store is unavailable; subscribe again shortly' },
+        });
         return;
       }
       ack({ ok: true, room, replayed: result.replayed, lastSeq: result.lastSeq });

@@ -3,7 +3,12 @@ import { parseArea, parseBbox } from './area.js';
 
 describe('parseBbox', () => {
   it('reads minLon,minLat,maxLon,maxLat', () => {
-    expect(parseBbox('14.40,50.05, 14.45 ,50.09')).toEqual({ minLon: 14.4, minLat: 50.05, maxLon: 14.45, maxLat: 50.09 });
+    expect(parseBbox('14.40,50.05, 14.45 ,50.09')).toEqual({
+      minLon: 14.4,
+      minLat: 50.05,
+      maxLon: 14.45,
+      maxLat: 50.09,
+    });
     expect(parseBbox('-180,-90,180,90')).toEqual({ minLon: -180, minLat: -90, maxLon: 180, maxLat: 90 });
     expect(parseBbox('1e1,2,1e1,2')).toEqual({ minLon: 10, minLat: 2, maxLon: 10, maxLat: 2 });
   });
@@ -32,7 +37,11 @@ describe('parseBbox', () => {
 describe('parseArea', () => {
   it('region or bbox, exactly one', () => {
     expect(parseArea({ region: ' Prague ' })).toEqual({ kind: 'region', region: 'Prague' });
-    expect(parseArea({ bbox: '1,2,3,4' })).toEqual({ kind: 'bbox', bbox: { minLon: 1, minLat: 2, maxLon: 3, maxLat: 4 }, match: 'both' });
+    expect(parseArea({ bbox: '1,2,3,4' })).toEqual({
+      kind: 'bbox',
+      bbox: { minLon: 1, minLat: 2, maxLon: 3, maxLat: 4 },
+      match: 'both',
+    });
     expect(parseArea({ bbox: '1,2,3,4', match: 'ANY' })).toMatchObject({ match: 'any' });
     expect(thrownCode(() => parseArea({}))).toBe('400 missing_area');
     expect(thrownCode(() => parseArea({ region: '  ' }))).toBe('400 missing_area');

@@ -15,7 +15,12 @@ export type Area = { kind: 'region'; region: string } | { kind: 'bbox'; bbox: Bb
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 const invalidBbox = (message: string, bbox: string) =>
-  new AppError(400, 'invalid_bbox', `bbox ${message}; expected minLon,minLat,maxLon,maxLat in degrees (e.g. 14.40,50.05,14.45,50.09)`, { bbox });
+  new AppError(
+    400,
+    'invalid_bbox',
+    `bbox ${message}; expected minLon,minLat,maxLon,maxLat in degrees (e.g. 14.40,50.05,14.45,50.09)`,
+    { bbox },
+  );
 
 /** `minLon,minLat,maxLon,maxLat`: four decimal numbers, longitudes within ±180, latitudes within ±90, min ≤ max. */
 export function parseBbox(raw: string): Bbox {

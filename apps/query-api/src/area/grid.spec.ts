@@ -1,5 +1,19 @@
 import fc from 'fast-check';
-import { boxCells, cellCount, cellGeometry, cellKey, centreOf, centreRange, decodeCell, gaps, innerCellKeys, keyRuns, CELL_MARGIN, type Bbox, type KeyRange } from './grid.js';
+import {
+  boxCells,
+  cellCount,
+  cellGeometry,
+  cellKey,
+  centreOf,
+  centreRange,
+  decodeCell,
+  gaps,
+  innerCellKeys,
+  keyRuns,
+  CELL_MARGIN,
+  type Bbox,
+  type KeyRange,
+} from './grid.js';
 
 const G = 0.01;
 const inRanges = (ranges: KeyRange[], key: number) => ranges.some((r) => key >= r.lo && key <= r.hi);
@@ -8,7 +22,13 @@ const storedCell = (lon: number, lat: number, g = G) => cellKey(Math.floor(lon /
 
 describe('cell keys', () => {
   it('encode and decode cx, cy across the whole globe', () => {
-    for (const [cx, cy] of [[0, 0], [-18000, -9000], [18000, 9000], [1443, 5007], [-863, 4115]]) {
+    for (const [cx, cy] of [
+      [0, 0],
+      [-18000, -9000],
+      [18000, 9000],
+      [1443, 5007],
+      [-863, 4115],
+    ]) {
       expect(decodeCell(cellKey(cx, cy))).toEqual({ cx, cy });
     }
   });
@@ -63,22 +83,41 @@ describe('boxCells', () => {
   // The property the API's exactness rests on: a point inside the box is stored in an inner or edge
   // cell, and a point stored in an inner cell is inside the box.
   it('every point inside the box is stored in a touched cell; every point of an inner cell is inside', () => {
-    const coord = (max: number) => fc.oneof(fc.double({ min: -max, max, noNaN: true }), fc.integer({ min: -max * 100, max: max * 100 }).map((i) => i / 100));
+    const coord = (max: number) =>
+      fc.oneof(
+        fc.double({ min: -max, max, noNaN: true }),
+        fc.integer({ min: -max * 100, max: max * 100 }).map((i) => i / 100),
+      );
     const box = fc
-      .tuple(coord(180), coord(90), fc.double({ min: 0, max: 0.2, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }))
-      .map(([lon, lat, w, h]): Bbox => ({ minLon: lon, minLat: lat, maxLon: Math.min(180, lon + w), maxLat: Math.min(90, lat + h) }))
+      .tuple(
+        coord(180),
+        coord(90),
+        fc.double({ min: 0, max: 0.2, noNaN: true }),
+        fc.double({ min: 0, max: 0.2, noNaN: true }),
+      )
+      .map(([lon, lat, w, h]): Bbox => ({
+        minLon: lon,
+        minLat: lat,
+        maxLon: Math.min(180, lon + w),
+        maxLat: Math.min(90, lat + h),
+      }))
       .filter((b) => b.minLon <= b.maxLon && b.minLat <= b.maxLat);
     fc.assert(
-      fc.property(box, fc.double({ min: -0.05, max: 1.05, noNaN: true }), fc.double({ min: -0.05, max: 1.05, noNaN: true }), (b, fx, fy) => {
-        const lon = b.minLon + fx * (b.maxLon - b.minLon);
-        const lat = b.minLat + fy * (b.maxLat - b.minLat);
-        const c = boxCells(b, G);
-        const key = storedCell(lon, lat);
-        const inside = lon >= b.minLon && lon <= b.maxLon && lat >= b.minLat && lat <= b.maxLat;
-        if (inside) expect(inRanges(c.inner, key) || inRanges(c.edge, key)).toBe(true);
-        if (inRanges(c.inner, key)) expect(inside).toBe(true);
-        expect(inRanges(c.inner, key) && inRanges(c.edge, key)).toBe(false);
-      }),
+      fc.property(
+        box,
+        fc.double({ min: -0.05, max: 1.05, noNaN: true }),
+        fc.double({ min: -0.05, max: 1.05, noNaN: true }),
+        (b, fx, fy) => {
+          const lon = b.minLon + fx * (b.maxLon - b.minLon);
+          const lat = b.minLat + fy * (b.maxLat - b.minLat);
+          const c = boxCells(b, G);
+          const key = storedCell(lon, lat);
+          const inside = lon >= b.minLon && lon <= b.maxLon && lat >= b.minLat && lat <= b.maxLat;
+          if (inside) expect(inRanges(c.inner, key) || inRanges(c.edge, key)).toBe(true);
+          if (inRanges(c.inner, key)) expect(inside).toBe(true);
+          expect(inRanges(c.inner, key) && inRanges(c.edge, key)).toBe(false);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -115,7 +154,14 @@ describe('inner cells and their complement', () => {
     const outside = gaps(c.inner);
     expect(outside).toHaveLength(19 + 1);
     for (const key of [cells[0], cells[100], cells.at(-1)!]) expect(inRanges(outside, key)).toBe(false);
-    for (const key of [cellKey(1430, 5005), cellKey(1460, 5005), cellKey(1440, 4999), cellKey(1440, 5019), 0, 2 ** 44 - 1]) {
+    for (const key of [
+      cellKey(1430, 5005),
+      cellKey(1460, 5005),
+      cellKey(1440, 4999),
+      cellKey(1440, 5019),
+      0,
+      2 ** 44 - 1,
+    ]) {
       expect(inRanges(outside, key)).toBe(true);
     }
     // Inner and outside together cover every key exactly once.
@@ -125,20 +171,30 @@ describe('inner cells and their complement', () => {
 
 describe('cell geometry and centres', () => {
   it('prints centre and bounds rounded to 9 decimals', () => {
-    expect(cellGeometry(cellKey(1443, 5007), G)).toEqual({ centre: { lon: 14.435, lat: 50.075 }, bounds: [14.43, 50.07, 14.44, 50.08] });
-    expect(cellGeometry(cellKey(-863, -1), G)).toEqual({ centre: { lon: -8.625, lat: -0.005 }, bounds: [-8.63, -0.01, -8.62, 0] });
+    expect(cellGeometry(cellKey(1443, 5007), G)).toEqual({
+      centre: { lon: 14.435, lat: 50.075 },
+      bounds: [14.43, 50.07, 14.44, 50.08],
+    });
+    expect(cellGeometry(cellKey(-863, -1), G)).toEqual({
+      centre: { lon: -8.625, lat: -0.005 },
+      bounds: [-8.63, -0.01, -8.62, 0],
+    });
   });
 
   it('centreRange selects exactly the indices whose printed centre is in [min, max]', () => {
     fc.assert(
-      fc.property(fc.double({ min: -180, max: 180, noNaN: true }), fc.double({ min: 0, max: 0.1, noNaN: true }), (min, w) => {
-        const max = min + w;
-        const r = centreRange(min, max, G);
-        for (let i = r.lo - 2; i <= Math.max(r.hi, r.lo) + 2; i++) {
-          const c = centreOf(i, G);
-          expect(i >= r.lo && i <= r.hi).toBe(c >= min && c <= max);
-        }
-      }),
+      fc.property(
+        fc.double({ min: -180, max: 180, noNaN: true }),
+        fc.double({ min: 0, max: 0.1, noNaN: true }),
+        (min, w) => {
+          const max = min + w;
+          const r = centreRange(min, max, G);
+          for (let i = r.lo - 2; i <= Math.max(r.hi, r.lo) + 2; i++) {
+            const c = centreOf(i, G);
+            expect(i >= r.lo && i <= r.hi).toBe(c >= min && c <= max);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
     // A box drawn exactly around a printed centre finds it.
@@ -161,7 +217,12 @@ describe('key runs and gaps', () => {
   });
 
   it('leave no empty gap between adjacent runs', () => {
-    expect(gaps([{ lo: 0, hi: 1 }, { lo: 2, hi: 3 }])).toEqual([
+    expect(
+      gaps([
+        { lo: 0, hi: 1 },
+        { lo: 2, hi: 3 },
+      ]),
+    ).toEqual([
       { lo: -1, hi: -1 },
       { lo: 4, hi: 2 ** 45 },
     ]);

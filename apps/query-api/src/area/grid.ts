@@ -105,7 +105,8 @@ const KEY_MAX = 2 ** 45;
 /** The inner cells one by one (row by row). */
 export function innerCellKeys(c: BoxCells): number[] {
   const keys: number[] = [];
-  for (let cy = c.innerY.lo; cy <= c.innerY.hi; cy++) for (let cx = c.innerX.lo; cx <= c.innerX.hi; cx++) keys.push(cellKey(cx, cy));
+  for (let cy = c.innerY.lo; cy <= c.innerY.hi; cy++)
+    for (let cx = c.innerX.lo; cx <= c.innerX.hi; cx++) keys.push(cellKey(cx, cy));
   return keys;
 }
 
@@ -139,7 +140,10 @@ export const cellCount = (ranges: KeyRange[]): number => ranges.reduce((n, r) =>
 export const round9 = (v: number): number => Number(v.toFixed(9));
 
 /** A cell's centre and bounds, in degrees, as the API prints them. */
-export function cellGeometry(cell: number, g: number): { centre: { lon: number; lat: number }; bounds: [number, number, number, number] } {
+export function cellGeometry(
+  cell: number,
+  g: number,
+): { centre: { lon: number; lat: number }; bounds: [number, number, number, number] } {
   const { cx, cy } = decodeCell(cell);
   return {
     centre: { lon: centreOf(cx, g), lat: centreOf(cy, g) },
@@ -235,7 +239,10 @@ export function edgeScans(box: Bbox, cells: BoxCells, g: number, complement: boo
       const cutWest = west - CELL_MARGIN < box.minLon;
       const cutEast = east + CELL_MARGIN > box.maxLon;
       const boxLon = cutWest || cutEast ? { lo: box.minLon, hi: box.maxLon } : ANY_LON;
-      const covered = (Math.max(0, Math.min(east, box.maxLon) - Math.max(west, box.minLon)) * Math.max(0, Math.min(north, box.maxLat) - Math.max(south, box.minLat))) / (g * g);
+      const covered =
+        (Math.max(0, Math.min(east, box.maxLon) - Math.max(west, box.minLon)) *
+          Math.max(0, Math.min(north, box.maxLat) - Math.max(south, box.minLat))) /
+        (g * g);
       if (complement && covered > 0.5) {
         complementCells.push(cell);
         // Sub-rows wholly inside the box's latitudes: only their trips west or east of the box are outside.
@@ -245,7 +252,12 @@ export function edgeScans(box: Bbox, cells: BoxCells, g: number, complement: boo
         if (cutWest) add(outside, cell, within, { lo: ANY_LON.lo, hi: box.minLon });
         if (cutEast) add(outside, cell, within, { lo: box.maxLon, hi: ANY_LON.hi });
       } else {
-        add(inside, cell, subRows(cy, g, (s, n) => n >= box.minLat && s <= box.maxLat), boxLon);
+        add(
+          inside,
+          cell,
+          subRows(cy, g, (s, n) => n >= box.minLat && s <= box.maxLat),
+          boxLon,
+        );
       }
     }
   }

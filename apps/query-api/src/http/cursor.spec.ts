@@ -7,7 +7,10 @@ describe('page cursors', () => {
     const cursor = encodeCursor(key);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeCursor(cursor, ['posint', 'posint', 'posint', 'posint', 'posint'])).toEqual(key);
-    expect(decodeCursor(encodeCursor(['2024-05-02T10:15:30.123456Z', 4]), ['timestamp', 'posint'])).toEqual(['2024-05-02T10:15:30.123456Z', 4]);
+    expect(decodeCursor(encodeCursor(['2024-05-02T10:15:30.123456Z', 4]), ['timestamp', 'posint'])).toEqual([
+      '2024-05-02T10:15:30.123456Z',
+      4,
+    ]);
     expect(decodeCursor(undefined, ['posint'])).toBeUndefined();
   });
 
@@ -25,7 +28,11 @@ describe('page cursors', () => {
   });
 
   it('checks timestamps', () => {
-    expect(thrownCode(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
-    expect(thrownCode(() => decodeCursor(encodeCursor(['2024-13-02T10:15:30.123456Z', 1]), ['timestamp', 'posint']))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe(
+      '400 invalid_cursor',
+    );
+    expect(
+      thrownCode(() => decodeCursor(encodeCursor(['2024-13-02T10:15:30.123456Z', 1]), ['timestamp', 'posint'])),
+    ).toBe('400 invalid_cursor');
   });
 });

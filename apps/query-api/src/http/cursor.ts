@@ -35,7 +35,9 @@ export function decodeCursor(raw: string | undefined, shape: readonly CursorPart
     key = undefined;
   }
   if (!Array.isArray(key) || key.length !== shape.length || !shape.every((p, i) => valid(p, key[i]))) {
-    throw new AppError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', { cursor: raw });
+    throw new AppError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', {
+      cursor: raw,
+    });
   }
   return key;
 }

@@ -12,7 +12,11 @@ export class DbErrorsInterceptor implements NestInterceptor {
     return next.handle().pipe(
       catchError((error: unknown) => {
         if ((error as { code?: string } | null)?.code === '57014') {
-          throw new AppError(503, 'query_timeout', 'the query took longer than the server allows (QUERY_API_STATEMENT_TIMEOUT_MS); narrow the area or the period');
+          throw new AppError(
+            503,
+            'query_timeout',
+            'the query took longer than the server allows (QUERY_API_STATEMENT_TIMEOUT_MS); narrow the area or the period',
+          );
         }
         throw error;
       }),

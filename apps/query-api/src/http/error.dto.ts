@@ -7,7 +7,12 @@ export class ErrorDetailDto {
   @ApiProperty({ description: 'What went wrong and how to fix it.', example: 'bbox needs 4 numbers, got 2' })
   message: string;
 
-  @ApiPropertyOptional({ description: 'The offending input.', type: 'object', additionalProperties: true, example: { bbox: '14.4,50' } })
+  @ApiPropertyOptional({
+    description: 'The offending input.',
+    type: 'object',
+    additionalProperties: true,
+    example: { bbox: '14.4,50' },
+  })
   details?: Record<string, unknown>;
 }
 

@@ -6,7 +6,8 @@ describe('query parameters', () => {
     expect(limitParam({}, 50, 1000)).toBe(50);
     expect(limitParam({ limit: '1' }, 50, 1000)).toBe(1);
     expect(limitParam({ limit: '1000' }, 50, 1000)).toBe(1000);
-    for (const bad of ['0', '1001', '-1', '1.5', 'ten', '1e3', ' 1 0']) expect(thrownCode(() => limitParam({ limit: bad }, 50, 1000))).toBe('400 invalid_limit');
+    for (const bad of ['0', '1001', '-1', '1.5', 'ten', '1e3', ' 1 0'])
+      expect(thrownCode(() => limitParam({ limit: bad }, 50, 1000))).toBe('400 invalid_limit');
     expect(thrownCode(() => limitParam({ limit: ['1', '2'] }, 50, 1000))).toBe('400 invalid_limit');
   });
 
@@ -27,6 +28,7 @@ describe('query parameters', () => {
     expect(timeOfDayParam({ timeOfDay: '00:00' })).toBe(0);
     expect(timeOfDayParam({ timeOfDay: '23:59' })).toBe(1439);
     expect(timeOfDayParam({})).toBeUndefined();
-    for (const bad of ['24:00', '7:30', '12:60', 'noon', '12-30']) expect(thrownCode(() => timeOfDayParam({ timeOfDay: bad }))).toBe('400 invalid_time_of_day');
+    for (const bad of ['24:00', '7:30', '12:60', 'noon', '12-30'])
+      expect(thrownCode(() => timeOfDayParam({ timeOfDay: bad }))).toBe('400 invalid_time_of_day');
   });
 });

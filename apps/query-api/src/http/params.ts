@@ -10,7 +10,8 @@ export type RawQuery = Record<string, unknown>;
 export function stringParam(query: RawQuery, name: string, code: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new AppError(400, code, `${name} must be given once, as a plain value`, { [name]: value });
+  if (typeof value !== 'string')
+    throw new AppError(400, code, `${name} must be given once, as a plain value`, { [name]: value });
   return value.trim() === '' ? undefined : value;
 }
 
@@ -19,7 +20,14 @@ export function limitParam(query: RawQuery, fallback: number, max: number): numb
   return intParam(query, 'limit', 'invalid_limit', fallback, 1, max);
 }
 
-export function intParam(query: RawQuery, name: string, code: string, fallback: number, min: number, max: number): number {
+export function intParam(
+  query: RawQuery,
+  name: string,
+  code: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = stringParam(query, name, code);
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -33,7 +41,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An ingestion id path parameter: a UUID (any case), returned lower-case. */
 export function ingestionIdParam(id: string): string {
-  if (!UUID.test(id)) throw new AppError(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: id });
+  if (!UUID.test(id))
+    throw new AppError(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: id });
   return id.toLowerCase();
 }
 
@@ -43,7 +52,9 @@ export function timeOfDayParam(query: RawQuery): number | undefined {
   if (raw === undefined) return undefined;
   const m = /^(\d{2}):(\d{2})$/.exec(raw.trim());
   if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) {
-    throw new AppError(400, 'invalid_time_of_day', 'timeOfDay must be HH:MM between 00:00 and 23:59', { timeOfDay: raw });
+    throw new AppError(400, 'invalid_time_of_day', 'timeOfDay must be HH:MM between 00:00 and 23:59', {
+      timeOfDay: raw,
+    });
   }
   return Number(m[1]) * 60 + Number(m[2]);
 }

@@ -14,14 +14,20 @@ export class LayerCountsDto {
   rejected: number;
 
   @ApiProperty({
-    description: 'Silver trips folded into gold so far. Gold follows silver in batches of GOLD_BATCH_ROWS rows, and equals silver once the ingestion is completed.',
+    description:
+      'Silver trips folded into gold so far. Gold follows silver in batches of GOLD_BATCH_ROWS rows, and equals silver once the ingestion is completed.',
     example: 98,
   })
   gold: number;
 }
 
 export class ChunkCountsDto {
-  @ApiProperty({ description: 'Chunks of the upload; null until the upload has ended.', type: Number, nullable: true, example: 1 })
+  @ApiProperty({
+    description: 'Chunks of the upload; null until the upload has ended.',
+    type: Number,
+    nullable: true,
+    example: 1,
+  })
   total: number | null;
 
   @ApiProperty({ example: 1 })
@@ -61,19 +67,44 @@ export class TimestampsDto {
 }
 
 export class TimingsDto {
-  @ApiProperty({ description: 'ms from acceptance until the whole body was in Kafka.', type: Number, nullable: true, example: 310 })
+  @ApiProperty({
+    description: 'ms from acceptance until the whole body was in Kafka.',
+    type: Number,
+    nullable: true,
+    example: 310,
+  })
   uploadMs: number | null;
 
-  @ApiProperty({ description: 'ms from acceptance until every chunk was in bronze.', type: Number, nullable: true, example: 420 })
+  @ApiProperty({
+    description: 'ms from acceptance until every chunk was in bronze.',
+    type: Number,
+    nullable: true,
+    example: 420,
+  })
   bronzeMs: number | null;
 
-  @ApiProperty({ description: 'ms from acceptance until every row was in silver or rejected.', type: Number, nullable: true, example: 610 })
+  @ApiProperty({
+    description: 'ms from acceptance until every row was in silver or rejected.',
+    type: Number,
+    nullable: true,
+    example: 610,
+  })
   silverMs: number | null;
 
-  @ApiProperty({ description: 'ms from acceptance until gold included every valid row.', type: Number, nullable: true, example: 612 })
+  @ApiProperty({
+    description: 'ms from acceptance until gold included every valid row.',
+    type: Number,
+    nullable: true,
+    example: 612,
+  })
   goldMs: number | null;
 
-  @ApiProperty({ description: 'ms from acceptance until completed (or failed).', type: Number, nullable: true, example: 615 })
+  @ApiProperty({
+    description: 'ms from acceptance until completed (or failed).',
+    type: Number,
+    nullable: true,
+    example: 615,
+  })
   totalMs: number | null;
 }
 
@@ -112,19 +143,36 @@ export class IngestionDto {
   @ApiProperty({ example: false })
   gzip: boolean;
 
-  @ApiProperty({ type: [String], description: 'Header columns in file order.', example: ['region', 'origin_coord', 'destination_coord', 'datetime', 'datasource'] })
+  @ApiProperty({
+    type: [String],
+    description: 'Header columns in file order.',
+    example: ['region', 'origin_coord', 'destination_coord', 'datetime', 'datasource'],
+  })
   columns: string[];
 
-  @ApiProperty({ type: [String], description: 'Header columns that are not part of the schema (ignored).', example: [] })
+  @ApiProperty({
+    type: [String],
+    description: 'Header columns that are not part of the schema (ignored).',
+    example: [],
+  })
   ignoredColumns: string[];
 
   @ApiProperty({ description: 'Decompressed bytes received.', example: 12345 })
   bytes: number;
 
-  @ApiProperty({ type: String, nullable: true, description: 'SHA-256 of the decompressed CSV, once the upload is complete.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'SHA-256 of the decompressed CSV, once the upload is complete.',
+  })
   sha256: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Records in the upload, once it is complete.', example: 100 })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Records in the upload, once it is complete.',
+    example: 100,
+  })
   totalRows: number | null;
 
   @ApiProperty({ type: LayerCountsDto, description: 'Rows per layer.' })
@@ -138,11 +186,16 @@ export class IngestionDto {
 
   @ApiProperty({
     type: TimingsDto,
-    description: 'Milliseconds from acceptance to each stage\'s completion. The stages run pipelined (bronze and silver work while the upload streams), so they overlap; null until a stage completes.',
+    description:
+      "Milliseconds from acceptance to each stage's completion. The stages run pipelined (bronze and silver work while the upload streams), so they overlap; null until a stage completes.",
   })
   timings: TimingsDto;
 
-  @ApiPropertyOptional({ type: IngestionErrorDto, nullable: true, description: 'Why the ingestion failed; null unless state = failed.' })
+  @ApiPropertyOptional({
+    type: IngestionErrorDto,
+    nullable: true,
+    description: 'Why the ingestion failed; null unless state = failed.',
+  })
   error: IngestionErrorDto | null;
 
   @ApiProperty({ type: IngestionLinksDto })
@@ -153,7 +206,11 @@ export class IngestionsPageDto {
   @ApiProperty({ type: [IngestionDto], description: 'Newest first.' })
   items: IngestionDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }
 
@@ -184,10 +241,18 @@ export class RejectionDto {
   @ApiProperty({ description: 'The reason in words.', example: 'origin_coord is not a WKT POINT (lon lat)' })
   reasonText: string;
 
-  @ApiProperty({ type: RejectedValuesDto, description: 'The raw field values as uploaded (null when the record could not be split into fields).' })
+  @ApiProperty({
+    type: RejectedValuesDto,
+    description: 'The raw field values as uploaded (null when the record could not be split into fields).',
+  })
   values: RejectedValuesDto;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The whole record as uploaded, when its field count did not match the header.', example: null })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The whole record as uploaded, when its field count did not match the header.',
+    example: null,
+  })
   rawRecord: string | null;
 }
 
@@ -198,6 +263,10 @@ export class RejectionsPageDto {
   @ApiProperty({ type: [RejectionDto], description: 'In line order.' })
   items: RejectionDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }

@@ -1,5 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { REJECT_REASONS } from '#contracts';
 import { AppError } from '#common';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
@@ -36,7 +44,10 @@ const INGESTION_EXAMPLE = {
   },
   timings: { uploadMs: 87, bronzeMs: 167, silverMs: 279, goldMs: 279, totalMs: 282 },
   error: null,
-  links: { self: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', rejections: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11/rejections' },
+  links: {
+    self: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+    rejections: '/api/v1/ingestions/0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11/rejections',
+  },
 };
 
 const notFound = (id: string) => new AppError(404, 'ingestion_not_found', `no ingestion ${id}`, { ingestionId: id });
@@ -54,7 +65,13 @@ export function toIngestionDto(r: IngestionRow): IngestionDto {
     bytes: Number(r.upload_bytes),
     sha256: r.upload_sha256,
     totalRows: r.total_rows === null ? null : Number(r.total_rows),
-    counts: { upload: Number(r.upload_rows), bronze: Number(r.bronze_rows), silver: Number(r.silver_rows), rejected: Number(r.rejected_rows), gold: Number(r.gold_rows) },
+    counts: {
+      upload: Number(r.upload_rows),
+      bronze: Number(r.bronze_rows),
+      silver: Number(r.silver_rows),
+      rejected: Number(r.rejected_rows),
+      gold: Number(r.gold_rows),
+    },
     chunks: { total: r.total_chunks, upload: r.upload_chunks, bronze: r.bronze_chunks, silver: r.silver_chunks },
     timestamps: {
       acceptedAt: r.accepted_at.toISOString(),
@@ -73,7 +90,10 @@ export function toIngestionDto(r: IngestionRow): IngestionDto {
       goldMs: since(r.accepted_at, r.gold_completed_at),
       totalMs: since(r.accepted_at, r.completed_at ?? r.failed_at),
     },
-    error: r.state === 'failed' || r.error_code ? { stage: r.error_stage ?? 'unknown', code: r.error_code ?? 'unknown', message: r.error_message ?? '' } : null,
+    error:
+      r.state === 'failed' || r.error_code
+        ? { stage: r.error_stage ?? 'unknown', code: r.error_code ?? 'unknown', message: r.error_message ?? '' }
+        : null,
     links: { self: base, rejections: `${base}/rejections` },
   };
 }
@@ -82,7 +102,9 @@ export function toIngestionDto(r: IngestionRow): IngestionDto {
 function cursorRejected(error: unknown, cursor: string | undefined): never {
   const code = (error as { code?: string }).code;
   if (cursor !== undefined && typeof code === 'string' && code.startsWith('22')) {
-    throw new AppError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', { cursor });
+    throw new AppError(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', {
+      cursor,
+    });
   }
   throw error;
 }
@@ -93,39 +115,74 @@ export class IngestionsHttpController {
   constructor(private readonly repository: IngestionsRepository) {}
 
   @Get()
-  @ApiOperation({ summary: 'Ingestions, newest first', description: 'Paged with an opaque cursor: pass `nextCursor` back as `cursor`.' })
+  @ApiOperation({
+    summary: 'Ingestions, newest first',
+    description: 'Paged with an opaque cursor: pass `nextCursor` back as `cursor`.',
+  })
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Ingestions per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
-  @ApiOkResponse({ type: IngestionsPageDto, description: 'One page of ingestions, newest first.', example: { items: [INGESTION_EXAMPLE], nextCursor: null } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Ingestions per page, 1–1000 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 },
+  })
+  @ApiOkResponse({
+    type: IngestionsPageDto,
+    description: 'One page of ingestions, newest first.',
+    example: { items: [INGESTION_EXAMPLE], nextCursor: null },
+  })
   @ApiBadRequestResponse({
     type: ErrorDto,
     description: 'Codes: `invalid_limit`, `invalid_cursor`.',
-    example: errorExample(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', { cursor: 'abc' }),
+    example: errorExample(400, 'invalid_cursor', 'cursor is not one this API returned; start again without it', {
+      cursor: 'abc',
+    }),
   })
   async list(@Query() query: RawQuery): Promise<IngestionsPageDto> {
     const limit = limitParam(query, 50, 1000);
     const cursor = stringParam(query, 'cursor', 'invalid_cursor');
     const key = decodeCursor(cursor, ['timestamp', 'posint']) as [string, number] | undefined;
-    const rows = await this.repository.page(limit + 1, key && { acceptedAt: key[0], ingestionNo: key[1] }).catch((e: unknown) => cursorRejected(e, cursor));
+    const rows = await this.repository
+      .page(limit + 1, key && { acceptedAt: key[0], ingestionNo: key[1] })
+      .catch((e: unknown) => cursorRejected(e, cursor));
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toIngestionDto), nextCursor: rows.length > limit && last ? encodeCursor([last.accepted_key, last.ingestion_no]) : null };
+    return {
+      items: page.map(toIngestionDto),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.accepted_key, last.ingestion_no]) : null,
+    };
   }
 
   @Get(':id')
   @ApiOperation({
     summary: 'State of one ingestion',
-    description: 'State, rows per layer (upload / bronze / silver / rejected), chunks, ISO timestamps and ms timings per stage, and the error if it failed.',
+    description:
+      'State, rows per layer (upload / bronze / silver / rejected), chunks, ISO timestamps and ms timings per stage, and the error if it failed.',
   })
-  @ApiParam({ name: 'id', description: 'The ingestion id (UUID) the upload answered with.', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
+  @ApiParam({
+    name: 'id',
+    description: 'The ingestion id (UUID) the upload answered with.',
+    example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+  })
   @ApiOkResponse({ type: IngestionDto, description: 'The ingestion.', example: INGESTION_EXAMPLE })
   @ApiBadRequestResponse({
     type: ErrorDto,
     description: '`invalid_ingestion_id`: not a UUID.',
     example: errorExample(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: 'abc' }),
   })
-  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.', example: { statusCode: 404, error: { code: 'ingestion_not_found', message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' } } } })
+  @ApiNotFoundResponse({
+    type: ErrorDto,
+    description: '`ingestion_not_found`.',
+    example: {
+      statusCode: 404,
+      error: {
+        code: 'ingestion_not_found',
+        message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+        details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' },
+      },
+    },
+  })
   async get(@Param('id') id: string): Promise<IngestionDto> {
     const ingestionId = ingestionIdParam(id);
     const row = await this.repository.byId(ingestionId);
@@ -134,10 +191,18 @@ export class IngestionsHttpController {
   }
 
   @Get(':id/rejections')
-  @ApiOperation({ summary: 'Rejected rows of an ingestion, in line order', description: 'Each with its source line, reason code and text, and the raw values as uploaded.' })
+  @ApiOperation({
+    summary: 'Rejected rows of an ingestion, in line order',
+    description: 'Each with its source line, reason code and text, and the raw values as uploaded.',
+  })
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Rows per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Rows per page, 1–1000 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 },
+  })
   @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
   @ApiOkResponse({
     type: RejectionsPageDto,
@@ -149,7 +214,13 @@ export class IngestionsHttpController {
           line: 7,
           reason: 'bad_origin',
           reasonText: 'origin_coord is not a WKT POINT (lon lat)',
-          values: { region: 'Prague', originCoord: 'POINT (14.4 abc)', destinationCoord: 'POINT (14.43 50.04)', datetime: '2018-05-28 09:03:40', datasource: 'funny_car' },
+          values: {
+            region: 'Prague',
+            originCoord: 'POINT (14.4 abc)',
+            destinationCoord: 'POINT (14.43 50.04)',
+            datetime: '2018-05-28 09:03:40',
+            datasource: 'funny_car',
+          },
           rawRecord: null,
         },
       ],
@@ -161,7 +232,18 @@ export class IngestionsHttpController {
     description: 'Codes: `invalid_ingestion_id`, `invalid_limit`, `invalid_cursor`.',
     example: errorExample(400, 'invalid_limit', 'limit must be an integer between 1 and 1000', { limit: '0' }),
   })
-  @ApiNotFoundResponse({ type: ErrorDto, description: '`ingestion_not_found`.', example: { statusCode: 404, error: { code: 'ingestion_not_found', message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11', details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' } } } })
+  @ApiNotFoundResponse({
+    type: ErrorDto,
+    description: '`ingestion_not_found`.',
+    example: {
+      statusCode: 404,
+      error: {
+        code: 'ingestion_not_found',
+        message: 'no ingestion 0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11',
+        details: { ingestionId: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' },
+      },
+    },
+  })
   async rejections(@Param('id') id: string, @Query() query: RawQuery): Promise<RejectionsPageDto> {
     const ingestionId = ingestionIdParam(id);
     const limit = limitParam(query, 50, 1000);
@@ -176,7 +258,13 @@ export class IngestionsHttpController {
         line: Number(r.line_no),
         reason: r.reason,
         reasonText: (REJECT_REASONS as Record<string, string>)[r.reason] ?? r.reason,
-        values: { region: r.region, originCoord: r.origin_coord, destinationCoord: r.destination_coord, datetime: r.datetime, datasource: r.datasource },
+        values: {
+          region: r.region,
+          originCoord: r.origin_coord,
+          destinationCoord: r.destination_coord,
+          datetime: r.datetime,
+          datasource: r.datasource,
+        },
         rawRecord: r.raw_record,
       })),
       nextCursor: rows.length > limit ? encodeCursor([Number(page.at(-1)!.line_no)]) : null,

@@ -56,7 +56,10 @@ export class IngestionsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   async byId(ingestionId: string): Promise<IngestionRow | undefined> {
-    const { rows } = await this.pool.query<IngestionRow>(`SELECT ${COLUMNS} FROM meta.ingestions i WHERE i.ingestion_id = $1::uuid`, [ingestionId]);
+    const { rows } = await this.pool.query<IngestionRow>(
+      `SELECT ${COLUMNS} FROM meta.ingestions i WHERE i.ingestion_id = $1::uuid`,
+      [ingestionId],
+    );
     return rows[0];
   }
 

@@ -7,7 +7,10 @@ export class LatestTripDto {
   @ApiProperty({ description: 'Datasource of the most recent trip.', example: 'pt_search_app' })
   datasource: string;
 
-  @ApiProperty({ description: 'Local date and time of that trip (no zone), YYYY-MM-DDTHH:MM:SS.', example: '2018-05-31T06:20:59' })
+  @ApiProperty({
+    description: 'Local date and time of that trip (no zone), YYYY-MM-DDTHH:MM:SS.',
+    example: '2018-05-31T06:20:59',
+  })
   datetime: string;
 }
 
@@ -18,10 +21,10 @@ export class RegionLatestDto {
   @ApiProperty({ description: 'Trips in the region (all time).', example: 38 })
   trips: number;
 
-  @ApiProperty({ description: 'Datasource of the region\'s most recent trip.', example: 'pt_search_app' })
+  @ApiProperty({ description: "Datasource of the region's most recent trip.", example: 'pt_search_app' })
   latestDatasource: string;
 
-  @ApiProperty({ description: 'Local date and time of the region\'s most recent trip.', example: '2018-05-31T06:20:59' })
+  @ApiProperty({ description: "Local date and time of the region's most recent trip.", example: '2018-05-31T06:20:59' })
   latestDatetime: string;
 }
 
@@ -29,10 +32,18 @@ export class LatestDatasourceDto {
   @ApiProperty({ description: 'N: how many of the most common regions were considered.', example: 2 })
   topRegions: number;
 
-  @ApiProperty({ type: [RegionLatestDto], description: 'The N most common regions (by trip count, ties by name), most common first, each with its own latest trip.' })
+  @ApiProperty({
+    type: [RegionLatestDto],
+    description:
+      'The N most common regions (by trip count, ties by name), most common first, each with its own latest trip.',
+  })
   regions: RegionLatestDto[];
 
-  @ApiProperty({ type: LatestTripDto, nullable: true, description: 'The most recent trip among those regions, and its datasource; null without data.' })
+  @ApiProperty({
+    type: LatestTripDto,
+    nullable: true,
+    description: 'The most recent trip among those regions, and its datasource; null without data.',
+  })
   latest: LatestTripDto | null;
 }
 
@@ -48,6 +59,9 @@ export class DatasourceRegionsDto {
   @ApiProperty({ example: 'cheap_mobile' })
   datasource: string;
 
-  @ApiProperty({ type: [DatasourceRegionDto], description: 'Regions where the datasource appeared, by region name; empty for an unknown datasource.' })
+  @ApiProperty({
+    type: [DatasourceRegionDto],
+    description: 'Regions where the datasource appeared, by region name; empty for an unknown datasource.',
+  })
   regions: DatasourceRegionDto[];
 }

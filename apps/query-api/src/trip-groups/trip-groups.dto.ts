@@ -12,18 +12,28 @@ export class CellDto {
   @ApiProperty({ description: 'Centre of the grid cell (degrees, 9 decimals).', type: PointDto })
   centre: PointDto;
 
-  @ApiProperty({ description: 'The cell: [minLon, minLat, maxLon, maxLat] in degrees.', type: [Number], example: [14.43, 50.07, 14.44, 50.08] })
+  @ApiProperty({
+    description: 'The cell: [minLon, minLat, maxLon, maxLat] in degrees.',
+    type: [Number],
+    example: [14.43, 50.07, 14.44, 50.08],
+  })
   bounds: [number, number, number, number];
 }
 
 export class TimeOfDayDto {
-  @ApiProperty({ description: 'Bucket number: minutes since midnight ÷ TIME_BUCKET_MINUTES, rounded down.', example: 18 })
+  @ApiProperty({
+    description: 'Bucket number: minutes since midnight ÷ TIME_BUCKET_MINUTES, rounded down.',
+    example: 18,
+  })
   bucket: number;
 
   @ApiProperty({ description: 'Start of the bucket (local time, inclusive), HH:MM.', example: '09:00' })
   start: string;
 
-  @ApiProperty({ description: 'End of the bucket (exclusive), HH:MM; the last bucket of the day ends at 24:00.', example: '09:30' })
+  @ApiProperty({
+    description: 'End of the bucket (exclusive), HH:MM; the last bucket of the day ends at 24:00.',
+    example: '09:30',
+  })
   end: string;
 }
 
@@ -43,13 +53,20 @@ export class TripGroupDto {
   @ApiProperty({ description: 'Trips in the group.', example: 3 })
   tripCount: number;
 
-  @ApiProperty({ description: 'Earliest trip (local time, no zone), YYYY-MM-DDTHH:MM:SS.', example: '2018-05-02T09:12:40' })
+  @ApiProperty({
+    description: 'Earliest trip (local time, no zone), YYYY-MM-DDTHH:MM:SS.',
+    example: '2018-05-02T09:12:40',
+  })
   firstSeen: string;
 
   @ApiProperty({ description: 'Latest trip (local time, no zone).', example: '2018-05-30T09:20:01' })
   lastSeen: string;
 
-  @ApiProperty({ description: 'Datasources of the group\'s trips, by name.', type: [String], example: ['cheap_mobile', 'funny_car'] })
+  @ApiProperty({
+    description: "Datasources of the group's trips, by name.",
+    type: [String],
+    example: ['cheap_mobile', 'funny_car'],
+  })
   datasources: string[];
 }
 
@@ -62,10 +79,18 @@ export class GridDto {
 }
 
 export class TripGroupsPageDto {
-  @ApiProperty({ type: [TripGroupDto], description: 'Largest groups first (tripCount descending, then region, origin cell, destination cell, bucket).' })
+  @ApiProperty({
+    type: [TripGroupDto],
+    description: 'Largest groups first (tripCount descending, then region, origin cell, destination cell, bucket).',
+  })
   items: TripGroupDto[];
 
-  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page.', type: String, nullable: true, example: 'WzMsMSwxODY3...' })
+  @ApiProperty({
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+    type: String,
+    nullable: true,
+    example: 'WzMsMSwxODY3...',
+  })
   nextCursor: string | null;
 
   @ApiProperty({ type: GridDto })

@@ -10,7 +10,8 @@ import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/
 import { TripGroupsPageDto, type TripGroupDto } from './trip-groups.dto.js';
 import { TripGroupsRepository, type GroupFilter, type GroupKey, type GroupRow } from './trip-groups.repository.js';
 
-const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+const hhmm = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 @ApiTags('trip groups')
 @Controller('api/v1/trip-groups')
@@ -25,15 +26,30 @@ export class TripGroupsHttpController {
     summary: 'Groups of similar trips, largest first',
     description: [
       DEFINITIONS.similarity,
-      'Filters combine: `region` (case-insensitive), `bbox` (the group\'s origin cell CENTRE — as printed in `origin.centre` — lies in the box, bounds inclusive), `timeOfDay` (the bucket containing that local time).',
+      "Filters combine: `region` (case-insensitive), `bbox` (the group's origin cell CENTRE — as printed in `origin.centre` — lies in the box, bounds inclusive), `timeOfDay` (the bucket containing that local time).",
       'Pagination: pass `nextCursor` back as `cursor` (opaque) with the same filters; pages are stable while no new data arrives.',
     ].join('\n\n'),
   })
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page.' })
-  @ApiQuery({ name: 'limit', required: false, description: 'Groups per page, 1–1000 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 } })
-  @ApiQuery({ name: 'timeOfDay', required: false, description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.', example: '08:15' })
-  @ApiQuery({ name: 'bbox', required: false, description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`, example: '14.40,50.05,14.45,50.09' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: 'Groups per page, 1–1000 (default 50).',
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 },
+  })
+  @ApiQuery({
+    name: 'timeOfDay',
+    required: false,
+    description: 'HH:MM (00:00–23:59): only groups of the bucket containing this local time.',
+    example: '08:15',
+  })
+  @ApiQuery({
+    name: 'bbox',
+    required: false,
+    description: `Origin cell centre inside this box. ${DEFINITIONS.bbox}`,
+    example: '14.40,50.05,14.45,50.09',
+  })
   @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
   @ApiOkResponse({
     type: TripGroupsPageDto,
@@ -57,8 +73,11 @@ export class TripGroupsHttpController {
   })
   @ApiBadRequestResponse({
     type: ErrorDto,
-    description: 'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.',
-    example: errorExample(400, 'invalid_time_of_day', 'timeOfDay must be HH:MM between 00:00 and 23:59', { timeOfDay: '25:00' }),
+    description:
+      'Codes: `invalid_bbox`, `invalid_time_of_day`, `invalid_limit`, `invalid_cursor`, `invalid_parameter`.',
+    example: errorExample(400, 'invalid_time_of_day', 'timeOfDay must be HH:MM between 00:00 and 23:59', {
+      timeOfDay: '25:00',
+    }),
   })
   async list(@Query() query: RawQuery): Promise<TripGroupsPageDto> {
     const grid = await this.grid.get();
@@ -73,7 +92,13 @@ export class TripGroupsHttpController {
     }
     const tod = timeOfDayParam(query);
     if (tod !== undefined) filter.todBucket = Math.floor(tod / minutes);
-    filter.after = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), ['posint', 'posint', 'posint', 'posint', 'posint']) as GroupKey | undefined;
+    filter.after = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), [
+      'posint',
+      'posint',
+      'posint',
+      'posint',
+      'posint',
+    ]) as GroupKey | undefined;
 
     const rows = await this.repository.page(filter);
     const more = rows.length === filter.limit;
@@ -100,5 +125,10 @@ function toDto(r: GroupRow, { cellDegrees: g, bucketMinutes: minutes }: Grid): T
   };
 }
 
-const keyOf = (r: GroupRow): GroupKey => [Number(r.trip_count), r.region_id, Number(r.origin_cell), Number(r.destination_cell), r.tod_bucket];
-
+const keyOf = (r: GroupRow): GroupKey => [
+  Number(r.trip_count),
+  r.region_id,
+  Number(r.origin_cell),
+  Number(r.destination_cell),
+  r.tod_bucket,
+];

@@ -4,7 +4,13 @@ import { PG_POOL } from '#db';
 import { cellKey, CELL_OFFSET, ROW_STRIDE, type IndexRange } from '../area/grid.js';
 
 /** Sort key of a group: trip_count descending, then the primary key ascending. */
-export type GroupKey = [tripCount: number, regionId: number, originCell: number, destinationCell: number, todBucket: number];
+export type GroupKey = [
+  tripCount: number,
+  regionId: number,
+  originCell: number,
+  destinationCell: number,
+  todBucket: number,
+];
 
 export interface GroupFilter {
   region?: string;
@@ -37,15 +43,21 @@ export class TripGroupsRepository {
     const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
     const where: string[] = [];
     if (filter.region !== undefined) {
-      where.push(`g.region_id = (SELECT region_id FROM silver.regions WHERE name_key = lower(trim(${$(filter.region, 'text')})))`);
+      where.push(
+        `g.region_id = (SELECT region_id FROM silver.regions WHERE name_key = lower(trim(${$(filter.region, 'text')})))`,
+      );
     }
     if (filter.originCells) {
       const { x, y } = filter.originCells;
       // One key range from the box's first to its last cell lets the primary key (region_id,
       // origin_cell, ...) be range-scanned once per region; the arithmetic below trims it to the box.
       where.push(`g.origin_cell BETWEEN ${$(cellKey(x.lo, y.lo), 'bigint')} AND ${$(cellKey(x.hi, y.hi), 'bigint')}`);
-      where.push(`g.origin_cell / ${ROW_STRIDE} BETWEEN ${$(y.lo + CELL_OFFSET, 'bigint')} AND ${$(y.hi + CELL_OFFSET, 'bigint')}`);
-      where.push(`g.origin_cell % ${ROW_STRIDE} BETWEEN ${$(x.lo + CELL_OFFSET, 'bigint')} AND ${$(x.hi + CELL_OFFSET, 'bigint')}`);
+      where.push(
+        `g.origin_cell / ${ROW_STRIDE} BETWEEN ${$(y.lo + CELL_OFFSET, 'bigint')} AND ${$(y.hi + CELL_OFFSET, 'bigint')}`,
+      );
+      where.push(
+        `g.origin_cell % ${ROW_STRIDE} BETWEEN ${$(x.lo + CELL_OFFSET, 'bigint')} AND ${$(x.hi + CELL_OFFSET, 'bigint')}`,
+      );
     }
     if (filter.todBucket !== undefined) where.push(`g.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
     if (filter.after) {

@@ -22,7 +22,17 @@ describe('ISO weeks', () => {
   it('parses strict calendar dates only', () => {
     expect(parseDate('2018-02-28')).toBe(Date.UTC(2018, 1, 28));
     expect(parseDate('2020-02-29')).toBeDefined();
-    for (const bad of ['2018-02-30', '2019-02-29', '2018-13-01', '2018-5-1', '18-05-01', '2018-05-01T00:00', '', '0000-01-01', 'x']) {
+    for (const bad of [
+      '2018-02-30',
+      '2019-02-29',
+      '2018-13-01',
+      '2018-5-1',
+      '18-05-01',
+      '2018-05-01T00:00',
+      '',
+      '0000-01-01',
+      'x',
+    ]) {
       expect(parseDate(bad)).toBeUndefined();
     }
   });

@@ -21,7 +21,8 @@ export function parseDate(text: string): number | undefined {
   const t = Date.UTC(y, mo - 1, d);
   const back = new Date(t);
   // Date.UTC maps years 0–99 to 1900–1999 and rolls 2018-02-30 over to March: both are refused.
-  if (y < 1 || back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) return undefined;
+  if (y < 1 || back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d)
+    return undefined;
   return t;
 }
 
@@ -54,7 +55,8 @@ export const periodEnd = (p: Period): string => formatDate(p.lastWeek + 6 * DAY_
 function dateParam(name: 'from' | 'to', raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const t = parseDate(raw.trim());
-  if (t === undefined) throw new AppError(400, 'invalid_date', `${name} must be a calendar date YYYY-MM-DD`, { [name]: raw });
+  if (t === undefined)
+    throw new AppError(400, 'invalid_date', `${name} must be a calendar date YYYY-MM-DD`, { [name]: raw });
   return t;
 }
 
@@ -64,7 +66,11 @@ function dateParam(name: 'from' | 'to', raw: string | undefined): number | undef
  * across all regions); when the data lie entirely on the other side of the given bound, the period
  * is that bound's single week. No bound and no data: no period (undefined).
  */
-export function resolvePeriod(fromRaw: string | undefined, toRaw: string | undefined, dataWeeks: Period | undefined): Period | undefined {
+export function resolvePeriod(
+  fromRaw: string | undefined,
+  toRaw: string | undefined,
+  dataWeeks: Period | undefined,
+): Period | undefined {
   const from = dateParam('from', fromRaw);
   const to = dateParam('to', toRaw);
   if (from !== undefined && to !== undefined && from > to) {
@@ -79,7 +85,10 @@ export function resolvePeriod(fromRaw: string | undefined, toRaw: string | undef
   lastWeek ??= dataWeeks ? Math.max(dataWeeks.lastWeek, firstWeek) : firstWeek;
   const period = { firstWeek, lastWeek };
   if (weekCount(period) > MAX_WEEKS) {
-    throw new AppError(400, 'invalid_date', `the period may span at most ${MAX_WEEKS} weeks`, { from: fromRaw, to: toRaw });
+    throw new AppError(400, 'invalid_date', `the period may span at most ${MAX_WEEKS} weeks`, {
+      from: fromRaw,
+      to: toRaw,
+    });
   }
   return period;
 }

@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MATCH_MODES, type MatchMode } from '../area/area.js';
 
 export class AreaFilterDto {
-  @ApiPropertyOptional({ description: 'The region asked for (matched case-insensitively, surrounding spaces ignored).', example: 'Prague' })
+  @ApiPropertyOptional({
+    description: 'The region asked for (matched case-insensitively, surrounding spaces ignored).',
+    example: 'Prague',
+  })
   region?: string;
 
   @ApiPropertyOptional({
@@ -12,10 +15,17 @@ export class AreaFilterDto {
   })
   bbox?: [number, number, number, number];
 
-  @ApiPropertyOptional({ description: 'Which end of a trip must lie inside the box (bbox queries only).', enum: MATCH_MODES, example: 'both' })
+  @ApiPropertyOptional({
+    description: 'Which end of a trip must lie inside the box (bbox queries only).',
+    enum: MATCH_MODES,
+    example: 'both',
+  })
   match?: MatchMode;
 
-  @ApiPropertyOptional({ description: 'The datasource the count was restricted to, when one was given.', example: 'cheap_mobile' })
+  @ApiPropertyOptional({
+    description: 'The datasource the count was restricted to, when one was given.',
+    example: 'cheap_mobile',
+  })
   datasource?: string;
 }
 
@@ -32,14 +42,20 @@ export class WeeklyAverageDto {
   filter: AreaFilterDto;
 
   @ApiProperty({
-    description: 'First day of the period: the Monday of its first ISO week. null when there is no data and no from/to was given.',
+    description:
+      'First day of the period: the Monday of its first ISO week. null when there is no data and no from/to was given.',
     example: '2018-04-30',
     type: String,
     nullable: true,
   })
   from: string | null;
 
-  @ApiProperty({ description: 'Last day of the period: the Sunday of its last ISO week (inclusive).', example: '2018-06-03', type: String, nullable: true })
+  @ApiProperty({
+    description: 'Last day of the period: the Sunday of its last ISO week (inclusive).',
+    example: '2018-06-03',
+    type: String,
+    nullable: true,
+  })
   to: string | null;
 
   @ApiProperty({ description: 'Number of ISO weeks in the period (weeks without trips included).', example: 5 })

@@ -1,5 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { parseArea, MATCH_MODES } from '../area/area.js';
 import { DEFINITIONS } from '../definitions.js';
 import { ErrorDto, errorExample } from '../http/error.dto.js';
@@ -28,9 +35,25 @@ export class WeeklyAverageHttpController {
   })
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({ name: 'datasource', required: false, description: DEFINITIONS.datasource, example: 'cheap_mobile' })
-  @ApiQuery({ name: 'to', required: false, description: 'Last day (YYYY-MM-DD), inclusive; not before from.', example: '2018-05-31' })
-  @ApiQuery({ name: 'from', required: false, description: `First day (YYYY-MM-DD), inclusive. ${DEFINITIONS.period}`, example: '2018-05-01' })
-  @ApiQuery({ name: 'match', required: false, enum: MATCH_MODES, description: `${DEFINITIONS.match} Ignored with region.`, schema: { type: 'string', enum: [...MATCH_MODES], default: 'both', example: 'both' } })
+  @ApiQuery({
+    name: 'to',
+    required: false,
+    description: 'Last day (YYYY-MM-DD), inclusive; not before from.',
+    example: '2018-05-31',
+  })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    description: `First day (YYYY-MM-DD), inclusive. ${DEFINITIONS.period}`,
+    example: '2018-05-01',
+  })
+  @ApiQuery({
+    name: 'match',
+    required: false,
+    enum: MATCH_MODES,
+    description: `${DEFINITIONS.match} Ignored with region.`,
+    schema: { type: 'string', enum: [...MATCH_MODES], default: 'both', example: 'both' },
+  })
   @ApiQuery({ name: 'bbox', required: false, description: DEFINITIONS.bbox, example: '14.40,50.05,14.45,50.09' })
   @ApiQuery({ name: 'region', required: false, description: DEFINITIONS.region, example: 'Prague' })
   @ApiOkResponse({
@@ -56,12 +79,25 @@ export class WeeklyAverageHttpController {
     type: ErrorDto,
     description:
       'Bad input. Codes: `missing_area` (neither region nor bbox), `ambiguous_area` (both, or a parameter repeated), `invalid_bbox` (not 4 numbers, out of range, min > max), `invalid_match`, `invalid_date` (not YYYY-MM-DD, from > to, period longer than 10436 weeks), `invalid_parameter`.',
-    example: { statusCode: 400, error: { code: 'invalid_bbox', message: 'bbox has minLon > maxLon (boxes across the antimeridian are not supported); expected minLon,minLat,maxLon,maxLat in degrees (e.g. 14.40,50.05,14.45,50.09)', details: { bbox: '14.5,50,14.4,50.1' } } },
+    example: {
+      statusCode: 400,
+      error: {
+        code: 'invalid_bbox',
+        message:
+          'bbox has minLon > maxLon (boxes across the antimeridian are not supported); expected minLon,minLat,maxLon,maxLat in degrees (e.g. 14.40,50.05,14.45,50.09)',
+        details: { bbox: '14.5,50,14.4,50.1' },
+      },
+    },
   })
   @ApiServiceUnavailableResponse({
     type: ErrorDto,
-    description: '`query_timeout`: the count took longer than QUERY_API_STATEMENT_TIMEOUT_MS (default 30 s) — possible for match=both/any over very large boxes.',
-    example: errorExample(503, 'query_timeout', 'the query took longer than the server allows (QUERY_API_STATEMENT_TIMEOUT_MS); narrow the area or the period'),
+    description:
+      '`query_timeout`: the count took longer than QUERY_API_STATEMENT_TIMEOUT_MS (default 30 s) — possible for match=both/any over very large boxes.',
+    example: errorExample(
+      503,
+      'query_timeout',
+      'the query took longer than the server allows (QUERY_API_STATEMENT_TIMEOUT_MS); narrow the area or the period',
+    ),
   })
   weeklyAverage(@Query() query: RawQuery): Promise<WeeklyAverageDto> {
     return this.service.weeklyAverage({

@@ -1,7 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL, withTransaction } from '#db';
-import { CELL_OFFSET, cellCount, edgeScans, gaps, innerCellKeys, keyRuns, ROW_STRIDE, type Bbox, type BoxCells, type EdgeScans, type KeyRange, type TripScan } from '../area/grid.js';
+import {
+  CELL_OFFSET,
+  cellCount,
+  edgeScans,
+  gaps,
+  innerCellKeys,
+  keyRuns,
+  ROW_STRIDE,
+  type Bbox,
+  type BoxCells,
+  type EdgeScans,
+  type KeyRange,
+  type TripScan,
+} from '../area/grid.js';
 import type { MatchMode } from '../area/area.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -57,13 +70,19 @@ export class WeeklyAverageRepository {
 
   /** The id of a region by its case-insensitive name, undefined when unknown. */
   async regionId(name: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ region_id: number }>('SELECT region_id FROM silver.regions WHERE name_key = lower(trim($1))', [name]);
+    const { rows } = await this.pool.query<{ region_id: number }>(
+      'SELECT region_id FROM silver.regions WHERE name_key = lower(trim($1))',
+      [name],
+    );
     return rows[0]?.region_id;
   }
 
   /** The id of a datasource by its exact name, undefined when unknown. */
   async datasourceId(name: string): Promise<number | undefined> {
-    const { rows } = await this.pool.query<{ datasource_id: number }>('SELECT datasource_id FROM silver.datasources WHERE name = trim($1)', [name]);
+    const { rows } = await this.pool.query<{ datasource_id: number }>(
+      'SELECT datasource_id FROM silver.datasources WHERE name = trim($1)',
+      [name],
+    );
     return rows[0]?.datasource_id;
   }
 
@@ -91,7 +110,13 @@ export class WeeklyAverageRepository {
    * one waits for the next free connection; the request that fills the pool sees none to spare and
    * counts on its one connection, so requests never all wait on one another.
    */
-  async bboxWeekly(box: Bbox, cells: BoxCells, cellDegrees: number, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
+  async bboxWeekly(
+    box: Bbox,
+    cells: BoxCells,
+    cellDegrees: number,
+    match: MatchMode,
+    scope: CountScope,
+  ): Promise<WeeklyCounts> {
     const worthSplitting = cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS;
     return this.inSnapshot(async (client) => {
       const snapshot = worthSplitting && this.hasSpareConnection() ? await exportSnapshot(client) : undefined;
@@ -229,8 +254,16 @@ class BboxQuery {
 
   /** The plan of the count for a match mode: its parts (this shard's) and their values. */
   count(match: MatchMode): CountPlan {
-    const parts = { origin: () => this.oneEnd('origin'), destination: () => this.oneEnd('destination'), both: () => this.bothEnds(), any: () => this.eitherEnd() }[match]();
-    return withUsedValues(parts.filter((part): part is string => part !== undefined), this.params.values);
+    const parts = {
+      origin: () => this.oneEnd('origin'),
+      destination: () => this.oneEnd('destination'),
+      both: () => this.bothEnds(),
+      any: () => this.eitherEnd(),
+    }[match]();
+    return withUsedValues(
+      parts.filter((part): part is string => part !== undefined),
+      this.params.values,
+    );
   }
 
   /** This shard's elements of a list: every `of`-th from the `no`-th. */
@@ -255,8 +288,14 @@ class BboxQuery {
   private perRange(all: KeyRange[], select: string, split: boolean): string | undefined {
     const list = split ? this.mine(all) : all;
     if (list.length === 0) return undefined;
-    const lo = this.params.add(list.map((r) => String(r.lo)), 'bigint[]');
-    const hi = this.params.add(list.map((r) => String(r.hi)), 'bigint[]');
+    const lo = this.params.add(
+      list.map((r) => String(r.lo)),
+      'bigint[]',
+    );
+    const hi = this.params.add(
+      list.map((r) => String(r.hi)),
+      'bigint[]',
+    );
     return `
         SELECT x.* FROM unnest(${lo}, ${hi}) AS r (lo, hi)
         CROSS JOIN LATERAL (${select} OFFSET 0) AS x`;
@@ -423,7 +462,8 @@ class BboxQuery {
     const tests: string[] = [];
     if (this.hasInner) tests.push(this.inInner(column));
     const { edgeCells } = this.region;
-    if (edgeCells.length > 0) tests.push(`${column} = ANY (${this.param('regionEdgeCells', () => edgeCells.map(String), 'bigint[]')})`);
+    if (edgeCells.length > 0)
+      tests.push(`${column} = ANY (${this.param('regionEdgeCells', () => edgeCells.map(String), 'bigint[]')})`);
     return tests.length === 0 ? 'false' : `(${tests.join(' OR ')})`;
   }
 
@@ -468,7 +508,11 @@ class BboxQuery {
    */
   private oneEnd(end: 'origin' | 'destination'): (string | undefined)[] {
     const plan = edgeScans(this.box, this.cells, this.cellDegrees, true);
-    return [this.hasInner ? this.innerEnd(end) : undefined, this.cellsEnd(end, plan.complementCells), ...this.edgeTrips(end, plan, 'true')];
+    return [
+      this.hasInner ? this.innerEnd(end) : undefined,
+      this.cellsEnd(end, plan.complementCells),
+      ...this.edgeTrips(end, plan, 'true'),
+    ];
   }
 
   /**
@@ -515,5 +559,4 @@ class BboxQuery {
     }
     return parts;
   }
-
 }

@@ -25,7 +25,10 @@ export class WeeklyAverageService {
 
   async weeklyAverage(query: WeeklyAverageQuery): Promise<WeeklyAverageDto> {
     const data = await this.repository.dataWeeks();
-    const dataWeeks: Period | undefined = data && { firstWeek: parseDate(data.firstWeek)!, lastWeek: parseDate(data.lastWeek)! };
+    const dataWeeks: Period | undefined = data && {
+      firstWeek: parseDate(data.firstWeek)!,
+      lastWeek: parseDate(data.lastWeek)!,
+    };
     const period = resolvePeriod(query.from, query.to, dataWeeks);
     const filter = this.filterOf(query);
     if (!period) return { filter, from: null, to: null, weeks: 0, totalTrips: 0, weeklyAverage: 0, series: [] };
@@ -50,7 +53,8 @@ export class WeeklyAverageService {
       firstWeek: formatDate(period.firstWeek),
       lastWeek: formatDate(period.lastWeek),
       endExclusive: formatDate(period.lastWeek + 7 * DAY_MS),
-      spansAllData: dataWeeks !== undefined && period.firstWeek <= dataWeeks.firstWeek && period.lastWeek >= dataWeeks.lastWeek,
+      spansAllData:
+        dataWeeks !== undefined && period.firstWeek <= dataWeeks.firstWeek && period.lastWeek >= dataWeeks.lastWeek,
       datasourceId: undefined as number | undefined,
     };
     if (query.datasource !== undefined) {
@@ -72,7 +76,15 @@ export class WeeklyAverageService {
     const base =
       area.kind === 'region'
         ? { region: area.region }
-        : { bbox: [area.bbox.minLon, area.bbox.minLat, area.bbox.maxLon, area.bbox.maxLat] as [number, number, number, number], match: area.match };
+        : {
+            bbox: [area.bbox.minLon, area.bbox.minLat, area.bbox.maxLon, area.bbox.maxLat] as [
+              number,
+              number,
+              number,
+              number,
+            ],
+            match: area.match,
+          };
     return query.datasource === undefined ? base : { ...base, datasource: query.datasource.trim() };
   }
 }

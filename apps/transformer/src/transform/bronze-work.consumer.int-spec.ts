@@ -33,11 +33,17 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
     await producer.connect();
     observer = kafka.consumer({ groupId: `${prefix}observer` });
     await observer.connect();
-    await observer.subscribe({ topics: [topic(env, 'ingestionEvents'), topic(env, 'deadLetter')], fromBeginning: true });
+    await observer.subscribe({
+      topics: [topic(env, 'ingestionEvents'), topic(env, 'deadLetter')],
+      fromBeginning: true,
+    });
     await observer.run({
       eachMessage: async ({ topic: from, message }) => {
         if (from === topic(env, 'deadLetter')) {
-          deadLetters.push({ key: message.key?.toString() ?? '', code: message.headers?.['dlq-error-code']?.toString() ?? '' });
+          deadLetters.push({
+            key: message.key?.toString() ?? '',
+            code: message.headers?.['dlq-error-code']?.toString() ?? '',
+          });
         } else {
           events.push(parseIngestionEvent(JSON.parse(message.value!.toString())));
         }
@@ -57,7 +63,10 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
   const publish = (...items: BronzeWorkV1[]) =>
     producer.send({
       topic: topic(env, 'bronzeWork'),
-      messages: items.map((w) => ({ key: `${w.ingestionId}:${w.kind === 'chunk' ? w.seq : 'end'}`, value: JSON.stringify(w) })),
+      messages: items.map((w) => ({
+        key: `${w.ingestionId}:${w.kind === 'chunk' ? w.seq : 'end'}`,
+        value: JSON.stringify(w),
+      })),
     });
   const chunkItem = (ing: TestIngestion, seq: number, firstLine: number, rows: number): BronzeWorkV1 => ({
     kind: 'chunk',
@@ -70,7 +79,12 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
   const endItem = (ing: TestIngestion, totalChunks: number): BronzeWorkV1 => ({ kind: 'end', ...ing, totalChunks });
 
   const ingestionRow = async (ingestionNo: number) =>
-    (await pool.query('SELECT state, silver_chunks, silver_rows::int, rejected_rows::int, error_stage, error_code FROM meta.ingestions WHERE ingestion_no = $1', [ingestionNo])).rows[0];
+    (
+      await pool.query(
+        'SELECT state, silver_chunks, silver_rows::int, rejected_rows::int, error_stage, error_code FROM meta.ingestions WHERE ingestion_no = $1',
+        [ingestionNo],
+      )
+    ).rows[0];
 
   /** Every work item handled (offsets commit after the publish) and every event it caused read. */
   async function settled(): Promise<void> {
@@ -79,7 +93,11 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
       async () => {
         const ends = await admin.fetchTopicOffsets(workTopic);
         const [committed] = await admin.fetchOffsets({ groupId: groupId(env, 'transformer'), topics: [workTopic] });
-        return ends.every((p) => Number(p.offset) === 0 || committed.partitions.find((c) => c.partition === p.partition)?.offset === p.offset);
+        return ends.every(
+          (p) =>
+            Number(p.offset) === 0 ||
+            committed.partitions.find((c) => c.partition === p.partition)?.offset === p.offset,
+        );
       },
       { what: 'transformer to commit every work item' },
     );
@@ -88,7 +106,11 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
         async () => {
           const ends = await admin.fetchTopicOffsets(t);
           const [committed] = await admin.fetchOffsets({ groupId: `${prefix}observer`, topics: [t] });
-          return ends.every((p) => Number(p.offset) === 0 || committed.partitions.find((c) => c.partition === p.partition)?.offset === p.offset);
+          return ends.every(
+            (p) =>
+              Number(p.offset) === 0 ||
+              committed.partitions.find((c) => c.partition === p.partition)?.offset === p.offset,
+          );
         },
         { what: `observer to read ${t}` },
       );
@@ -116,9 +138,14 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
     for (const first of [2, 202, 402]) await generateBronze(pool, ing.ingestionNo, first, 200, at);
     await publish(chunkItem(ing, 0, 2, 200), chunkItem(ing, 1, 202, 200), chunkItem(ing, 2, 402, 200), endItem(ing, 3));
 
-    await eventually(() => ingestionRow(ing.ingestionNo), { accept: (r) => r?.state === 'completed', what: 'ingestion completed' });
+    await eventually(() => ingestionRow(ing.ingestionNo), {
+      accept: (r) => r?.state === 'completed',
+      what: 'ingestion completed',
+    });
     expect(await ingestionRow(ing.ingestionNo)).toMatchObject({ silver_chunks: 3, silver_rows: 600, rejected_rows: 0 });
-    const trips = await pool.query('SELECT count(*)::int AS n FROM silver.trips WHERE ingestion_no = $1', [ing.ingestionNo]);
+    const trips = await pool.query('SELECT count(*)::int AS n FROM silver.trips WHERE ingestion_no = $1', [
+      ing.ingestionNo,
+    ]);
     expect(trips.rows[0].n).toBe(600);
     await settled();
     expectCompletedOnce(ing.ingestionId, 600);
@@ -130,15 +157,26 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
     for (const first of [2, 102, 202]) await generateBronze(pool, ing.ingestionNo, first, 100, at);
 
     await publish(chunkItem(ing, 0, 2, 100), chunkItem(ing, 1, 102, 100));
-    await eventually(() => ingestionRow(ing.ingestionNo), { accept: (r) => r?.silver_chunks === 2, what: 'two chunks transformed' });
-    await publish(endItem(ing, 3));
-    await eventually(async () => (await pool.query('SELECT 1 FROM meta.silver_end_markers WHERE ingestion_no = $1', [ing.ingestionNo])).rowCount === 1, {
-      what: 'end item handled',
+    await eventually(() => ingestionRow(ing.ingestionNo), {
+      accept: (r) => r?.silver_chunks === 2,
+      what: 'two chunks transformed',
     });
+    await publish(endItem(ing, 3));
+    await eventually(
+      async () =>
+        (await pool.query('SELECT 1 FROM meta.silver_end_markers WHERE ingestion_no = $1', [ing.ingestionNo]))
+          .rowCount === 1,
+      {
+        what: 'end item handled',
+      },
+    );
     expect((await ingestionRow(ing.ingestionNo)).state).toBe('processing');
     await publish(chunkItem(ing, 2, 202, 100));
 
-    await eventually(() => ingestionRow(ing.ingestionNo), { accept: (r) => r?.state === 'completed', what: 'ingestion completed' });
+    await eventually(() => ingestionRow(ing.ingestionNo), {
+      accept: (r) => r?.state === 'completed',
+      what: 'ingestion completed',
+    });
     await settled();
     expectCompletedOnce(ing.ingestionId, 300);
     const progress = events.filter((e) => e.ingestionId === ing.ingestionId && e.type === 'silver.progress');
@@ -147,11 +185,22 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
 
   it('dead-letters a work item that contradicts bronze and fails the ingestion', async () => {
     const ing = await createIngestion(pool, { totalChunks: 1, bronzeCompleted: true });
-    await generateBronze(pool, ing.ingestionNo, 2, 10, { region: `Kafkaville ${ing.ingestionNo}`, lon: 26.9, lat: 60.2 });
+    await generateBronze(pool, ing.ingestionNo, 2, 10, {
+      region: `Kafkaville ${ing.ingestionNo}`,
+      lon: 26.9,
+      lat: 60.2,
+    });
     await publish(chunkItem(ing, 0, 2, 11));
 
-    await eventually(() => ingestionRow(ing.ingestionNo), { accept: (r) => r?.state === 'failed', what: 'ingestion failed' });
-    expect(await ingestionRow(ing.ingestionNo)).toMatchObject({ silver_chunks: 0, error_stage: 'silver', error_code: 'bronze_rows_mismatch' });
+    await eventually(() => ingestionRow(ing.ingestionNo), {
+      accept: (r) => r?.state === 'failed',
+      what: 'ingestion failed',
+    });
+    expect(await ingestionRow(ing.ingestionNo)).toMatchObject({
+      silver_chunks: 0,
+      error_stage: 'silver',
+      error_code: 'bronze_rows_mismatch',
+    });
     await settled();
     expect(deadLetters).toContainEqual({ key: `${ing.ingestionId}:0`, code: 'bronze_rows_mismatch' });
     expect(typesOf(ing.ingestionId)).toEqual(['ingestion.failed']);

@@ -6,7 +6,16 @@ import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
 import { parseBronzeWork, type BronzeWorkV1, type IngestionEvent, type IngestionEventType } from '#contracts';
 import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
-import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, Throttle, topic, type MessageContext } from '#kafka';
+import {
+  ConsumerRunner,
+  groupId,
+  KAFKA,
+  PermanentMessageError,
+  Publisher,
+  Throttle,
+  topic,
+  type MessageContext,
+} from '#kafka';
 import { completionEvents, progressEvent, silverCompletedEvent, TransformService } from './transform.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +109,10 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
    */
   private async handle(ctx: MessageContext): Promise<void> {
     const item = decode(ctx);
-    const log = ctx.log.child({ ingestionId: item.ingestionId, ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }) });
+    const log = ctx.log.child({
+      ingestionId: item.ingestionId,
+      ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }),
+    });
     const events: IngestionEvent<IngestionEventType>[] = [];
     const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
     if ('kind' in outcome && outcome.kind === 'transformed') {
@@ -111,7 +123,10 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     } else if ('kind' in outcome) {
       log.info({ silverComplete: outcome.silverCompleted !== null }, 'chunk redelivered: already transformed');
     } else {
-      log.debug({ silverCompleted: outcome.silverCompleted !== null, firstDelivery: outcome.firstDelivery }, 'end of bronze handled');
+      log.debug(
+        { silverCompleted: outcome.silverCompleted !== null, firstDelivery: outcome.firstDelivery },
+        'end of bronze handled',
+      );
     }
     if (outcome.silverCompleted) events.push(silverCompletedEvent(outcome.ingestionId, outcome.silverCompleted));
     await this.publisher.publishEvents(events);

@@ -12,7 +12,12 @@ describe('grid', () => {
   });
 
   it('puts the extremes of the globe in distinct, non-negative keys', () => {
-    const keys = [cellKey(-180, -90, 0.0001), cellKey(180, 90, 0.0001), cellKey(180, -90, 0.0001), cellKey(-180, 90, 0.0001)];
+    const keys = [
+      cellKey(-180, -90, 0.0001),
+      cellKey(180, 90, 0.0001),
+      cellKey(180, -90, 0.0001),
+      cellKey(-180, 90, 0.0001),
+    ];
     expect(new Set(keys).size).toBe(4);
     for (const k of keys) expect(k).toBeGreaterThanOrEqual(0);
     expect(Math.max(...keys)).toBeLessThan(2 ** 44);

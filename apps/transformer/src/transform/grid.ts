@@ -33,6 +33,8 @@ export function todBucket(hours: number, minutes: number, seconds: number, bucke
 export function assertGridFits(cellDegrees: number): void {
   const needed = Math.ceil(180 / cellDegrees) + 1;
   if (!(cellDegrees > 0) || needed >= CELL_OFFSET) {
-    throw new Error(`GRID_CELL_DEGREES=${cellDegrees} is too small: cell keys hold at most ${CELL_OFFSET - 1} cells per half axis (minimum ≈ ${(180 / (CELL_OFFSET - 2)).toExponential(3)}°)`);
+    throw new Error(
+      `GRID_CELL_DEGREES=${cellDegrees} is too small: cell keys hold at most ${CELL_OFFSET - 1} cells per half axis (minimum ≈ ${(180 / (CELL_OFFSET - 2)).toExponential(3)}°)`,
+    );
   }
 }

@@ -8,7 +8,9 @@ import { TransformRepository } from './transform.repository.js';
 /** Great-circle distance in metres, to state the test's distances honestly. */
 function metres(lon1: number, lat1: number, lon2: number, lat2: number): number {
   const rad = Math.PI / 180;
-  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  const a =
+    Math.sin(((lat2 - lat1) * rad) / 2) ** 2 +
+    Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
   return 2 * 6_371_000 * Math.asin(Math.sqrt(a));
 }
 
@@ -31,14 +33,25 @@ describe('similar trips share a group', () => {
   const origin = { lon: 16.375, lat: 48.205 };
   const destination = { lon: 16.335, lat: 48.185 };
 
-  async function groupsOf(records: Omit<BronzeRecord, 'region'>[]): Promise<{ origin_cell: string; destination_cell: string; tod_bucket: number; trip_count: string; sources: string[] }[]> {
+  async function groupsOf(
+    records: Omit<BronzeRecord, 'region'>[],
+  ): Promise<
+    { origin_cell: string; destination_cell: string; tod_bucket: number; trip_count: string; sources: string[] }[]
+  > {
     const { ingestionNo } = await createIngestion(pool);
     const region = `Similarville ${ingestionNo}`;
-    await insertBronze(pool, ingestionNo, records.map((r) => ({ ...r, region })));
+    await insertBronze(
+      pool,
+      ingestionNo,
+      records.map((r) => ({ ...r, region })),
+    );
     const last = Math.max(...records.map((r) => r.line));
     const counts = await withTransaction(pool, async (client) => {
       await repo.addDictionaryEntries(client, ingestionNo, 2, last);
-      const transformed = await repo.transformChunk(client, ingestionNo, 2, last, { cellDegrees: 0.01, bucketMinutes: 30 });
+      const transformed = await repo.transformChunk(client, ingestionNo, 2, last, {
+        cellDegrees: 0.01,
+        bucketMinutes: 30,
+      });
       await repo.foldLines(client, ingestionNo, [{ firstLine: 2, lastLine: last }]);
       return transformed;
     });
@@ -58,8 +71,20 @@ describe('similar trips share a group', () => {
     expect(metres(origin.lon, origin.lat, nudged.lon, nudged.lat)).toBeGreaterThan(99);
     expect(metres(origin.lon, origin.lat, nudged.lon, nudged.lat)).toBeLessThan(101);
     const groups = await groupsOf([
-      { line: 2, origin: point(origin.lon, origin.lat), destination: point(destination.lon, destination.lat), datetime: '2018-04-02 08:05:00', datasource: 'sim_a' },
-      { line: 3, origin: point(nudged.lon, nudged.lat), destination: point(destination.lon + 0.0013, destination.lat), datetime: '2018-04-09 08:10:00', datasource: 'sim_b' },
+      {
+        line: 2,
+        origin: point(origin.lon, origin.lat),
+        destination: point(destination.lon, destination.lat),
+        datetime: '2018-04-02 08:05:00',
+        datasource: 'sim_a',
+      },
+      {
+        line: 3,
+        origin: point(nudged.lon, nudged.lat),
+        destination: point(destination.lon + 0.0013, destination.lat),
+        datetime: '2018-04-09 08:10:00',
+        datasource: 'sim_b',
+      },
     ]);
     expect(groups).toEqual([
       {
@@ -76,16 +101,40 @@ describe('similar trips share a group', () => {
     const far = { lon: origin.lon, lat: origin.lat + 0.045 };
     expect(metres(origin.lon, origin.lat, far.lon, far.lat)).toBeGreaterThan(4900);
     const groups = await groupsOf([
-      { line: 2, origin: point(origin.lon, origin.lat), destination: point(destination.lon, destination.lat), datetime: '2018-04-02 08:05:00', datasource: 'sim_a' },
-      { line: 3, origin: point(far.lon, far.lat), destination: point(destination.lon, destination.lat), datetime: '2018-04-02 08:05:00', datasource: 'sim_a' },
+      {
+        line: 2,
+        origin: point(origin.lon, origin.lat),
+        destination: point(destination.lon, destination.lat),
+        datetime: '2018-04-02 08:05:00',
+        datasource: 'sim_a',
+      },
+      {
+        line: 3,
+        origin: point(far.lon, far.lat),
+        destination: point(destination.lon, destination.lat),
+        datetime: '2018-04-02 08:05:00',
+        datasource: 'sim_a',
+      },
     ]);
     expect(groups.map((g) => g.trip_count)).toEqual(['1', '1']);
   });
 
   it('keeps trips 3 hours apart in different groups', async () => {
     const groups = await groupsOf([
-      { line: 2, origin: point(origin.lon, origin.lat), destination: point(destination.lon, destination.lat), datetime: '2018-04-02 08:05:00', datasource: 'sim_a' },
-      { line: 3, origin: point(origin.lon, origin.lat), destination: point(destination.lon, destination.lat), datetime: '2018-04-02 11:05:00', datasource: 'sim_a' },
+      {
+        line: 2,
+        origin: point(origin.lon, origin.lat),
+        destination: point(destination.lon, destination.lat),
+        datetime: '2018-04-02 08:05:00',
+        datasource: 'sim_a',
+      },
+      {
+        line: 3,
+        origin: point(origin.lon, origin.lat),
+        destination: point(destination.lon, destination.lat),
+        datetime: '2018-04-02 11:05:00',
+        datasource: 'sim_a',
+      },
     ]);
     expect(groups.map((g) => [g.tod_bucket, g.trip_count])).toEqual([
       [16, '1'],

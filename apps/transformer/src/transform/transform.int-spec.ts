@@ -28,7 +28,13 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       return counts;
     });
 
-  const ok = { region: 'Prague', origin: point(14.4973794438195, 50.00136875782316), destination: point(14.43109483523328, 50.04052930943246), datetime: '2018-05-28 09:03:40', datasource: 'funny_car' };
+  const ok = {
+    region: 'Prague',
+    origin: point(14.4973794438195, 50.00136875782316),
+    destination: point(14.43109483523328, 50.04052930943246),
+    datetime: '2018-05-28 09:03:40',
+    datasource: 'funny_car',
+  };
 
   it('types valid rows (x = longitude, y = latitude) and rejects each bad row with the first failing reason', async () => {
     const { ingestionNo } = await createIngestion(pool);
@@ -66,7 +72,13 @@ describe('chunk.sql: bronze → silver and rejects', () => {
     const counts = await transform(ingestionNo, 2, 28);
     expect(counts).toEqual({ totalRows: records.length, validRows: 5, rejectedRows: records.length - 5 });
 
-    const rejects = await pool.query<{ line_no: string; reason: string; region: string | null; origin_coord: string | null; raw_record: string | null }>(
+    const rejects = await pool.query<{
+      line_no: string;
+      reason: string;
+      region: string | null;
+      origin_coord: string | null;
+      raw_record: string | null;
+    }>(
       'SELECT line_no, reason, region, origin_coord, raw_record FROM silver.rejects WHERE ingestion_no = $1 ORDER BY line_no',
       [ingestionNo],
     );
@@ -135,10 +147,22 @@ describe('chunk.sql: bronze → silver and rejects', () => {
     expect(Number(first.origin_cell)).toBe(cellKey(14.4973794438195, 50.00136875782316, 0.01));
     expect(Number(first.destination_cell)).toBe(cellKey(14.43109483523328, 50.04052930943246, 0.01));
     expect(unpadded).toMatchObject({ occurred_at: '2018-05-28 09:03:40', tod_bucket: 18 });
-    expect(negative).toMatchObject({ region: 'Santiago', origin_lon: -70.6483, origin_lat: -33.4569, destination_lon: -70.5, destination_lat: -33.3 });
+    expect(negative).toMatchObject({
+      region: 'Santiago',
+      origin_lon: -70.6483,
+      origin_lat: -33.4569,
+      destination_lon: -70.5,
+      destination_lat: -33.3,
+    });
     expect(Number(negative.origin_cell)).toBe(cellKey(-70.6483, -33.4569, 0.01));
     // Regions are matched case-insensitively after trimming; the first spelling names the region.
-    expect(flexible).toMatchObject({ region: 'Prague', origin_lon: -75, origin_lat: 45, occurred_at: '2018-05-28 23:59:59', tod_bucket: 47 });
+    expect(flexible).toMatchObject({
+      region: 'Prague',
+      origin_lon: -75,
+      origin_lat: 45,
+      occurred_at: '2018-05-28 23:59:59',
+      tod_bucket: 47,
+    });
     expect(leap.occurred_at).toBe('2016-02-29 12:00:00');
   });
 
@@ -161,7 +185,14 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       at(5, '2018-06-04 00:00:01', 'other_source'),
       at(6, '2018-06-10 12:00:00'),
       at(7, '2018-06-11 12:00:00'),
-      { line: 8, region, origin: point(-120.1, 38.5), destination: 'bad', datetime: '2018-06-04 10:00:00', datasource: 'weekly_source' },
+      {
+        line: 8,
+        region,
+        origin: point(-120.1, 38.5),
+        destination: 'bad',
+        datetime: '2018-06-04 10:00:00',
+        datasource: 'weekly_source',
+      },
     ]);
     await expect(transform(ingestionNo, 2, 8)).resolves.toEqual({ totalRows: 7, validRows: 6, rejectedRows: 1 });
 
@@ -207,7 +238,11 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       datetime,
       datasource,
     });
-    await insertBronze(pool, ingestionNo, [trip(2, 'b_source', '2018-03-05 10:01:00'), trip(3, 'a_source', '2018-03-06 10:20:00'), trip(4, 'b_source', '2018-03-04 10:10:00')]);
+    await insertBronze(pool, ingestionNo, [
+      trip(2, 'b_source', '2018-03-05 10:01:00'),
+      trip(3, 'a_source', '2018-03-06 10:20:00'),
+      trip(4, 'b_source', '2018-03-04 10:10:00'),
+    ]);
     await transform(ingestionNo, 2, 2);
     await transform(ingestionNo, 3, 4);
     const { rows } = await pool.query(
@@ -218,7 +253,13 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       [region],
     );
     expect(rows).toEqual([
-      { trip_count: '3', first_seen: '2018-03-04 10:10', last_seen: '2018-03-06 10:20', sources: ['a_source', 'b_source'], sorted: true },
+      {
+        trip_count: '3',
+        first_seen: '2018-03-04 10:10',
+        last_seen: '2018-03-06 10:20',
+        sources: ['a_source', 'b_source'],
+        sorted: true,
+      },
     ]);
   });
 });

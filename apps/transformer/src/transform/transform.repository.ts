@@ -127,7 +127,12 @@ export class TransformRepository {
   }
 
   /** Adds the chunk's new regions and datasources (sql/transform/dictionaries.sql). */
-  async addDictionaryEntries(client: pg.ClientBase, ingestionNo: number, firstLine: number, lastLine: number): Promise<void> {
+  async addDictionaryEntries(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    firstLine: number,
+    lastLine: number,
+  ): Promise<void> {
     await client.query(this.dictionariesSql, [ingestionNo, firstLine, lastLine]);
   }
 
@@ -139,18 +144,24 @@ export class TransformRepository {
     lastLine: number,
     grid: GridSettings,
   ): Promise<ChunkCounts> {
-    const { rows } = await client.query<{ total_rows: string; valid_rows: string; rejected_rows: string }>(this.chunkSql, [
-      ingestionNo,
-      firstLine,
-      lastLine,
-      grid.cellDegrees,
-      grid.bucketMinutes,
-    ]);
-    return { totalRows: Number(rows[0].total_rows), validRows: Number(rows[0].valid_rows), rejectedRows: Number(rows[0].rejected_rows) };
+    const { rows } = await client.query<{ total_rows: string; valid_rows: string; rejected_rows: string }>(
+      this.chunkSql,
+      [ingestionNo, firstLine, lastLine, grid.cellDegrees, grid.bucketMinutes],
+    );
+    return {
+      totalRows: Number(rows[0].total_rows),
+      validRows: Number(rows[0].valid_rows),
+      rejectedRows: Number(rows[0].rejected_rows),
+    };
   }
 
   /** Stores the chunk's counts on its marker and adds them to the ingestion (locks the ingestion row). */
-  async recordChunk(client: pg.ClientBase, ingestionNo: number, seq: number, counts: ChunkCounts): Promise<SilverProgress> {
+  async recordChunk(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    seq: number,
+    counts: ChunkCounts,
+  ): Promise<SilverProgress> {
     const { rows } = await client.query<{
       ingestion_id: string;
       silver_chunks: number;
@@ -226,7 +237,10 @@ export class TransformRepository {
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [GOLD_LOCK, ingestionNo]);
       return true;
     }
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [GOLD_LOCK, ingestionNo]);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [
+      GOLD_LOCK,
+      ingestionNo,
+    ]);
     return rows[0].locked;
   }
 
@@ -242,15 +256,24 @@ export class TransformRepository {
        RETURNING first_line, last_line, valid_rows`,
       [ingestionNo],
     );
-    const ranges = chunks.filter((c) => c.valid_rows > 0).map((c) => ({ firstLine: c.first_line, lastLine: c.last_line }));
+    const ranges = chunks
+      .filter((c) => c.valid_rows > 0)
+      .map((c) => ({ firstLine: c.first_line, lastLine: c.last_line }));
     if (ranges.length === 0) return 0;
     const folded = await this.foldLines(client, ingestionNo, ranges);
-    await client.query('UPDATE meta.ingestions SET gold_rows = gold_rows + $2, updated_at = now() WHERE ingestion_no = $1', [ingestionNo, folded]);
+    await client.query(
+      'UPDATE meta.ingestions SET gold_rows = gold_rows + $2, updated_at = now() WHERE ingestion_no = $1',
+      [ingestionNo, folded],
+    );
     return folded;
   }
 
   /** Adds the silver rows of the given line ranges of an ingestion to gold (sql/transform/gold.sql); returns their number. */
-  async foldLines(client: pg.ClientBase, ingestionNo: number, ranges: { firstLine: number | string; lastLine: number | string }[]): Promise<number> {
+  async foldLines(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    ranges: { firstLine: number | string; lastLine: number | string }[],
+  ): Promise<number> {
     const { rows } = await client.query<{ folded_rows: string }>(this.goldSql, [
       ingestionNo,
       ranges.map((r) => String(r.firstLine)),
@@ -288,7 +311,12 @@ export class TransformRepository {
   }
 
   /** Locks the ingestion row and records the `end` work item; `claimed` is false on a redelivery. */
-  async claimEnd(client: pg.ClientBase, ingestionNo: number, ingestionId: string, totalChunks: number): Promise<EndClaim> {
+  async claimEnd(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    ingestionId: string,
+    totalChunks: number,
+  ): Promise<EndClaim> {
     const locked = await client.query<{ ingestion_id: string }>(
       'SELECT ingestion_id::text FROM meta.ingestions WHERE ingestion_no = $1 FOR UPDATE',
       [ingestionNo],
@@ -313,7 +341,12 @@ export class TransformRepository {
     code: string,
     message: string,
   ): Promise<{ ingestionNo: number; code: string; message: string; failedAt: Date } | null> {
-    const { rows } = await pool.query<{ ingestion_no: number; error_code: string; error_message: string; failed_at: Date }>(
+    const { rows } = await pool.query<{
+      ingestion_no: number;
+      error_code: string;
+      error_message: string;
+      failed_at: Date;
+    }>(
       `UPDATE meta.ingestions
           SET state = 'failed',
               failed_at = coalesce(failed_at, now()),
@@ -328,6 +361,8 @@ export class TransformRepository {
       [ingestionId, code, message],
     );
     const r = rows[0];
-    return r ? { ingestionNo: r.ingestion_no, code: r.error_code, message: r.error_message, failedAt: r.failed_at } : null;
+    return r
+      ? { ingestionNo: r.ingestion_no, code: r.error_code, message: r.error_message, failedAt: r.failed_at }
+      : null;
   }
 }

@@ -61,7 +61,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** silver.completed, with its deterministic id and the time silver completed. */
 export function silverCompletedEvent(ingestionId: string, c: SilverCompletion): IngestionEvent<'silver.completed'> {
-  return makeEvent('silver.completed', ingestionId, { validRows: c.validRows, rejectedRows: c.rejectedRows }, undefined, c.completedAt);
+  return makeEvent(
+    'silver.completed',
+    ingestionId,
+    { validRows: c.validRows, rejectedRows: c.rejectedRows },
+    undefined,
+    c.completedAt,
+  );
 }
 
 /** gold.completed and ingestion.completed, in order, with deterministic ids and the completion time. */
@@ -84,7 +90,13 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
   return makeEvent(
     'silver.progress',
     p.ingestionId,
-    { chunksDone: p.silverChunks, totalChunks: p.totalChunks, validRows: p.validRows, rejectedRows: p.rejectedRows, totalRows: p.totalRows },
+    {
+      chunksDone: p.silverChunks,
+      totalChunks: p.totalChunks,
+      validRows: p.validRows,
+      rejectedRows: p.rejectedRows,
+      totalRows: p.totalRows,
+    },
     p.silverChunks,
   );
 }
@@ -114,15 +126,29 @@ export class TransformService {
   async handleChunk(item: BronzeChunkLoadedV1): Promise<ChunkOutcome> {
     assertIngestionId(item.ingestionId);
     if (item.lastLine < item.firstLine && item.rows > 0) {
-      throw new PermanentMessageError('invalid_work_item', `chunk ${item.seq}: lastLine ${item.lastLine} < firstLine ${item.firstLine}`);
+      throw new PermanentMessageError(
+        'invalid_work_item',
+        `chunk ${item.seq}: lastLine ${item.lastLine} < firstLine ${item.firstLine}`,
+      );
     }
     const silver = await withTransaction(this.pool, async (client) => {
       // A chunk's plan is cheap; JIT compilation would cost more than it saves.
       await client.query('SET LOCAL jit = off');
-      const claim = await this.repo.claimChunk(client, item.ingestionNo, item.ingestionId, item.seq, item.firstLine, item.lastLine);
+      const claim = await this.repo.claimChunk(
+        client,
+        item.ingestionNo,
+        item.ingestionId,
+        item.seq,
+        item.firstLine,
+        item.lastLine,
+      );
       const ingestionId = checkIngestion(claim.ingestionId, item);
       if (!claim.claimed) {
-        return { kind: 'redelivered' as const, ingestionId, silverCompleted: await this.repo.silverCompletionOf(client, item.ingestionNo) };
+        return {
+          kind: 'redelivered' as const,
+          ingestionId,
+          silverCompleted: await this.repo.silverCompletionOf(client, item.ingestionNo),
+        };
       }
 
       await this.repo.addDictionaryEntries(client, item.ingestionNo, item.firstLine, item.lastLine);
@@ -173,10 +199,13 @@ export class TransformService {
       const ingestionId = checkIngestion(claim.ingestionId, item);
       const won = await this.repo.tryCompleteSilver(client, item.ingestionNo);
       // When a chunk completed silver, that chunk publishes; only a redelivery re-publishes.
-      const silverCompleted = won ?? (claim.claimed ? null : await this.repo.silverCompletionOf(client, item.ingestionNo));
+      const silverCompleted =
+        won ?? (claim.claimed ? null : await this.repo.silverCompletionOf(client, item.ingestionNo));
       return { ingestionId, firstDelivery: claim.claimed, silverCompleted };
     });
-    const gold: GoldStep | null = end.silverCompleted ? { ingestionNo: item.ingestionNo, kind: 'complete', republish: !end.firstDelivery } : null;
+    const gold: GoldStep | null = end.silverCompleted
+      ? { ingestionNo: item.ingestionNo, kind: 'complete', republish: !end.firstDelivery }
+      : null;
     return { ...end, gold };
   }
 
@@ -205,12 +234,19 @@ export class TransformService {
     if (!failure) return null;
     // The chunks transformed so far stay in silver: fold them into gold too.
     await this.advanceGold({ ingestionNo: failure.ingestionNo, kind: 'complete', republish: false });
-    return makeEvent('ingestion.failed', id, { stage: 'silver', code: failure.code, message: failure.message }, undefined, failure.failedAt);
+    return makeEvent(
+      'ingestion.failed',
+      id,
+      { stage: 'silver', code: failure.code, message: failure.message },
+      undefined,
+      failure.failedAt,
+    );
   }
 }
 
 function assertIngestionId(id: string): void {
-  if (!UUID.test(id)) throw new PermanentMessageError('invalid_work_item', `ingestionId ${JSON.stringify(id)} is not a UUID`);
+  if (!UUID.test(id))
+    throw new PermanentMessageError('invalid_work_item', `ingestionId ${JSON.stringify(id)} is not a UUID`);
 }
 
 /** The ingestion's id as stored, after checking the work item names the ingestion its number is. */
@@ -219,7 +255,10 @@ function checkIngestion(found: string | null, item: { ingestionNo: number; inges
     throw new PermanentMessageError('unknown_ingestion', `no ingestion number ${item.ingestionNo}`);
   }
   if (found.toLowerCase() !== item.ingestionId.toLowerCase()) {
-    throw new PermanentMessageError('ingestion_mismatch', `ingestion number ${item.ingestionNo} is ${found}, not ${item.ingestionId}`);
+    throw new PermanentMessageError(
+      'ingestion_mismatch',
+      `ingestion number ${item.ingestionNo} is ${found}, not ${item.ingestionId}`,
+    );
   }
   return found;
 }

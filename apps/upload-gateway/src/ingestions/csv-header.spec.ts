@@ -63,7 +63,11 @@ describe('CsvHeaderScanner', () => {
     expect(found.rest.length).toBe(0);
   });
 
-  it.each([['', 'nothing'], ['\ufeff', 'a BOM'], ['\ufeff \r\n\t\n\n', 'a BOM and whitespace']])('rejects %j (%s) as empty_body', (body) => {
+  it.each([
+    ['', 'nothing'],
+    ['\ufeff', 'a BOM'],
+    ['\ufeff \r\n\t\n\n', 'a BOM and whitespace'],
+  ])('rejects %j (%s) as empty_body', (body) => {
     expect(appError(() => scan(body)).code).toBe('empty_body');
   });
 
@@ -131,7 +135,10 @@ describe('parseCsvHeader', () => {
   });
 
   it('rejects random bytes and a PNG signature as not_csv when scanned and parsed', () => {
-    for (const body of [fixture('not-ok/binary.bin'), Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(64, 7)])]) {
+    for (const body of [
+      fixture('not-ok/binary.bin'),
+      Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.alloc(64, 7)]),
+    ]) {
       const error = appError(() => parseCsvHeader(scan(body, 512).header));
       expect(error).toMatchObject({ status: 400, code: 'not_csv' });
     }

@@ -73,7 +73,11 @@ export class CsvHeaderScanner {
     let end = this.acc.length;
     if (!this.inQuote && end > start && this.acc[end - 1] === CR) end--;
     if (!this.inQuote && isBlank(this.acc, start, end)) throw emptyBody();
-    return { header: this.acc.subarray(start, end), rest: Buffer.alloc(0), nextLine: this.line + this.newlinesInRecord + 1 };
+    return {
+      header: this.acc.subarray(start, end),
+      rest: Buffer.alloc(0),
+      nextLine: this.line + this.newlinesInRecord + 1,
+    };
   }
 
   private bomLength(): number {
@@ -151,10 +155,15 @@ export function parseCsvHeader(header: Buffer): CsvHeader {
   const duplicates = new Set<string>();
   for (const c of columns) (seen.has(c) ? duplicates : seen).add(c);
   if (duplicates.size) {
-    throw new AppError(422, 'duplicate_columns', `Column names must be unique; repeated: ${[...duplicates].join(', ')}`, {
-      duplicates: [...duplicates],
-      found: columns,
-    });
+    throw new AppError(
+      422,
+      'duplicate_columns',
+      `Column names must be unique; repeated: ${[...duplicates].join(', ')}`,
+      {
+        duplicates: [...duplicates],
+        found: columns,
+      },
+    );
   }
   const missing = REQUIRED_COLUMNS.filter((c) => !seen.has(c));
   if (missing.length) {

@@ -11,7 +11,10 @@ export class UploadSummaryDto {
   @ApiProperty({ description: 'Chunks published to Kafka (each a run of whole records)', example: 1 })
   chunks: number;
 
-  @ApiProperty({ description: 'SHA-256 (hex) of the decompressed CSV, to compare with `sha256sum`', example: 'c0ffee…' })
+  @ApiProperty({
+    description: 'SHA-256 (hex) of the decompressed CSV, to compare with `sha256sum`',
+    example: 'c0ffee…',
+  })
   sha256: string;
 }
 
@@ -22,7 +25,10 @@ export class SocketInfoDto {
   @ApiProperty({ example: '/ingestions' })
   namespace: string;
 
-  @ApiProperty({ description: "The ingestion's room; `subscribe` with `{ ingestionId }` to join it", example: 'ingestion:6f1c…' })
+  @ApiProperty({
+    description: "The ingestion's room; `subscribe` with `{ ingestionId }` to join it",
+    example: 'ingestion:6f1c…',
+  })
   room: string;
 
   @ApiProperty({ description: 'Event name every update arrives under', example: 'ingestion.event' })
@@ -36,12 +42,16 @@ export class IngestionAcceptedDto {
 
   @ApiProperty({
     enum: ['accepted', 'uploading', 'processing', 'completed', 'failed'],
-    description: 'Normally `processing`: bronze/silver/gold are being built (they may already have started during the upload)',
+    description:
+      'Normally `processing`: bronze/silver/gold are being built (they may already have started during the upload)',
     example: 'processing',
   })
   state: IngestionState;
 
-  @ApiProperty({ description: 'GET it for the ingestion status (query-api); also in the Location header', example: 'http://localhost:3001/api/v1/ingestions/6f1c…' })
+  @ApiProperty({
+    description: 'GET it for the ingestion status (query-api); also in the Location header',
+    example: 'http://localhost:3001/api/v1/ingestions/6f1c…',
+  })
   statusUrl: string;
 
   @ApiProperty({ type: SocketInfoDto, description: 'Where to follow the ingestion live' })
@@ -58,7 +68,11 @@ export class ErrorDto {
   @ApiProperty({ example: 'The header lacks required column(s): datasource' })
   message: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { missing: ['datasource'], found: ['region', 'origin_coord', 'destination_coord', 'datetime'] } })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { missing: ['datasource'], found: ['region', 'origin_coord', 'destination_coord', 'datetime'] },
+  })
   details?: Record<string, unknown>;
 }
 

@@ -44,31 +44,54 @@ export class IngestionsHttpController {
     ].join(''),
   })
   @ApiConsumes(...ACCEPTED_MEDIA_TYPES)
-  @ApiHeader({ name: 'X-Ingestion-Id', required: false, description: 'Client-chosen ingestion id (UUID), e.g. to subscribe to its events before uploading. Must be new.', schema: { type: 'string', format: 'uuid' } })
-  @ApiHeader({ name: 'X-File-Name', required: false, description: 'File name recorded with a raw body (percent-encode non-ASCII names). Multipart uses the part\'s filename.' })
-  @ApiHeader({ name: 'Content-Encoding', required: false, description: '`gzip` to send a gzip-compressed body; `identity` or absent otherwise.', schema: { type: 'string', enum: ['gzip', 'identity'] } })
+  @ApiHeader({
+    name: 'X-Ingestion-Id',
+    required: false,
+    description: 'Client-chosen ingestion id (UUID), e.g. to subscribe to its events before uploading. Must be new.',
+    schema: { type: 'string', format: 'uuid' },
+  })
+  @ApiHeader({
+    name: 'X-File-Name',
+    required: false,
+    description:
+      "File name recorded with a raw body (percent-encode non-ASCII names). Multipart uses the part's filename.",
+  })
+  @ApiHeader({
+    name: 'Content-Encoding',
+    required: false,
+    description: '`gzip` to send a gzip-compressed body; `identity` or absent otherwise.',
+    schema: { type: 'string', enum: ['gzip', 'identity'] },
+  })
   @ApiAcceptedResponse({
     type: IngestionAcceptedDto,
     description: 'The whole upload is in Kafka; processing continues asynchronously.',
-    headers: { Location: { description: 'The status URL (same as `statusUrl`)', schema: { type: 'string', format: 'uri' } } },
+    headers: {
+      Location: { description: 'The status URL (same as `statusUrl`)', schema: { type: 'string', format: 'uri' } },
+    },
   })
   @ApiBadRequestResponse({
     type: ErrorBodyDto,
     description: codes({
       empty_body: 'the body is empty, or only a BOM / whitespace',
-      not_csv: 'the header is not UTF-8 text, contains NUL/control characters, is not a CSV record, or does not end within the first 64 KiB',
+      not_csv:
+        'the header is not UTF-8 text, contains NUL/control characters, is not a CSV record, or does not end within the first 64 KiB',
       bad_gzip: 'the gzip data is corrupt or truncated, or a gzip Content-Type was sent with non-gzip bytes',
       missing_file_field: 'a multipart form without a file field named `file`',
       bad_multipart: 'the multipart body is malformed (no boundary, truncated form)',
       invalid_ingestion_id: '`X-Ingestion-Id` is not a UUID',
-      client_aborted: 'the client closed the connection mid-upload (recorded on the ingestion; rarely seen by the client)',
+      client_aborted:
+        'the client closed the connection mid-upload (recorded on the ingestion; rarely seen by the client)',
     }),
   })
-  @ApiConflictResponse({ type: ErrorBodyDto, description: codes({ ingestion_exists: 'the `X-Ingestion-Id` is already used' }) })
+  @ApiConflictResponse({
+    type: ErrorBodyDto,
+    description: codes({ ingestion_exists: 'the `X-Ingestion-Id` is already used' }),
+  })
   @ApiPayloadTooLargeResponse({
     type: ErrorBodyDto,
     description: codes({
-      payload_too_large: '`Content-Length`, or the decompressed bytes while streaming (gzip bombs), exceed `UPLOAD_MAX_BYTES`',
+      payload_too_large:
+        '`Content-Length`, or the decompressed bytes while streaming (gzip bombs), exceed `UPLOAD_MAX_BYTES`',
     }),
   })
   @ApiUnsupportedMediaTypeResponse({
@@ -86,9 +109,15 @@ export class IngestionsHttpController {
   })
   @ApiServiceUnavailableResponse({
     type: ErrorBodyDto,
-    description: codes({ kafka_unavailable: 'Kafka did not accept the data', database_unavailable: 'PostgreSQL is unreachable' }),
+    description: codes({
+      kafka_unavailable: 'Kafka did not accept the data',
+      database_unavailable: 'PostgreSQL is unreachable',
+    }),
   })
-  @ApiInternalServerErrorResponse({ type: ErrorBodyDto, description: codes({ internal_error: 'an unexpected error (logged with context)' }) })
+  @ApiInternalServerErrorResponse({
+    type: ErrorBodyDto,
+    description: codes({ internal_error: 'an unexpected error (logged with context)' }),
+  })
   async upload(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const accepted = await this.uploads.upload(req);

@@ -30,7 +30,8 @@ export function gunzip(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
 }
 
 /** True for errors raised by zlib on malformed or truncated gzip data. */
-export const isZlibError = (error: unknown): boolean => /^Z_/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+export const isZlibError = (error: unknown): boolean =>
+  /^Z_/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
 export interface Decoded {
   /** The body started with the gzip magic bytes and is being gunzipped. */
@@ -80,7 +81,11 @@ export function multipartFile(req: IncomingMessage, body: AsyncIterable<Buffer>)
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { fields: 1000, parts: 1000, fieldSize: 1024 * 1024 } });
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fields: 1000, parts: 1000, fieldSize: 1024 * 1024 },
+      });
     } catch (error) {
       reject(new AppError(400, 'bad_multipart', `Malformed multipart/form-data request: ${(error as Error).message}`));
       return;
@@ -109,7 +114,9 @@ export function multipartFile(req: IncomingMessage, body: AsyncIterable<Buffer>)
 
 /** Malformed-form errors raised by busboy (the upload service answers them with `bad_multipart`). */
 export const isBusboyError = (error: unknown): boolean =>
-  /^(Unexpected end of (form|file)|Malformed (part )?header|Multipart: )/i.test(String((error as Error | null)?.message ?? ''));
+  /^(Unexpected end of (form|file)|Malformed (part )?header|Multipart: )/i.test(
+    String((error as Error | null)?.message ?? ''),
+  );
 
 /** The upload's decompressed bytes, its file name and whether it was gzipped, ready for the header scan. */
 export interface UploadBody {
@@ -133,9 +140,14 @@ export async function openUploadBody(req: IncomingMessage, request: UploadReques
     throw new AppError(400, 'bad_gzip', `Content-Type ${request.mediaType} was sent but the body is not gzip data`);
   }
   if (!decoded.gzip && request.gzipExpectation === 'required') {
-    throw new AppError(415, 'unsupported_media_type', `Content-Type ${request.mediaType} is accepted only for gzip data; send CSV as text/csv`, {
-      accepted: ['text/csv', 'application/csv', 'text/plain', 'application/gzip', 'multipart/form-data'],
-    });
+    throw new AppError(
+      415,
+      'unsupported_media_type',
+      `Content-Type ${request.mediaType} is accepted only for gzip data; send CSV as text/csv`,
+      {
+        accepted: ['text/csv', 'application/csv', 'text/plain', 'application/gzip', 'multipart/form-data'],
+      },
+    );
   }
   return { bytes: decoded.bytes, fileName, gzip: decoded.gzip || request.contentEncodingGzip };
 }

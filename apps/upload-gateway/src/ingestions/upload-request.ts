@@ -51,7 +51,8 @@ const header = (headers: IncomingHttpHeaders, name: string): string | undefined 
  */
 export function parseUploadRequest(headers: IncomingHttpHeaders, maxBytes: number): UploadRequest {
   const mediaType = (header(headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
-  const form: BodyForm | undefined = mediaType === MULTIPART ? 'multipart' : mediaType in RAW_MEDIA_TYPES ? 'raw' : undefined;
+  const form: BodyForm | undefined =
+    mediaType === MULTIPART ? 'multipart' : mediaType in RAW_MEDIA_TYPES ? 'raw' : undefined;
   if (!form) {
     throw new AppError(415, 'unsupported_media_type', `Content-Type ${mediaType || '(none)'} is not accepted`, {
       accepted: ACCEPTED_MEDIA_TYPES,
@@ -60,9 +61,14 @@ export function parseUploadRequest(headers: IncomingHttpHeaders, maxBytes: numbe
 
   const encoding = (header(headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
   if (!['identity', 'gzip', 'x-gzip'].includes(encoding)) {
-    throw new AppError(415, 'unsupported_media_type', `Content-Encoding ${encoding} is not supported (use gzip or none)`, {
-      acceptedEncodings: ['gzip', 'identity'],
-    });
+    throw new AppError(
+      415,
+      'unsupported_media_type',
+      `Content-Encoding ${encoding} is not supported (use gzip or none)`,
+      {
+        acceptedEncodings: ['gzip', 'identity'],
+      },
+    );
   }
 
   const length = header(headers, 'content-length');

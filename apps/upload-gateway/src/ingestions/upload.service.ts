@@ -22,14 +22,22 @@ import { parseUploadRequest, type UploadRequest } from './upload-request.js';
  * RSS for 512 KiB values than for 510 KiB ones).
  */
 export function chunkTargetBytes(messageBytes: number, columns: string[], topicName: string): number {
-  const header = JSON.stringify({ kind: 'chunk', ingestionId: '00000000-0000-0000-0000-000000000000', seq: 2 ** 31, firstLine: 2 ** 53, columns });
+  const header = JSON.stringify({
+    kind: 'chunk',
+    ingestionId: '00000000-0000-0000-0000-000000000000',
+    seq: 2 ** 31,
+    firstLine: 2 ** 53,
+    columns,
+  });
   // Key, varints, record batch header (61 B) and produce request framing fit in 512 B with room to spare.
   const framing = 512 + Buffer.byteLength(header) + 2 * Buffer.byteLength(topicName);
   return Math.max(messageBytes - framing, Math.ceil(messageBytes / 2));
 }
 
 const payloadTooLarge = (limit: number) =>
-  new AppError(413, 'payload_too_large', `The upload is larger than the limit of ${limit} bytes (decompressed)`, { limit });
+  new AppError(413, 'payload_too_large', `The upload is larger than the limit of ${limit} bytes (decompressed)`, {
+    limit,
+  });
 
 /** Pulls the decompressed body while counting, hashing and enforcing the size limit on every byte. */
 class MeteredBody {
@@ -127,7 +135,17 @@ export class UploadService {
       // Lost a race with a concurrent upload using the same id: that row is not ours to fail.
       if (!created) throw ingestionExists(ingestionId);
       const acked: UploadCounters = { bytes: body.bytes - found.rest.length, rows: 0, chunks: 0 };
-      return { ingestionId, request, fileName: opened.fileName, gzip: opened.gzip, header, found, body, acked, startedAt: Date.now() };
+      return {
+        ingestionId,
+        request,
+        fileName: opened.fileName,
+        gzip: opened.gzip,
+        header,
+        found,
+        body,
+        acked,
+        startedAt: Date.now(),
+      };
     } catch (error) {
       body?.close();
       throw this.toAppError(error, req);
@@ -145,9 +163,15 @@ export class UploadService {
         ignoredColumns: header.ignoredColumns,
       }),
     );
-    this.logger.log({ ingestionId: id, fileName: u.fileName, gzip: u.gzip, columns: header.columns }, 'upload accepted');
+    this.logger.log(
+      { ingestionId: id, fileName: u.fileName, gzip: u.gzip, columns: header.columns },
+      'upload accepted',
+    );
 
-    const chunker = new RecordChunker(chunkTargetBytes(this.env.UPLOAD_CHUNK_BYTES, header.columns, topic(this.env, 'rawChunks')), u.found.nextLine);
+    const chunker = new RecordChunker(
+      chunkTargetBytes(this.env.UPLOAD_CHUNK_BYTES, header.columns, topic(this.env, 'rawChunks')),
+      u.found.nextLine,
+    );
     const sender = new BoundedSender(this.env.UPLOAD_SENDS_IN_FLIGHT);
     const progress = new ProgressReporter(this.env.PROGRESS_INTERVAL_MS, async (c) => {
       await this.repo.recordProgress(id, c);
@@ -165,7 +189,13 @@ export class UploadService {
             {
               key: `${id}:${chunkSeq}`,
               value: chunk.data,
-              headers: encodeRawChunkHeaders({ kind: 'chunk', ingestionId: id, seq: chunkSeq, firstLine: chunk.firstLine, columns: header.columns }),
+              headers: encodeRawChunkHeaders({
+                kind: 'chunk',
+                ingestionId: id,
+                seq: chunkSeq,
+                firstLine: chunk.firstLine,
+                columns: header.columns,
+              }),
             },
           ]);
           acked.chunks++;
@@ -193,13 +223,24 @@ export class UploadService {
       {
         key: `${id}:end`,
         value: Buffer.alloc(0),
-        headers: encodeRawChunkHeaders({ kind: 'end', ingestionId: id, totalChunks: totals.chunks, totalRows: totals.rows }),
+        headers: encodeRawChunkHeaders({
+          kind: 'end',
+          ingestionId: id,
+          totalChunks: totals.chunks,
+          totalRows: totals.rows,
+        }),
       },
     ]);
     await this.publisher.publishEvent(makeEvent('upload.completed', id, totals));
     const seconds = Math.max(1, Date.now() - u.startedAt) / 1000;
     this.logger.log(
-      { ingestionId: id, ...totals, seconds, mbPerSecond: +(totals.bytes / 1e6 / seconds).toFixed(1), rowsPerSecond: Math.round(totals.rows / seconds) },
+      {
+        ingestionId: id,
+        ...totals,
+        seconds,
+        mbPerSecond: +(totals.bytes / 1e6 / seconds).toFixed(1),
+        rowsPerSecond: Math.round(totals.rows / seconds),
+      },
       'upload completed',
     );
     return this.accepted(id, state, totals);
@@ -210,7 +251,12 @@ export class UploadService {
       ingestionId: id,
       state,
       statusUrl: this.statusUrl(id),
-      socket: { url: this.env.NOTIFIER_PUBLIC_URL, namespace: SOCKET_NAMESPACE, room: ingestionRoom(id), event: 'ingestion.event' },
+      socket: {
+        url: this.env.NOTIFIER_PUBLIC_URL,
+        namespace: SOCKET_NAMESPACE,
+        room: ingestionRoom(id),
+        event: 'ingestion.event',
+      },
       upload,
     };
   }
@@ -225,7 +271,10 @@ export class UploadService {
    */
   private async fail(u: Upload, error: AppError): Promise<void> {
     const id = u.ingestionId;
-    this.logger.warn({ ingestionId: id, code: error.code, bytesRead: u.body.bytes, published: u.acked }, `upload failed: ${error.message}`);
+    this.logger.warn(
+      { ingestionId: id, code: error.code, bytesRead: u.body.bytes, published: u.acked },
+      `upload failed: ${error.message}`,
+    );
     let changed = false;
     try {
       changed = await this.repo.failUpload(id, error.code, error.message, u.acked);
@@ -235,7 +284,9 @@ export class UploadService {
     if (!changed) return;
     const event = this.publisher
       .publishEvent(makeEvent('ingestion.failed', id, { stage: 'upload', code: error.code, message: error.message }))
-      .catch((kafkaError: unknown) => this.logger.error({ ingestionId: id, err: kafkaError }, 'could not publish ingestion.failed'));
+      .catch((kafkaError: unknown) =>
+        this.logger.error({ ingestionId: id, err: kafkaError }, 'could not publish ingestion.failed'),
+      );
     // With Kafka down the event would only time out: answer the client first.
     if (error.code !== 'kafka_unavailable') await event;
   }
@@ -266,7 +317,9 @@ export class UploadService {
 }
 
 const ingestionExists = (id: string) =>
-  new AppError(409, 'ingestion_exists', `Ingestion ${id} already exists; choose a new X-Ingestion-Id`, { ingestionId: id });
+  new AppError(409, 'ingestion_exists', `Ingestion ${id} already exists; choose a new X-Ingestion-Id`, {
+    ingestionId: id,
+  });
 
 /** Reads until the header record is complete (or the body ends). */
 async function readHeader(body: MeteredBody): Promise<HeaderFound> {

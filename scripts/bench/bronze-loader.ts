@@ -34,7 +34,7 @@ const concurrency = Number(values.concurrency);
 const say = (msg: string) => process.stdout.write(`[bench:bronze-loader] ${msg}\n`);
 const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} rows/s`;
 
-if (!values.database!.includes('bench')) throw new Error('the bench database name must contain "bench"');
+if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
 const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
 base.pathname = `/${values.database}`;
 const databaseUrl = base.toString();
@@ -51,7 +51,7 @@ const env = loadConfig(childEnv);
 async function dropDatabase(): Promise<void> {
   const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
   await admin.end();
 }
 
@@ -130,7 +130,7 @@ let done: { bronze_rows: string; first: Date; completed: Date } | undefined;
 let observedAt = 0;
 while (!done) {
   if (loader.exitCode !== null) throw new Error(`bronze-loader exited with ${loader.exitCode}`);
-  const { rows: r } = await pool.query(
+  const { rows: r } = await pool.query<{ bronze_rows: string; first: Date; completed: Date }>(
     `SELECT i.bronze_rows, i.bronze_completed_at AS completed, min(c.loaded_at) AS first
      FROM meta.ingestions i LEFT JOIN meta.bronze_chunks c USING (ingestion_no) WHERE i.ingestion_id = $1 GROUP BY i.ingestion_no`,
     [ingestionId],
@@ -146,9 +146,10 @@ await new Promise<void>((resolve) => {
   loader.kill('SIGTERM');
 });
 if (Number(done.bronze_rows) !== rows) throw new Error(`bronze has ${done.bronze_rows} rows, expected ${rows}`);
-const { rows: counted } = await pool.query('SELECT count(*)::int AS n FROM bronze.trips WHERE ingestion_no = $1', [
-  created[0].ingestion_no,
-]);
+const { rows: counted } = await pool.query<{ n: number }>(
+  'SELECT count(*)::int AS n FROM bronze.trips WHERE ingestion_no = $1',
+  [created[0].ingestion_no],
+);
 if (counted[0].n !== rows) throw new Error(`bronze.trips holds ${counted[0].n} rows, expected ${rows}`);
 // loaded_at is a chunk transaction's start: from the first one to seeing bronze complete (polled every
 // 50 ms) spans all the loading work and excludes process boot and the consumer-group join.

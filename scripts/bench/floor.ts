@@ -66,10 +66,10 @@ const file = await benchFile(rows);
 const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
 base.pathname = `/${values.database}`;
 const databaseUrl = base.toString();
-if (!values.database!.includes('bench')) throw new Error('the bench database name must contain "bench"');
+if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
 const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
 await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);
+await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
 await ensureDatabase(databaseUrl);
 await runMigrations(databaseUrl);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
@@ -99,9 +99,10 @@ let consumed = 0;
 let allConsumed!: () => void;
 const consumedAll = new Promise<void>((resolve) => (allConsumed = resolve));
 await consumer.run({
-  eachBatch: async ({ batch }) => {
+  eachBatch: ({ batch }) => {
     consumed += batch.messages.length;
     if (consumed >= chunks.length) allConsumed();
+    return Promise.resolve();
   },
 });
 const cpu0 = process.cpuUsage();
@@ -268,5 +269,5 @@ say(
 );
 floor('stripped schema', kafkaCpuMs + bronze.cpuMs + bareSilver.cpuMs + groupsOnly.cpuMs);
 await pool.end();
-await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);
+await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
 await admin.end();

@@ -124,7 +124,7 @@ export async function runQueryBenchDetailed(
 ): Promise<QueryBenchDetail> {
   const queries = benchQueries(n);
   const ask = async (q: BenchQuery): Promise<WeeklyAnswer> => {
-    const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params)}`);
+    const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
     if (res.status !== 200)
       throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as WeeklyAnswer;
@@ -205,7 +205,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (i > 300) throw new Error('query-api does not answer');
       await new Promise((r) => setTimeout(r, 200));
     }
-    const trips = (await pool.query('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
+    const trips = (await pool.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
     const result = await runQueryBenchDetailed(url, pool, Number(values.n));
     const f = (ms: number) => ms.toFixed(1);
     process.stdout.write(
@@ -216,7 +216,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`,
       );
     for (const q of result.slowest)
-      process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params)}\n`);
+      process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params).toString()}\n`);
   } finally {
     child.kill('SIGTERM');
     await pool.end();

@@ -35,7 +35,7 @@ export async function bareCopyMs(pool: pg.Pool, databaseUrl: string, file: strin
     { stdio: 'inherit' },
   );
   const ms = performance.now() - t;
-  const copied = Number((await pool.query('SELECT count(*) FROM public.bench_copy')).rows[0].count);
+  const copied = Number((await pool.query<{ count: string }>('SELECT count(*) FROM public.bench_copy')).rows[0].count);
   if (copied !== rows) throw new Error(`\\copy loaded ${copied} rows, expected ${rows}`);
   await pool.query('DROP TABLE public.bench_copy');
   await pool.query('CHECKPOINT');

@@ -42,10 +42,10 @@ const databaseUrl = base.toString();
 const prefix = `bench-${Date.now().toString(36)}.`;
 const env = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' });
 async function dropBenchDatabase(): Promise<void> {
-  if (!values.database!.includes('bench')) throw new Error('the bench database name must contain "bench"');
+  if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
   const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database!)} WITH (FORCE)`);
+  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
   await admin.end();
 }
 await dropBenchDatabase();
@@ -114,14 +114,14 @@ try {
     headers: { 'content-type': 'text/csv', 'x-file-name': `trips-${rows}.csv` },
     body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream,
     duplex: 'half',
-  } as RequestInit);
+  });
   const body = (await res.json()) as { ingestionId: string };
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
   const uploadMs = performance.now() - t;
   let state = '';
   let status: Record<string, unknown> = {};
   while (state !== 'completed') {
-    const { rows: r } = await pool.query(
+    const { rows: r } = await pool.query<Record<string, unknown>>(
       `SELECT state, silver_rows, rejected_rows, bronze_rows,
               extract(epoch FROM upload_completed_at - accepted_at) * 1000 AS upload_ms,
               extract(epoch FROM bronze_completed_at - accepted_at) * 1000 AS bronze_ms,

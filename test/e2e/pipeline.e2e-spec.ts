@@ -13,7 +13,7 @@ const NOT_OK = 'test/fixtures/csv/not-ok';
 function readCsv(file: string): { header: string[]; records: string[][] } {
   let bytes = readFileSync(file);
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
-  const rows = parse(bytes, { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+  const rows = parse(bytes, { bom: true, relax_column_count: true, skip_empty_lines: true });
   return { header: rows[0].map((h) => h.trim().toLowerCase()), records: rows.slice(1) };
 }
 

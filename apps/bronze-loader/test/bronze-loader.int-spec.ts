@@ -226,7 +226,7 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     await waitBronzeCompleted(ingestionId);
     await loaderDrained();
 
-    const expected = (parse(SAMPLE) as string[][]).slice(1);
+    const expected = parse(SAMPLE).slice(1);
     const rows = await bronzeRows(ingestionNo);
     expect(rows.map((r) => r.line_no)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
     expect(rows.map((r) => [r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource])).toEqual(

@@ -11,7 +11,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { loadConfig } from '#config';
-import { makeEvent, SOCKET_NAMESPACE, type IngestionEvent, type SocketIngestionEvent } from '#contracts';
+import {
+  makeEvent,
+  SOCKET_NAMESPACE,
+  type IngestionEvent,
+  type SocketIngestionEvent,
+  type SubscribeAck,
+} from '#contracts';
 import { dropDatabase, ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics, Publisher, topicSpecs } from '#kafka';
 
@@ -93,9 +99,9 @@ try {
 
   const late = io(`${url}${SOCKET_NAMESPACE}`, { transports: ['websocket'] });
   const replayed: SocketIngestionEvent[] = [];
-  late.on('ingestion.event', (e) => replayed.push(e));
+  late.on('ingestion.event', (e: SocketIngestionEvent) => replayed.push(e));
   const t1 = performance.now();
-  const ack = await late.timeout(60_000).emitWithAck('subscribe', { ingestionId: ids[0] });
+  const ack = (await late.timeout(60_000).emitWithAck('subscribe', { ingestionId: ids[0] })) as SubscribeAck;
   const replayMs = performance.now() - t1;
   const ordered = replayed.every((e, i) => e.seq === i + 1);
   console.log(

@@ -32,7 +32,8 @@ export function liftParameterExamples(document: OpenAPIObject): OpenAPIObject {
       for (const param of operation?.parameters ?? []) {
         if (!('in' in param) || !param.schema || '$ref' in param.schema) continue;
         param.schema.type ??= 'string';
-        if (param.example === undefined && param.schema.example !== undefined) param.example = param.schema.example;
+        if (param.example === undefined && param.schema.example !== undefined)
+          param.example = param.schema.example as unknown;
       }
     }
   }

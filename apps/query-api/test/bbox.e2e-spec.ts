@@ -113,7 +113,10 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
   });
 
   const query = (box: Box, match: Match, extra: Record<string, string> = {}) =>
-    getJson(api.url, `/api/v1/trips/weekly-average?${new URLSearchParams({ bbox: box.join(','), match, ...extra })}`);
+    getJson(
+      api.url,
+      `/api/v1/trips/weekly-average?${new URLSearchParams({ bbox: box.join(','), match, ...extra }).toString()}`,
+    );
 
   /** Asserts the API's answer equals the brute-force count, week by week. */
   async function expectExact(box: Box, match: Match, extra: { datasource?: string; from?: string; to?: string } = {}) {

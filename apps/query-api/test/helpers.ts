@@ -29,7 +29,7 @@ export async function psqlFile(
   for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
   args.push('-f', join(repoRoot(), 'sql', 'queries', file), databaseUrl);
   const { stdout } = await run('psql', args, { maxBuffer: 64 * 1024 * 1024 });
-  return parse(stdout, { columns: true }) as Record<string, string>[];
+  return parse<Record<string, string>>(stdout, { columns: true });
 }
 
 export type Match = 'origin' | 'destination' | 'both' | 'any';

@@ -397,7 +397,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ region: 'Atlantis' }],
     ])('weekly-average-by-region.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-region.sql', vars);
-      const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars)}`);
+      const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect({
         from: row.from,
         to: row.to,
@@ -422,7 +422,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ bbox: '9.9,53.5,10.1,53.6', match: 'destination', datasource: 'funny_car' }],
     ])('weekly-average-by-bbox.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-bbox.sql', vars);
-      const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars)}`);
+      const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect(Number(row.total_trips)).toBe(body.totalTrips);
       expect(JSON.parse(row.series)).toEqual(body.series);
       expect([row.from, row.to, Number(row.weeks)]).toEqual([body.from, body.to, body.weeks]);

@@ -77,7 +77,7 @@ try {
     cursor += chunkRows;
     return first;
   };
-  const clients = await Promise.all(Array.from({ length: sessions }, () => new pg.Client(databaseUrl)));
+  const clients = Array.from({ length: sessions }, () => new pg.Client(databaseUrl));
   await Promise.all(clients.map((c) => c.connect()));
   const t0 = performance.now();
   const results = await Promise.all(clients.map((c) => session(c, ingestionNo, next)));

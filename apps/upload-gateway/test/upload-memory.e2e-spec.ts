@@ -93,7 +93,7 @@ it(`streams a ${BODY_MB} MB chunked upload through a ${HEAP_MB} MB heap with bou
       });
       req.on('response', (res) => {
         let text = '';
-        res.on('data', (d: Buffer) => (text += d));
+        res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
       });
       req.on('error', reject);

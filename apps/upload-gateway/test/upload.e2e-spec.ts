@@ -58,7 +58,7 @@ beforeAll(async () => {
   await consumer.run({
     eachMessage: async ({ topic: t, message }) => {
       if (t === topic(env, 'rawChunks')) {
-        const meta = decodeRawChunkHeaders(message.headers as Record<string, unknown>);
+        const meta = decodeRawChunkHeaders(message.headers);
         push(raw, meta.ingestionId, { key: String(message.key), value: message.value ?? Buffer.alloc(0), meta });
       } else {
         const event = parseIngestionEvent(JSON.parse(String(message.value)));
@@ -90,7 +90,7 @@ const url = () => `${gateway.url}/api/v1/ingestions`;
 type Body = NonNullable<RequestInit['body']>;
 
 async function post(body: Body, headers: Record<string, string> = {}) {
-  const res = await fetch(url(), { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+  const res = await fetch(url(), { method: 'POST', body, headers, duplex: 'half' });
   return { status: res.status, location: res.headers.get('location'), body: (await res.json()) as Record<string, any> };
 }
 
@@ -131,7 +131,9 @@ async function expectInKafka(id: string, file: Buffer, rows: number): Promise<Ra
   // Chunks in seq order are exactly the data records of the file (plus a final newline if it had none).
   const data = dataOf(file);
   const joined = Buffer.concat(chunks.map((c) => c.value));
-  expect(joined.toString()).toBe(data.length && !data.toString().endsWith('\n') ? `${data}\n` : data.toString());
+  expect(joined.toString()).toBe(
+    data.length && !data.toString().endsWith('\n') ? `${data.toString()}\n` : data.toString(),
+  );
 
   // Each chunk's firstLine continues where the previous chunk's lines ended; records keep their file line numbers.
   let line = 2;
@@ -296,7 +298,7 @@ describe('POST /api/v1/ingestions', () => {
     const pieces = Array.from({ length: Math.ceil(file.length / 16_384) }, (_, i) =>
       file.subarray(i * 16_384, (i + 1) * 16_384),
     );
-    const res = await post(Readable.from(pieces) as unknown as Body, { 'content-type': 'text/csv' });
+    const res = await post(Readable.from(pieces), { 'content-type': 'text/csv' });
     expect(res.status).toBe(202);
     const id = res.body.ingestionId as string;
     await expectInKafka(id, file, 2100);
@@ -364,7 +366,7 @@ describe('POST /api/v1/ingestions', () => {
       ],
       [
         'duplicate columns',
-        () => csv(`region,origin_coord,destination_coord,datetime,datasource,REGION\n${dataOf(SAMPLE)}`),
+        () => csv(`region,origin_coord,destination_coord,datetime,datasource,REGION\n${dataOf(SAMPLE).toString()}`),
         422,
         'duplicate_columns',
       ],

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
@@ -35,7 +37,7 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   app.enableShutdownHooks();
   await options.configure?.(app, env);
   await app.listen(env[options.portKey], env.HTTP_HOST);
-  const address = app.getHttpServer().address() as { port: number };
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
   app.get(Logger).log({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
   return app;
 }

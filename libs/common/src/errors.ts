@@ -48,7 +48,7 @@ export class AppExceptionFilter implements ExceptionFilter {
       const message =
         typeof response === 'string'
           ? response
-          : String((response as { message?: unknown }).message ?? exception.message);
+          : String((response as { message?: string | string[] }).message ?? exception.message);
       body = { statusCode: status, error: { code: httpCode(status), message } };
     } else {
       this.logger.error({ err: exception, method: req.method, url: req.url }, 'unhandled error');

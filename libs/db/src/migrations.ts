@@ -67,7 +67,7 @@ export async function runMigrations(databaseUrl: string, dir?: string): Promise<
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${file.name} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${file.name} failed: ${(error as Error).message}`, { cause: error });
       }
       result.applied.push(file.name);
     }

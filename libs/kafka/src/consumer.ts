@@ -88,9 +88,10 @@ export class ConsumerRunner {
       await consumer.run({
         autoCommit: true,
         partitionsConsumedConcurrently: o.concurrency,
-        eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        eachMessage: async (payload) => {
+          const { topic, partition, message } = payload;
           const log = o.log.child({ topic, partition, offset: message.offset });
-          const ctx: MessageContext = { topic, partition, message, heartbeat, log };
+          const ctx: MessageContext = { topic, partition, message, heartbeat: () => payload.heartbeat(), log };
           await this.handleWithRetry(ctx);
         },
       });

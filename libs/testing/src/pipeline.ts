@@ -85,7 +85,7 @@ export async function upload(
     headers,
     body,
     duplex: 'half',
-  } as RequestInit);
+  });
   const text = await res.text();
   let parsed: UploadResult['body'];
   try {

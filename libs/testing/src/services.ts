@@ -90,7 +90,7 @@ export async function startService(
     );
   } catch (error) {
     await service.kill();
-    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${out.slice(-4000)}`);
+    throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${out.slice(-4000)}`, { cause: error });
   }
   return service;
 }

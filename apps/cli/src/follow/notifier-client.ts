@@ -135,7 +135,7 @@ export class NotifierClient {
       if (this.closed) throw new NotifierError('closed', 'the connection was closed');
       let ack: SubscribeAck;
       try {
-        ack = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('subscribe', request);
+        ack = (await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('subscribe', request)) as SubscribeAck;
       } catch {
         // No acknowledgement: the connection dropped meanwhile; the reconnect handler resubscribes too.
         await new Promise((r) => setTimeout(r, RETRY_MS));

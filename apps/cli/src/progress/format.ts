@@ -34,7 +34,7 @@ export function describeEvent(event: SocketIngestionEvent): string {
   let what: string;
   switch (event.type) {
     case 'ingestion.accepted':
-      what = `accepted${d.fileName ? ` ${String(d.fileName)}` : ''}${d.gzip ? ' (gzip)' : ''}`;
+      what = `accepted${d.fileName ? ` ${d.fileName as string}` : ''}${d.gzip ? ' (gzip)' : ''}`;
       break;
     case 'upload.progress':
       what = `${formatBytes(n('bytes'))} in Kafka, ${num(n('rows'))} rows, ${num(n('chunks'))} chunks`;

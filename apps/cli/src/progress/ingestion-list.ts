@@ -1,9 +1,8 @@
-import type { IngestionState } from '#contracts';
-
 /** One line of `trips watch --all`'s opening list. */
 export interface IngestionListItem {
   ingestionId: string;
-  state: IngestionState | string;
+  /** An IngestionState (see #contracts), or a state this CLI does not know yet (a newer server). */
+  state: string;
   fileName: string | null;
   rows: number | null;
   acceptedAt: string | null;

@@ -43,7 +43,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadOutcome>
       headers: uploadHeaders(options.filePath, options.ingestionId, size),
       body,
       duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    });
   } catch (error) {
     const cause = (error as Error & { cause?: Error }).cause;
     return {
@@ -51,7 +51,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadOutcome>
       failure: {
         status: 0,
         code: 'gateway_unreachable',
-        message: `cannot upload to ${url}: ${cause?.message ?? (error as Error).message}`,
+        message: `cannot upload to ${url.href}: ${cause?.message ?? (error as Error).message}`,
       },
     };
   }

@@ -24,7 +24,7 @@ export interface HttpFailure {
 /** Reads `{ statusCode, error: { code, message, details } }`; a body of another shape (a proxy's page) still yields a code. */
 export function parseErrorBody(status: number, text: string): HttpFailure {
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: string; details?: unknown } };
     if (body.error && typeof body.error.code === 'string') {
       return { status, code: body.error.code, message: String(body.error.message ?? ''), details: body.error.details };
     }

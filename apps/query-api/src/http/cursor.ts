@@ -39,5 +39,5 @@ export function decodeCursor(raw: string | undefined, shape: readonly CursorPart
       cursor: raw,
     });
   }
-  return key;
+  return key as unknown[];
 }

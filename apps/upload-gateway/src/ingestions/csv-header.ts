@@ -139,12 +139,13 @@ export function parseCsvHeader(header: Buffer): CsvHeader {
     throw notCsv('the header line is not valid UTF-8');
   }
   // Binary files often decode "successfully" as text; control characters give them away.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point of this check
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) {
     throw notCsv('the header line contains control characters (a binary file?)');
   }
   let records: string[][];
   try {
-    records = parse(text, { trim: true, relax_column_count: true, skip_empty_lines: false }) as string[][];
+    records = parse(text, { trim: true, relax_column_count: true, skip_empty_lines: false });
   } catch (error) {
     throw notCsv(`the header line is not a valid CSV record (${(error as Error).message})`);
   }

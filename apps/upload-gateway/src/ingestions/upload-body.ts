@@ -31,7 +31,7 @@ export function gunzip(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
 
 /** True for errors raised by zlib on malformed or truncated gzip data. */
 export const isZlibError = (error: unknown): boolean =>
-  /^Z_/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+  /^Z_/.test(String((error as { code?: string | number } | null)?.code ?? ''));
 
 export interface Decoded {
   /** The body started with the gzip magic bytes and is being gunzipped. */

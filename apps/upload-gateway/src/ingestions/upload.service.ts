@@ -303,7 +303,7 @@ export class UploadService {
     if (isBusboyError(error)) {
       return new AppError(400, 'bad_multipart', `Malformed multipart/form-data request: ${(error as Error).message}`);
     }
-    if (String((error as { name?: unknown } | null)?.name ?? '').startsWith('KafkaJS')) {
+    if (String((error as { name?: string } | null)?.name ?? '').startsWith('KafkaJS')) {
       this.logger.error({ ingestionId, err: error }, 'Kafka unavailable during an upload');
       return new AppError(503, 'kafka_unavailable', 'Kafka is unavailable; retry the upload later');
     }

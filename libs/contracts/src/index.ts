@@ -4,3 +4,4 @@ export * from './bronze-work.js';
 export * from './ingestion-events.js';
 export * from './socket.js';
 export * from './csv-schema.js';
+export * from './grid.js';

@@ -1,40 +1,12 @@
-/**
- * Spatial cells and time-of-day buckets, as docs/architecture.md defines them. sql/transform/chunk.sql
- * computes the same keys in PostgreSQL; this module is their TypeScript twin (boot-time validation,
- * tests, and anyone who needs to decode a cell key).
- */
-
-/** Cell coordinates are offset by 2^21 so they are non-negative; each axis gets 22 bits. */
-export const CELL_OFFSET = 2 ** 21;
-export const CELL_AXIS = 2 ** 22;
-
-/** Cell index along one axis: floor(degrees / cell size). */
-export const cellIndex = (degrees: number, cellDegrees: number): number => Math.floor(degrees / cellDegrees);
-
-/** The bigint-sized cell key of a point; exact in a JS number (below 2^44). */
-export function cellKey(lon: number, lat: number, cellDegrees: number): number {
-  return (cellIndex(lat, cellDegrees) + CELL_OFFSET) * CELL_AXIS + (cellIndex(lon, cellDegrees) + CELL_OFFSET);
-}
-
-/** Inverse of {@link cellKey}: the cell's indices; its south-west corner is (cx, cy) × cell size. */
-export function decodeCell(key: number): { cx: number; cy: number } {
-  return { cx: (key % CELL_AXIS) - CELL_OFFSET, cy: Math.floor(key / CELL_AXIS) - CELL_OFFSET };
-}
-
-/** Time-of-day bucket of a wall-clock time: floor(seconds since midnight / bucket length). */
-export function todBucket(hours: number, minutes: number, seconds: number, bucketMinutes: number): number {
-  return Math.floor((hours * 3600 + minutes * 60 + seconds) / (bucketMinutes * 60));
-}
-
-/**
- * Refuses a cell size whose indices would not fit the 22 bits of an axis: longitude ±180 must map
- * inside ±2^21 cells, or two distant cells would share a key.
- */
-export function assertGridFits(cellDegrees: number): void {
-  const needed = Math.ceil(180 / cellDegrees) + 1;
-  if (!(cellDegrees > 0) || needed >= CELL_OFFSET) {
-    throw new Error(
-      `GRID_CELL_DEGREES=${cellDegrees} is too small: cell keys hold at most ${CELL_OFFSET - 1} cells per half axis (minimum ≈ ${(180 / (CELL_OFFSET - 2)).toExponential(3)}°)`,
-    );
-  }
-}
+/** The grid rules live in #contracts (libs/contracts/src/grid.ts); re-exported for existing imports. */
+export {
+  CELL_AXIS,
+  CELL_OFFSET,
+  SUB_ROWS,
+  assertGridFits,
+  cellIndex,
+  cellKey,
+  decodeCell,
+  subRow,
+  todBucket,
+} from '#contracts';

@@ -1,4 +1,4 @@
-import { assertGridFits, cellKey, decodeCell, todBucket } from './grid.js';
+import { assertGridFits, cellKey, decodeCell, subRow, todBucket } from './grid.js';
 
 describe('grid', () => {
   it('keys a point by (lat row, lon column) and decodes back, for negative coordinates too', () => {
@@ -36,5 +36,26 @@ describe('grid', () => {
     expect(() => assertGridFits(0.01)).not.toThrow();
     expect(() => assertGridFits(0.0001)).not.toThrow();
     expect(() => assertGridFits(0.00005)).toThrow(/too small/);
+  });
+
+  it('cuts a cell into 10 rows of latitude, south to north, for negative latitudes too', () => {
+    expect(subRow(50.0, 0.01)).toBe(0);
+    expect(subRow(50.0055, 0.01)).toBe(5);
+    expect(subRow(50.0099, 0.01)).toBe(9);
+    expect(subRow(-0.0001, 0.01)).toBe(9); // cell -1 spans [-0.01, 0): -0.0001 is in its northmost row
+    expect(subRow(-0.0099, 0.01)).toBe(0);
+    expect(subRow(0, 0.01)).toBe(0);
+    expect(subRow(-0, 0.01)).toBe(0);
+    expect(subRow(90, 0.01)).toBe(0);
+  });
+
+  it('clamps the sub-row to 0..9 whatever the float rounding does at a cell border', () => {
+    const bad: number[] = [];
+    for (let i = -9000; i <= 9000; i++) {
+      const lat = i / 100 + 1e-12;
+      const s = subRow(lat, 0.01);
+      if (!(Number.isInteger(s) && s >= 0 && s <= 9)) bad.push(lat);
+    }
+    expect(bad).toEqual([]);
   });
 });

@@ -1,0 +1,118 @@
+/**
+ * PostgreSQL binary COPY encoding of silver trips (COPY … FROM STDIN (FORMAT binary)): no text
+ * formatting or parsing of floats and timestamps on either side, and floats arrive bit-identical.
+ */
+import type { ParsedTrips } from './trips.js';
+
+/** The target columns, in the order encodeSilverRows writes them. */
+export const SILVER_COPY_COLUMNS = [
+  'line_no',
+  'origin_cell',
+  'destination_cell',
+  'origin_lon',
+  'origin_lat',
+  'destination_lon',
+  'destination_lat',
+  'occurred_at',
+  'segment_no',
+  'ingestion_no',
+  'region_id',
+  'datasource_id',
+  'tod_bucket',
+  'origin_sub',
+  'destination_sub',
+] as const;
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Field count + (length + value) per field: 3 int8, 4 float8, timestamp, 2 int4, 5 int2. */
+const ROW_BYTES = 2 + SILVER_COPY_COLUMNS.length * 4 + 3 * 8 + 4 * 8 + 8 + 2 * 4 + 5 * 2;
+const TWO_32 = 2 ** 32;
+const TWO_16 = 2 ** 16;
+
+/** Signature, flags (no OIDs), header extension length 0. */
+export function binaryCopyHeader(): Buffer {
+  const out = Buffer.alloc(SIGNATURE.length + 8);
+  SIGNATURE.copy(out, 0);
+  return out;
+}
+
+/** The end-of-data marker: a field count of -1. */
+export function binaryCopyTrailer(): Buffer {
+  const out = Buffer.alloc(2);
+  out.writeInt16BE(-1, 0);
+  return out;
+}
+
+/**
+ * The tuples of `trips` (without header and trailer). `regionIds[i]` / `datasourceIds[i]` are the
+ * dictionary ids of `regions[i]` / `datasources[i]` of the parsed chunk.
+ */
+export function encodeSilverRows(
+  trips: ParsedTrips,
+  segmentNo: number,
+  ingestionNo: number,
+  regionIds: ArrayLike<number>,
+  datasourceIds: ArrayLike<number>,
+): Buffer {
+  const n = trips.length;
+  const out = Buffer.allocUnsafe(n * ROW_BYTES);
+  const { lineNo, originCell, destinationCell, originLon, originLat, destinationLon, destinationLat, occurredAt } =
+    trips;
+  const { regionIndex, datasourceIndex, todBucket, originSub, destinationSub } = trips;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    p = out.writeInt16BE(SILVER_COPY_COLUMNS.length, p);
+    p = writeInt8(out, p, lineNo[i]);
+    p = writeInt8(out, p, originCell[i]);
+    p = writeInt8(out, p, destinationCell[i]);
+    p = out.writeInt32BE(8, p);
+    p = out.writeDoubleBE(originLon[i], p);
+    p = out.writeInt32BE(8, p);
+    p = out.writeDoubleBE(originLat[i], p);
+    p = out.writeInt32BE(8, p);
+    p = out.writeDoubleBE(destinationLon[i], p);
+    p = out.writeInt32BE(8, p);
+    p = out.writeDoubleBE(destinationLat[i], p);
+    p = writeMicros(out, p, occurredAt[i]);
+    p = out.writeInt32BE(4, p);
+    p = out.writeInt32BE(segmentNo, p);
+    p = out.writeInt32BE(4, p);
+    p = out.writeInt32BE(ingestionNo, p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(regionIds[regionIndex[i]], p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(datasourceIds[datasourceIndex[i]], p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(todBucket[i], p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(originSub[i], p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(destinationSub[i], p);
+  }
+  return out;
+}
+
+/** A length-prefixed int8 of a safe integer (|v| < 2^53). */
+function writeInt8(out: Buffer, p: number, v: number): number {
+  p = out.writeInt32BE(8, p);
+  const hi = Math.floor(v / TWO_32);
+  p = out.writeInt32BE(hi, p);
+  return out.writeUInt32BE(v - hi * TWO_32, p);
+}
+
+/**
+ * A length-prefixed timestamp: `seconds` (an integer, |seconds| < 2^40) × 10^6 as int8, computed
+ * exactly without BigInt: seconds = a·2^16 + b, so the product is (a·10^6)·2^16 + b·10^6 with every
+ * partial product an exact double.
+ */
+export function writeMicros(out: Buffer, p: number, seconds: number): number {
+  p = out.writeInt32BE(8, p);
+  const a = Math.floor(seconds / TWO_16);
+  const b = seconds - a * TWO_16; // 0 ≤ b < 2^16
+  const A = a * 1e6; // |A| < 2^44
+  const aHi = Math.floor(A / TWO_16);
+  const low = (A - aHi * TWO_16) * TWO_16 + b * 1e6; // < 2^32 + 2^36, exact
+  const carry = Math.floor(low / TWO_32);
+  p = out.writeInt32BE(aHi + carry, p);
+  return out.writeUInt32BE(low - carry * TWO_32, p);
+}

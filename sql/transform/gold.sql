@@ -1,12 +1,11 @@
--- Folds silver rows into gold: the rows of the given line ranges of one ingestion (the chunks whose
--- markers the caller just flagged as folded, in the same transaction).
--- Parameters: $1 ingestion_no, $2 first lines (bigint[]), $3 last lines (bigint[]).
+-- Folds one silver segment into gold, in the transaction that builds the segment.
+-- `silver.segment` stands for the segment's table (silver.trips_<n>); the transformer substitutes it.
 -- Returns one row: the silver rows folded, then the gold rows upserted per table.
 --
--- One statement per batch of chunks rather than per chunk: with ~1 km cells and 30-minute buckets
--- nearly every trip is a trip group and an origin-destination cell-week of its own, so gold costs
--- one index-maintaining upsert per trip and table, and those run about twice as fast sorted in one
--- large batch as spread over many small ones (sql/transform/README.md, "Performance").
+-- One statement per segment: with ~1 km cells and 30-minute buckets nearly every trip is a trip
+-- group and an origin-destination cell-week of its own, so gold costs one index-maintaining upsert
+-- per trip and table, and those run about twice as fast sorted in one large batch as spread over many
+-- small ones (sql/transform/README.md, "Performance").
 --
 -- Each upsert groups by its key and inserts in key order, so concurrent folds lock rows in the same
 -- order; weekly_region_counts, whose few rows every batch touches, comes last so that a concurrent
@@ -14,10 +13,7 @@
 WITH rows AS MATERIALIZED (
   SELECT t.region_id, t.datasource_id, t.occurred_at, t.origin_cell, t.destination_cell, t.tod_bucket,
          date_trunc('week', t.occurred_at)::date AS week_start
-    FROM unnest($2::bigint[], $3::bigint[]) AS r (lo, hi)
-    CROSS JOIN LATERAL (
-      SELECT * FROM silver.trips s WHERE s.ingestion_no = $1 AND s.line_no BETWEEN r.lo AND r.hi OFFSET 0
-    ) AS t
+    FROM silver.segment t
 ),
 trip_groups AS (
   INSERT INTO gold.trip_groups AS g (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)

@@ -60,8 +60,13 @@ export const envSchema = z.object({
   /** Chunks a bronze-loader / transformer instance works on at once (one PostgreSQL connection each). */
   BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),
   TRANSFORMER_CONCURRENCY: int(2, 1, 64),
-  /** Silver rows of one ingestion that wait before the transformer folds them into gold (the rest is folded when silver completes). */
-  GOLD_BATCH_ROWS: int(200_000, 1, 100_000_000),
+  /**
+   * Rows of one ingestion's chunks that wait before the transformer builds them into a silver segment
+   * (with its indexes and gold) in one transaction; the rest is built when every chunk has arrived.
+   */
+  SEGMENT_ROWS: int(500_000, 1, 100_000_000),
+  /** maintenance_work_mem of a segment build (MB): its index builds sort in memory up to this size. */
+  SEGMENT_BUILD_MEMORY_MB: int(256, 16, 16_384),
   /** Partitions of the events topic one notifier instance stores at once (one PostgreSQL connection each). */
   NOTIFIER_CONCURRENCY: int(2, 1, 64),
   /** Minimum interval between two progress events of one ingestion from one service instance. */

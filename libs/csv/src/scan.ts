@@ -199,3 +199,64 @@ export class RecordChunker {
     return chunk;
   }
 }
+
+/** Where a buffer's records start: what bronze records about a chunk, without splitting it. */
+export interface RecordLines {
+  /** Records (blank lines excluded), as {@link splitRecords} counts them. */
+  records: number;
+  /** Line of the first record; `startLine` when there is none. */
+  firstLine: number;
+  /** Line of the last record; `firstLine - 1` when there is none. */
+  lastLine: number;
+}
+
+/**
+ * The record count and the lines of the first and last record of a buffer, by the rules of
+ * {@link splitRecords} but without materializing spans. A quote-free buffer (the common case) is
+ * walked from newline to newline with indexOf instead of byte by byte.
+ */
+export function recordLines(buf: Buffer, startLine: number): RecordLines {
+  const n = buf.length;
+  let records = 0;
+  let first = -1;
+  let last = -1;
+  const note = (line: number) => {
+    records++;
+    if (first === -1) first = line;
+    last = line;
+  };
+  let line = startLine;
+  if (buf.indexOf(QUOTE) === -1) {
+    let i = 0;
+    for (let nl = buf.indexOf(LF); nl !== -1; nl = buf.indexOf(LF, i)) {
+      const end = nl > i && buf[nl - 1] === CR ? nl - 1 : nl;
+      if (hasContent(buf, i, end)) note(line);
+      line++;
+      i = nl + 1;
+    }
+    if (i < n && hasContent(buf, i, buf[n - 1] === CR ? n - 1 : n)) note(line);
+  } else {
+    let start = 0;
+    let startLineOfRecord = line;
+    let inQuote = false;
+    for (let i = 0; i < n; i++) {
+      const b = buf[i];
+      if (b === QUOTE) inQuote = !inQuote;
+      else if (b === LF) {
+        line++;
+        if (inQuote) continue;
+        const end = i > start && buf[i - 1] === CR ? i - 1 : i;
+        if (hasContent(buf, start, end)) note(startLineOfRecord);
+        start = i + 1;
+        startLineOfRecord = line;
+      }
+    }
+    if (start < n) {
+      const end = buf[n - 1] === CR && !inQuote ? n - 1 : n;
+      if (inQuote || hasContent(buf, start, end)) note(startLineOfRecord);
+    }
+  }
+  return first === -1
+    ? { records: 0, firstLine: startLine, lastLine: startLine - 1 }
+    : { records, firstLine: first, lastLine: last };
+}

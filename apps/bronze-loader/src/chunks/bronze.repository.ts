@@ -1,11 +1,7 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
-import { REQUIRED_COLUMNS } from '#contracts';
+import type { RecordLines } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
-import type { ChunkRows, ColumnPlan, InsertRow } from './copy-rows.js';
 
 /** The ingestion's bronze counters after a transaction. */
 export interface BronzeCounters {
@@ -39,34 +35,19 @@ export interface EndResult {
   recordedTotalChunks: number | null;
 }
 
+/** A raw chunk as bronze stores it. */
 export interface ChunkLoad {
   ingestionNo: number;
   seq: number;
-  plan: ColumnPlan;
-  rows: ChunkRows;
-  /** Only for the per-record fallback (mode `insert`). */
-  insertRows?: () => InsertRow[];
-}
-
-/** A record that cannot be stored even as raw text (e.g. its line number is already taken). */
-export class ChunkRejectedError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ChunkRejectedError';
-  }
-}
-
-/** SQLSTATE class 22 (data exception) or 23 (integrity violation): the data, not the database, is at fault. */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23]/.test(code);
+  /** Physical line of the chunk's first byte. */
+  startLine: number;
+  /** Records and the lines of the first and last (libs/csv recordLines). */
+  records: RecordLines;
+  /** The chunk's bytes exactly as uploaded. */
+  data: Buffer;
 }
 
 const COUNTERS = `bronze_chunks, bronze_rows, total_chunks, total_rows, bronze_completed_at`;
-const INSERT_BATCH = 500;
 
 interface CountersRow {
   bronze_chunks: number;
@@ -98,14 +79,15 @@ export class BronzeRepository {
   }
 
   /**
-   * Loads one chunk exactly once: the marker, the rows and the counters commit together. `copy` is the
-   * hot path; `insert` is the fallback after COPY rejected the chunk's data (one record at a time
-   * where needed, so a bad record costs only itself).
+   * Loads one chunk exactly once: the marker, the chunk's row in bronze.chunks and the counters
+   * commit together. The bytes go in as they are (one bytea parameter, lz4-compressed by TOAST):
+   * nothing in a record can make this fail, so a bad record costs nothing here and is rejected with
+   * its line and reason by the transformer.
    */
-  loadChunk(load: ChunkLoad, mode: 'copy' | 'insert', heartbeat: () => Promise<void>): Promise<ChunkLoadResult> {
-    const { ingestionNo, seq, rows } = load;
+  loadChunk(load: ChunkLoad): Promise<ChunkLoadResult> {
+    const { ingestionNo, seq, records } = load;
     return withTransaction(this.pool, async (client) => {
-      const marker: ChunkMarker = { firstLine: rows.firstLine, lastLine: rows.lastLine, rows: rows.rows };
+      const marker: ChunkMarker = { firstLine: records.firstLine, lastLine: records.lastLine, rows: records.records };
       const inserted = await client.query(
         `INSERT INTO meta.bronze_chunks (ingestion_no, seq, first_line, last_line, rows) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT DO NOTHING RETURNING seq`,
@@ -128,20 +110,17 @@ export class BronzeRepository {
         };
       }
 
-      if (mode === 'copy') {
-        if (rows.goodRows) await copyIn(client, copySql(load.plan), rows.good);
-        await heartbeat();
-        if (rows.badRows) await copyIn(client, RAW_COPY_SQL, rows.bad);
-      } else {
-        await this.insertRecords(client, ingestionNo, load.insertRows?.() ?? [], heartbeat);
-      }
-      await heartbeat();
+      await client.query(
+        `INSERT INTO bronze.chunks (ingestion_no, seq, start_line, first_line, last_line, rows, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [ingestionNo, seq, load.startLine, marker.firstLine, marker.lastLine, marker.rows, load.data],
+      );
 
       // The counters last: the ingestion row lock is held only from here to COMMIT.
       const { rows: updated } = await client.query<CountersRow>(
         `UPDATE meta.ingestions SET bronze_chunks = bronze_chunks + 1, bronze_rows = bronze_rows + $2, updated_at = now()
          WHERE ingestion_no = $1 RETURNING ${COUNTERS}`,
-        [ingestionNo, rows.rows],
+        [ingestionNo, records.records],
       );
       const completedNow = await completeIfAllIn(client, ingestionNo);
       return {
@@ -216,55 +195,7 @@ export class BronzeRepository {
       ).rows[0];
     return row && { code: row.error_code, message: row.error_message };
   }
-
-  private async insertRecords(
-    client: pg.PoolClient,
-    ingestionNo: number,
-    records: InsertRow[],
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const raw: InsertRow[] = records.filter((r) => !r.values);
-    const good = records.filter((r) => r.values);
-    for (let i = 0; i < good.length; i += INSERT_BATCH) {
-      const batch = good.slice(i, i + INSERT_BATCH);
-      if (!(await inSavepoint(client, () => insertTyped(client, ingestionNo, batch)))) {
-        for (const record of batch) {
-          if (!(await inSavepoint(client, () => insertTyped(client, ingestionNo, [record])))) raw.push(record);
-        }
-      }
-      await heartbeat();
-    }
-    for (let i = 0; i < raw.length; i += INSERT_BATCH) {
-      const batch = raw.slice(i, i + INSERT_BATCH);
-      if (await inSavepoint(client, () => insertRaw(client, ingestionNo, batch))) continue;
-      for (const record of batch) {
-        try {
-          await inSavepoint(client, () => insertRaw(client, ingestionNo, [record]), true);
-        } catch (error) {
-          const code = (error as { code?: string }).code === '23505' ? 'duplicate_line' : 'unloadable_record';
-          throw new ChunkRejectedError(
-            code,
-            `line ${record.line} cannot be stored in bronze: ${(error as Error).message}`,
-          );
-        }
-      }
-    }
-  }
 }
-
-const { from: copyFrom } = copyStreams;
-
-async function copyIn(client: pg.PoolClient, sql: string, data: Buffer): Promise<void> {
-  await pipeline(Readable.from([data]), client.query(copyFrom(sql)));
-}
-
-/** COPY of well-formed records. FORCE_NOT_NULL keeps an empty field '' (as uploaded): NULL means "see raw_record". */
-function copySql(plan: ColumnPlan): string {
-  const columns = plan.copyColumns.join(', ');
-  return `COPY bronze.trips (ingestion_no, line_no, ${columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (${columns}))`;
-}
-
-const RAW_COPY_SQL = 'COPY bronze.trips (ingestion_no, line_no, raw_record) FROM STDIN WITH (FORMAT csv)';
 
 async function completeIfAllIn(client: pg.PoolClient, ingestionNo: number): Promise<boolean> {
   const { rowCount } = await client.query(
@@ -274,45 +205,4 @@ async function completeIfAllIn(client: pg.PoolClient, ingestionNo: number): Prom
     [ingestionNo],
   );
   return rowCount === 1;
-}
-
-/** Runs `fn` in a savepoint; a data error rolls back to it and returns false (or rethrows with `rethrow`). */
-async function inSavepoint(client: pg.PoolClient, fn: () => Promise<unknown>, rethrow = false): Promise<boolean> {
-  await client.query('SAVEPOINT bronze_record');
-  try {
-    await fn();
-    await client.query('RELEASE SAVEPOINT bronze_record');
-    return true;
-  } catch (error) {
-    if (!isDataError(error)) throw error;
-    await client.query('ROLLBACK TO SAVEPOINT bronze_record');
-    if (rethrow) throw error;
-    return false;
-  }
-}
-
-function insertTyped(client: pg.PoolClient, ingestionNo: number, records: InsertRow[]): Promise<unknown> {
-  const width = REQUIRED_COLUMNS.length + 1;
-  const params: unknown[] = [ingestionNo];
-  const tuples = records.map((r) => {
-    params.push(r.line, ...REQUIRED_COLUMNS.map((c) => r.values![c]));
-    const base = params.length - width;
-    return `($1, ${Array.from({ length: width }, (_, k) => `$${base + k + 1}`).join(', ')})`;
-  });
-  return client.query(
-    `INSERT INTO bronze.trips (ingestion_no, line_no, ${REQUIRED_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`,
-    params,
-  );
-}
-
-function insertRaw(client: pg.PoolClient, ingestionNo: number, records: InsertRow[]): Promise<unknown> {
-  const params: unknown[] = [ingestionNo];
-  const tuples = records.map((r) => {
-    params.push(r.line, r.raw);
-    return `($1, $${params.length - 1}, $${params.length})`;
-  });
-  return client.query(
-    `INSERT INTO bronze.trips (ingestion_no, line_no, raw_record) VALUES ${tuples.join(', ')}`,
-    params,
-  );
 }

@@ -13,15 +13,9 @@ import {
   type RawUploadEndV1,
 } from '#contracts';
 import { PermanentMessageError, Publisher, Throttle, type MessageContext } from '#kafka';
-import {
-  BronzeRepository,
-  ChunkRejectedError,
-  isDataError,
-  type BronzeCounters,
-  type ChunkLoad,
-  type ChunkLoadResult,
-} from './bronze.repository.js';
-import { ColumnsError, buildChunkRows, parseChunkRecords, planColumns, type ColumnPlan } from './copy-rows.js';
+import { recordLines } from '#csv';
+import { BronzeRepository, type BronzeCounters } from './bronze.repository.js';
+import { ColumnsError, checkColumns } from './columns.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CACHE_LIMIT = 10_000;
@@ -51,11 +45,9 @@ export class ChunksService {
         ? { ingestionId: message.ingestionId, seq: message.seq }
         : { ingestionId: message.ingestionId, end: true },
     );
-    // A heartbeat refused during a rebalance must not abort a load that the chunk marker makes safe to finish.
-    const heartbeat = () => ctx.heartbeat().catch(() => undefined);
     const ingestionNo = await this.resolveIngestion(message.ingestionId);
     if (message.kind === 'end') await this.end(message, ingestionNo, log);
-    else await this.chunk(message, ctx.message.value ?? Buffer.alloc(0), ingestionNo, log, heartbeat);
+    else await this.chunk(message, ctx.message.value ?? Buffer.alloc(0), ingestionNo, log);
   }
 
   /** After a dead letter: the ingestion can no longer complete, so it is failed, visibly. */
@@ -75,45 +67,23 @@ export class ChunksService {
     ctx.log.warn({ ingestionId, code: failure.code }, 'ingestion failed at the bronze stage');
   }
 
-  private async chunk(
-    message: RawChunkV1,
-    value: Buffer,
-    ingestionNo: number,
-    log: Logger,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  private async chunk(message: RawChunkV1, value: Buffer, ingestionNo: number, log: Logger): Promise<void> {
     const { ingestionId, seq } = message;
-    let plan: ColumnPlan;
     try {
-      plan = planColumns(message.columns);
+      checkColumns(message.columns);
     } catch (error) {
       if (error instanceof ColumnsError) throw new PermanentMessageError('bad_columns', error.message);
       throw error;
     }
     const started = performance.now();
-    const rows = buildChunkRows(value, message.firstLine, ingestionNo, plan);
-    await heartbeat();
-    const load: ChunkLoad = {
+    const records = recordLines(value, message.firstLine);
+    const result = await this.repository.loadChunk({
       ingestionNo,
       seq,
-      plan,
-      rows,
-      insertRows: () => parseChunkRecords(value, rows.records, message.columns),
-    };
-
-    let result: ChunkLoadResult;
-    try {
-      try {
-        result = await this.repository.loadChunk(load, 'copy', heartbeat);
-      } catch (error) {
-        if (!isDataError(error)) throw error;
-        log.warn({ err: error }, 'COPY rejected the chunk; loading it record by record');
-        result = await this.repository.loadChunk(load, 'insert', heartbeat);
-      }
-    } catch (error) {
-      if (error instanceof ChunkRejectedError) throw new PermanentMessageError(error.code, error.message);
-      throw error;
-    }
+      startLine: message.firstLine,
+      records,
+      data: value,
+    });
 
     const { marker, counters } = result;
     const work: BronzeChunkLoadedV1 = { kind: 'chunk', ingestionId, ingestionNo, seq, ...marker };
@@ -138,14 +108,7 @@ export class ChunksService {
         );
       }
       log.info(
-        {
-          rows: rows.rows,
-          badRows: rows.badRows,
-          badReasons: rows.badReasons,
-          mode: plan.mode,
-          ms: Math.round(performance.now() - started),
-          completed,
-        },
+        { rows: records.records, bytes: value.length, ms: Math.round(performance.now() - started), completed },
         'chunk loaded into bronze',
       );
     } else {

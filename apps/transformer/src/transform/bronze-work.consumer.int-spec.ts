@@ -81,7 +81,7 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
   const ingestionRow = async (ingestionNo: number) =>
     (
       await pool.query(
-        'SELECT state, silver_chunks, silver_rows::int, rejected_rows::int, error_stage, error_code FROM meta.ingestions WHERE ingestion_no = $1',
+        'SELECT state, claimed_chunks, silver_chunks, silver_rows::int, rejected_rows::int, error_stage, error_code FROM meta.ingestions WHERE ingestion_no = $1',
         [ingestionNo],
       )
     ).rows[0];
@@ -132,10 +132,11 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
     expect(gold.data).toEqual({ trips: validRows });
   }
 
-  it('transforms chunks and completes the ingestion exactly once', async () => {
+  it('builds the chunks into a segment and completes the ingestion exactly once', async () => {
     const ing = await createIngestion(pool, { totalChunks: 3, bronzeCompleted: true, totalRows: 600 });
     const at = { region: `Kafkaville ${ing.ingestionNo}`, lon: 24.9, lat: 60.2 };
-    for (const first of [2, 202, 402]) await generateBronze(pool, ing.ingestionNo, first, 200, at);
+    for (const [seq, first] of [2, 202, 402].entries())
+      await generateBronze(pool, ing.ingestionNo, first, 200, at, seq);
     await publish(chunkItem(ing, 0, 2, 200), chunkItem(ing, 1, 202, 200), chunkItem(ing, 2, 402, 200), endItem(ing, 3));
 
     await eventually(() => ingestionRow(ing.ingestionNo), {
@@ -154,12 +155,13 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
   it('completes on the last chunk when the end item arrives before it', async () => {
     const ing = await createIngestion(pool, { totalChunks: 3, bronzeCompleted: true, totalRows: 300 });
     const at = { region: `Kafkaville ${ing.ingestionNo}`, lon: 25.9, lat: 60.2 };
-    for (const first of [2, 102, 202]) await generateBronze(pool, ing.ingestionNo, first, 100, at);
+    for (const [seq, first] of [2, 102, 202].entries())
+      await generateBronze(pool, ing.ingestionNo, first, 100, at, seq);
 
     await publish(chunkItem(ing, 0, 2, 100), chunkItem(ing, 1, 102, 100));
     await eventually(() => ingestionRow(ing.ingestionNo), {
-      accept: (r) => r?.silver_chunks === 2,
-      what: 'two chunks transformed',
+      accept: (r) => r?.claimed_chunks === 2,
+      what: 'two chunks waiting for their segment',
     });
     await publish(endItem(ing, 3));
     await eventually(
@@ -180,7 +182,8 @@ describe('transformer service (Kafka → PostgreSQL → events)', () => {
     await settled();
     expectCompletedOnce(ing.ingestionId, 300);
     const progress = events.filter((e) => e.ingestionId === ing.ingestionId && e.type === 'silver.progress');
-    expect(progress.map((e) => e.eventId)).toEqual([1, 2, 3].map((n) => `silver.progress:${ing.ingestionId}:${n}`));
+    // One segment (SEGMENT_ROWS is far above 300 rows), built when the last chunk arrived.
+    expect(progress.map((e) => e.eventId)).toEqual([`silver.progress:${ing.ingestionId}:3`]);
   });
 
   it('dead-letters a work item that contradicts bronze and fails the ingestion', async () => {

@@ -4,21 +4,15 @@ import { PinoLogger } from 'nestjs-pino';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
-import { parseBronzeWork, type BronzeWorkV1, type IngestionEvent, type IngestionEventType } from '#contracts';
+import { parseBronzeWork, type BronzeWorkV1 } from '#contracts';
 import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
-import {
-  ConsumerRunner,
-  groupId,
-  KAFKA,
-  PermanentMessageError,
-  Publisher,
-  Throttle,
-  topic,
-  type MessageContext,
-} from '#kafka';
-import { completionEvents, progressEvent, silverCompletedEvent, TransformService } from './transform.service.js';
+import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic, type MessageContext } from '#kafka';
+import { TransformService } from './transform.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How often a long work item heartbeats (the group's session timeout is 30 s). */
+const HEARTBEAT_MS = 3_000;
 
 /**
  * Consumes bronze work items (group `transformer`), one transaction per item, and publishes the
@@ -31,7 +25,6 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
   private starting: Promise<void> | undefined;
   private stopping = false;
   private wakeUp: (() => void) | undefined;
-  private readonly throttle: Throttle;
   private log!: Logger;
 
   constructor(
@@ -41,9 +34,7 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(TransformService) private readonly service: TransformService,
     @Inject(PinoLogger) private readonly pino: PinoLogger,
-  ) {
-    this.throttle = new Throttle(env.PROGRESS_INTERVAL_MS);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.log = this.pino.logger.child({ component: 'bronze-work-consumer' });
@@ -103,9 +94,9 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
-   * Silver first (its events published as soon as it commits), then the gold fold the item calls
-   * for, then gold's events; the offset is committed after all of it, so a crash anywhere replays
-   * the item, which finds its marker and resumes from there.
+   * The item's transaction (and the segment build it may start), then its events; the offset is
+   * committed after both, so a crash anywhere replays the item, which finds its marker and resumes.
+   * A build runs for seconds: heartbeats keep the group from taking the partition away meanwhile.
    */
   private async handle(ctx: MessageContext): Promise<void> {
     const item = decode(ctx);
@@ -113,35 +104,16 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
       ingestionId: item.ingestionId,
       ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }),
     });
-    const events: IngestionEvent<IngestionEventType>[] = [];
-    const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
-    if ('kind' in outcome && outcome.kind === 'transformed') {
-      const { progress, silverCompleted } = outcome;
-      log.debug({ ...outcome.counts, chunksDone: progress.silverChunks }, 'chunk transformed');
-      if (silverCompleted || this.throttle.due(outcome.ingestionId)) events.push(progressEvent(progress));
-      if (silverCompleted) this.throttle.forget(outcome.ingestionId);
-    } else if ('kind' in outcome) {
-      log.info({ silverComplete: outcome.silverCompleted !== null }, 'chunk redelivered: already transformed');
-    } else {
-      log.debug(
-        { silverCompleted: outcome.silverCompleted !== null, firstDelivery: outcome.firstDelivery },
-        'end of bronze handled',
-      );
+    const beat = setInterval(() => void ctx.heartbeat().catch(() => undefined), HEARTBEAT_MS);
+    try {
+      const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
+      if (outcome.built) log.info(outcome.built, 'segment built');
+      if (!outcome.firstDelivery) log.info({ events: outcome.events.length }, 'work item redelivered');
+      await this.publisher.publishEvents(outcome.events);
+      if (outcome.events.some((e) => e.type === 'ingestion.completed')) log.info('ingestion completed');
+    } finally {
+      clearInterval(beat);
     }
-    if (outcome.silverCompleted) events.push(silverCompletedEvent(outcome.ingestionId, outcome.silverCompleted));
-    await this.publisher.publishEvents(events);
-
-    if (outcome.gold) {
-      await ctx.heartbeat().catch(() => undefined);
-      const started = performance.now();
-      const completion = await this.service.advanceGold(outcome.gold);
-      log.debug({ step: outcome.gold.kind, ms: Math.round(performance.now() - started) }, 'gold folded');
-      if (completion) {
-        await this.publisher.publishEvents(completionEvents(outcome.ingestionId, completion));
-        log.info('ingestion completed');
-      }
-    }
-    await ctx.heartbeat().catch(() => undefined);
   }
 
   private async onDeadLetter(ctx: MessageContext, error: PermanentMessageError): Promise<void> {

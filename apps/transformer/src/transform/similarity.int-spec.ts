@@ -1,9 +1,14 @@
 import type pg from 'pg';
-import { withTransaction } from '#db';
 import { testPool } from '#testing';
-import { createIngestion, insertBronze, point, type BronzeRecord } from '../../test/bronze-fixtures.js';
+import {
+  createIngestion,
+  insertBronze,
+  point,
+  transformChunk,
+  transformService,
+  type BronzeRecord,
+} from '../../test/bronze-fixtures.js';
 import { cellKey } from './grid.js';
-import { TransformRepository } from './transform.repository.js';
 
 /** Great-circle distance in metres, to state the test's distances honestly. */
 function metres(lon1: number, lat1: number, lon2: number, lat2: number): number {
@@ -20,7 +25,6 @@ function metres(lon1: number, lat1: number, lon2: number, lat2: number): number 
  */
 describe('similar trips share a group', () => {
   let pool: pg.Pool;
-  const repo = new TransformRepository();
   beforeAll(() => {
     pool = testPool();
   });
@@ -38,23 +42,14 @@ describe('similar trips share a group', () => {
   ): Promise<
     { origin_cell: string; destination_cell: string; tod_bucket: number; trip_count: string; sources: string[] }[]
   > {
-    const { ingestionNo } = await createIngestion(pool);
-    const region = `Similarville ${ingestionNo}`;
-    await insertBronze(
+    const ing = await createIngestion(pool);
+    const region = `Similarville ${ing.ingestionNo}`;
+    const chunk = await insertBronze(
       pool,
-      ingestionNo,
-      records.map((r) => ({ ...r, region })),
+      ing.ingestionNo,
+      records.map((r) => ({ ...r, region })).sort((a, b) => a.line - b.line),
     );
-    const last = Math.max(...records.map((r) => r.line));
-    const counts = await withTransaction(pool, async (client) => {
-      await repo.addDictionaryEntries(client, ingestionNo, 2, last);
-      const transformed = await repo.transformChunk(client, ingestionNo, 2, last, {
-        cellDegrees: 0.01,
-        bucketMinutes: 30,
-      });
-      await repo.foldLines(client, ingestionNo, [{ firstLine: 2, lastLine: last }]);
-      return transformed;
-    });
+    const counts = await transformChunk(transformService(pool), pool, ing, 0, chunk);
     expect(counts.validRows).toBe(records.length);
     const { rows } = await pool.query(
       `SELECT origin_cell, destination_cell, tod_bucket, trip_count,

@@ -1,32 +1,33 @@
 import type pg from 'pg';
 import { REJECT_REASONS } from '#contracts';
-import { withTransaction } from '#db';
 import { testPool } from '#testing';
-import { createIngestion, insertBronze, point, type BronzeRecord } from '../../test/bronze-fixtures.js';
+import {
+  createIngestion,
+  insertBronze,
+  point,
+  transformChunk,
+  transformService,
+  type BronzeRecord,
+  type TestIngestion,
+} from '../../test/bronze-fixtures.js';
 import { cellKey } from './grid.js';
-import { TransformRepository, type ChunkCounts } from './transform.repository.js';
+import type { TransformService } from './transform.service.js';
 
-const GRID = { cellDegrees: 0.01, bucketMinutes: 30 };
-
-describe('chunk.sql: bronze → silver and rejects', () => {
+describe('segments: bronze chunks → silver, rejects and gold', () => {
   let pool: pg.Pool;
-  const repo = new TransformRepository();
+  let service: TransformService;
 
   beforeAll(() => {
     pool = testPool();
+    service = transformService(pool);
   });
   afterAll(async () => {
     await pool.end();
   });
 
-  /** What the transformer does for a chunk and its gold fold, minus the markers and counters. */
-  const transform = (ingestionNo: number, firstLine: number, lastLine: number): Promise<ChunkCounts> =>
-    withTransaction(pool, async (client) => {
-      await repo.addDictionaryEntries(client, ingestionNo, firstLine, lastLine);
-      const counts = await repo.transformChunk(client, ingestionNo, firstLine, lastLine, GRID);
-      await repo.foldLines(client, ingestionNo, [{ firstLine, lastLine }]);
-      return counts;
-    });
+  /** Stores the records as chunk `seq` and builds them into a segment at once. */
+  const transform = async (ing: TestIngestion, records: BronzeRecord[], seq = 0) =>
+    transformChunk(service, pool, ing, seq, await insertBronze(pool, ing.ingestionNo, records, seq));
 
   const ok = {
     region: 'Prague',
@@ -37,7 +38,8 @@ describe('chunk.sql: bronze → silver and rejects', () => {
   };
 
   it('types valid rows (x = longitude, y = latitude) and rejects each bad row with the first failing reason', async () => {
-    const { ingestionNo } = await createIngestion(pool);
+    const ing = await createIngestion(pool);
+    const { ingestionNo } = ing;
     const records: BronzeRecord[] = [
       { line: 2, ...ok },
       { line: 3, ...ok, datetime: '2018-05-28 9:03:40' }, // unpadded hour
@@ -67,9 +69,7 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       { line: 27, ...ok, datetime: '2018-05-28 09:60:00' },
       { line: 28, ...ok, datasource: 'cheap\uFFFDmobile' },
     ];
-    await insertBronze(pool, ingestionNo, records);
-
-    const counts = await transform(ingestionNo, 2, 28);
+    const counts = await transform(ing, records);
     expect(counts).toEqual({ totalRows: records.length, validRows: 5, rejectedRows: records.length - 5 });
 
     const rejects = await pool.query<{
@@ -167,7 +167,8 @@ describe('chunk.sql: bronze → silver and rejects', () => {
   });
 
   it('maintains gold: group counts add up to silver, weeks start on Monday', async () => {
-    const { ingestionNo } = await createIngestion(pool);
+    const ing = await createIngestion(pool);
+    const { ingestionNo } = ing;
     const region = `Weekville ${ingestionNo}`;
     // 2018-06-03 is a Sunday, 2018-06-04 a Monday.
     const at = (line: number, datetime: string, datasource = 'weekly_source'): BronzeRecord => ({
@@ -178,7 +179,7 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       datetime,
       datasource,
     });
-    await insertBronze(pool, ingestionNo, [
+    const week = [
       at(2, '2018-06-03 23:59:59'),
       at(3, '2018-06-03 08:00:00'),
       at(4, '2018-06-04 00:00:00'),
@@ -193,8 +194,8 @@ describe('chunk.sql: bronze → silver and rejects', () => {
         datetime: '2018-06-04 10:00:00',
         datasource: 'weekly_source',
       },
-    ]);
-    await expect(transform(ingestionNo, 2, 8)).resolves.toEqual({ totalRows: 7, validRows: 6, rejectedRows: 1 });
+    ];
+    await expect(transform(ing, week)).resolves.toEqual({ totalRows: 7, validRows: 6, rejectedRows: 1 });
 
     const groups = await pool.query<{ trips: string; silver: string }>(
       `SELECT (SELECT sum(trip_count) FROM gold.trip_groups WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = $1)) AS trips,
@@ -227,9 +228,9 @@ describe('chunk.sql: bronze → silver and rejects', () => {
     expect(cells.rows[0]).toEqual({ o: '6', d: '6', od: '6', per_source: '1' });
   });
 
-  it('adds counts to existing gold rows across chunks', async () => {
-    const { ingestionNo } = await createIngestion(pool);
-    const region = `Chunkville ${ingestionNo}`;
+  it('adds counts to existing gold rows across segments', async () => {
+    const ing = await createIngestion(pool);
+    const region = `Chunkville ${ing.ingestionNo}`;
     const trip = (line: number, datasource: string, datetime: string): BronzeRecord => ({
       line,
       region,
@@ -238,13 +239,8 @@ describe('chunk.sql: bronze → silver and rejects', () => {
       datetime,
       datasource,
     });
-    await insertBronze(pool, ingestionNo, [
-      trip(2, 'b_source', '2018-03-05 10:01:00'),
-      trip(3, 'a_source', '2018-03-06 10:20:00'),
-      trip(4, 'b_source', '2018-03-04 10:10:00'),
-    ]);
-    await transform(ingestionNo, 2, 2);
-    await transform(ingestionNo, 3, 4);
+    await transform(ing, [trip(2, 'b_source', '2018-03-05 10:01:00')], 0);
+    await transform(ing, [trip(3, 'a_source', '2018-03-06 10:20:00'), trip(4, 'b_source', '2018-03-04 10:10:00')], 1);
     const { rows } = await pool.query(
       `SELECT trip_count, to_char(first_seen, 'YYYY-MM-DD HH24:MI') AS first_seen, to_char(last_seen, 'YYYY-MM-DD HH24:MI') AS last_seen,
               (SELECT array_agg(name ORDER BY name) FROM silver.datasources WHERE datasource_id = ANY (g.datasource_ids)) AS sources,

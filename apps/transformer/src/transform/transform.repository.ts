@@ -1,17 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { sqlPath } from '#db';
 
-/** What a chunk's transformation did (chunk.sql's result). */
-export interface ChunkCounts {
-  /** Bronze rows in the chunk's line range. */
-  totalRows: number;
-  validRows: number;
-  rejectedRows: number;
-}
-
-/** The ingestion's silver counters right after a chunk was counted in. */
+/** The ingestion's silver counters right after a segment was counted in. */
 export interface SilverProgress {
   ingestionId: string;
   silverChunks: number;
@@ -19,9 +9,6 @@ export interface SilverProgress {
   validRows: number;
   rejectedRows: number;
   totalRows: number | null;
-  /** Valid rows already folded into gold. */
-  goldRows: number;
-  failed: boolean;
 }
 
 /** Totals of an ingestion whose silver layer is complete (payload of silver.completed). */
@@ -39,21 +26,20 @@ export interface Completion {
   durationMs: number;
 }
 
-/** Whether a chunk's marker was new (transform it) or already there (redelivery). */
+/** Whether a chunk's marker was new or already there (redelivery), and what now waits for a segment. */
 export interface ChunkClaim {
   /** null when no ingestion has this number. */
   ingestionId: string | null;
   claimed: boolean;
+  /** Rows of the ingestion's chunks that wait for a segment. */
+  waitingRows: number;
+  /** Bronze is complete and every one of its chunks has arrived here. */
+  allArrived: boolean;
 }
 
 export interface EndClaim {
   ingestionId: string | null;
   claimed: boolean;
-}
-
-export interface GridSettings {
-  cellDegrees: number;
-  bucketMinutes: number;
 }
 
 const COMPLETION_COLUMNS = `silver_rows, rejected_rows, completed_at,
@@ -85,107 +71,98 @@ const toSilverCompletion = (r: SilverCompletionRow): SilverCompletion => ({
   completedAt: r.silver_completed_at,
 });
 
-/** Key space of the transformer's advisory locks (with the ingestion number): one gold fold at a time. */
-const GOLD_LOCK = 0x676f6c64; // 'gold'
+interface ArrivalRow {
+  waiting_rows: string;
+  all_arrived: boolean | null;
+}
+
+const ARRIVAL = `waiting_rows, bronze_completed_at IS NOT NULL AND claimed_chunks = total_chunks AS all_arrived`;
 
 /**
- * The transformer's SQL. Every method runs on the caller's client, inside the caller's transaction:
- * a chunk's marker, silver rows and counters commit together or not at all, and so do a gold fold's
- * upserts and the markers of the chunks it folded.
- * The set-based statements live in sql/transform/*.sql and are read once, at boot.
+ * The transformer's markers and its share of meta.ingestions. Every method runs on the caller's
+ * client, inside the caller's transaction.
  */
 @Injectable()
 export class TransformRepository {
-  private readonly chunkSql = readFileSync(sqlPath('transform', 'chunk.sql'), 'utf8');
-  private readonly dictionariesSql = readFileSync(sqlPath('transform', 'dictionaries.sql'), 'utf8');
-  private readonly goldSql = readFileSync(sqlPath('transform', 'gold.sql'), 'utf8');
-
   /**
-   * Inserts the chunk's idempotency marker. Its counts are filled in by {@link recordChunk}; a
-   * concurrent delivery of the same chunk blocks here until the first one commits, then sees it.
+   * Inserts the chunk's marker (waiting for its segment) and counts it in. A concurrent delivery of
+   * the same chunk blocks here until the first one commits, then sees it.
    */
   async claimChunk(
     client: pg.ClientBase,
     ingestionNo: number,
     ingestionId: string,
-    seq: number,
-    firstLine: number,
-    lastLine: number,
+    chunk: { seq: number; firstLine: number; lastLine: number; rows: number },
   ): Promise<ChunkClaim> {
-    const { rows } = await client.query<{ ingestion_id: string | null; claimed: boolean }>(
+    const { rows: found } = await client.query<{ ingestion_id: string; inserted: boolean }>(
       `WITH ingestion AS (SELECT ingestion_id FROM meta.ingestions WHERE ingestion_no = $1),
        marker AS (
-         INSERT INTO meta.silver_chunks (ingestion_no, seq, valid_rows, rejected_rows, first_line, last_line)
-         SELECT $1, $2, 0, 0, $4, $5 FROM ingestion WHERE ingestion_id = $3::uuid
+         INSERT INTO meta.silver_chunks (ingestion_no, seq, valid_rows, rejected_rows, first_line, last_line, rows)
+         SELECT $1, $2, 0, 0, $4, $5, $6 FROM ingestion WHERE ingestion_id = $3::uuid
          ON CONFLICT (ingestion_no, seq) DO NOTHING
          RETURNING 1
        )
-       SELECT (SELECT ingestion_id::text FROM ingestion) AS ingestion_id, EXISTS (SELECT 1 FROM marker) AS claimed`,
-      [ingestionNo, seq, ingestionId, firstLine, lastLine],
+       SELECT ingestion_id::text, EXISTS (SELECT 1 FROM marker) AS inserted FROM ingestion`,
+      [ingestionNo, chunk.seq, ingestionId, chunk.firstLine, chunk.lastLine, chunk.rows],
     );
-    return { ingestionId: rows[0].ingestion_id, claimed: rows[0].claimed };
-  }
-
-  /** Adds the chunk's new regions and datasources (sql/transform/dictionaries.sql). */
-  async addDictionaryEntries(
-    client: pg.ClientBase,
-    ingestionNo: number,
-    firstLine: number,
-    lastLine: number,
-  ): Promise<void> {
-    await client.query(this.dictionariesSql, [ingestionNo, firstLine, lastLine]);
-  }
-
-  /** Bronze → silver (+ rejects) for one chunk (sql/transform/chunk.sql). Run {@link addDictionaryEntries} first. */
-  async transformChunk(
-    client: pg.ClientBase,
-    ingestionNo: number,
-    firstLine: number,
-    lastLine: number,
-    grid: GridSettings,
-  ): Promise<ChunkCounts> {
-    const { rows } = await client.query<{ total_rows: string; valid_rows: string; rejected_rows: string }>(
-      this.chunkSql,
-      [ingestionNo, firstLine, lastLine, grid.cellDegrees, grid.bucketMinutes],
-    );
+    if (!found[0]) return { ingestionId: null, claimed: false, waitingRows: 0, allArrived: false };
+    const claimed = found[0].inserted;
+    const { rows } = claimed
+      ? await client.query<ArrivalRow>(
+          `UPDATE meta.ingestions SET claimed_chunks = claimed_chunks + 1, waiting_rows = waiting_rows + $2, updated_at = now()
+            WHERE ingestion_no = $1 RETURNING ${ARRIVAL}`,
+          [ingestionNo, chunk.rows],
+        )
+      : await client.query<ArrivalRow>(`SELECT ${ARRIVAL} FROM meta.ingestions WHERE ingestion_no = $1`, [ingestionNo]);
     return {
-      totalRows: Number(rows[0].total_rows),
-      validRows: Number(rows[0].valid_rows),
-      rejectedRows: Number(rows[0].rejected_rows),
+      ingestionId: found[0].ingestion_id,
+      claimed,
+      waitingRows: Number(rows[0].waiting_rows),
+      allArrived: rows[0].all_arrived === true,
     };
   }
 
-  /** Stores the chunk's counts on its marker and adds them to the ingestion (locks the ingestion row). */
-  async recordChunk(
+  /** The ingestion's state and header, for a segment build. */
+  async ingestionForBuild(
     client: pg.ClientBase,
     ingestionNo: number,
-    seq: number,
-    counts: ChunkCounts,
+  ): Promise<{ columns: string[]; failed: boolean; allArrived: boolean } | null> {
+    const { rows } = await client.query<{ columns: string[]; failed: boolean; all_arrived: boolean | null }>(
+      `SELECT columns, state = 'failed' AS failed, ${ARRIVAL} FROM meta.ingestions WHERE ingestion_no = $1`,
+      [ingestionNo],
+    );
+    const r = rows[0];
+    return r ? { columns: r.columns, failed: r.failed, allArrived: r.all_arrived === true } : null;
+  }
+
+  /** Adds a built segment's chunks and rows to the ingestion (locks the ingestion row until commit). */
+  async countSegment(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    chunks: number,
+    rows: number,
+    validRows: number,
   ): Promise<SilverProgress> {
-    const { rows } = await client.query<{
+    const { rows: updated } = await client.query<{
       ingestion_id: string;
       silver_chunks: number;
       total_chunks: number | null;
       silver_rows: string;
       rejected_rows: string;
       total_rows: string | null;
-      gold_rows: string;
-      failed: boolean;
     }>(
-      `WITH marker AS (
-         UPDATE meta.silver_chunks SET valid_rows = $3, rejected_rows = $4 WHERE ingestion_no = $1 AND seq = $2
-       )
-       UPDATE meta.ingestions
-          SET silver_chunks = silver_chunks + 1,
-              silver_rows = silver_rows + $3,
-              rejected_rows = rejected_rows + $4,
+      `UPDATE meta.ingestions
+          SET silver_chunks = silver_chunks + $2,
+              silver_rows = silver_rows + $4,
+              rejected_rows = rejected_rows + ($3 - $4),
+              gold_rows = gold_rows + $4,
+              waiting_rows = waiting_rows - $3,
               updated_at = now()
         WHERE ingestion_no = $1
-       RETURNING ingestion_id::text, silver_chunks, total_chunks, silver_rows, rejected_rows, total_rows, gold_rows,
-                 state = 'failed' AS failed`,
-      [ingestionNo, seq, counts.validRows, counts.rejectedRows],
+       RETURNING ingestion_id::text, silver_chunks, total_chunks, silver_rows, rejected_rows, total_rows`,
+      [ingestionNo, chunks, rows, validRows],
     );
-    const r = rows[0];
+    const r = updated[0];
     return {
       ingestionId: r.ingestion_id,
       silverChunks: r.silver_chunks,
@@ -193,29 +170,27 @@ export class TransformRepository {
       validRows: Number(r.silver_rows),
       rejectedRows: Number(r.rejected_rows),
       totalRows: r.total_rows === null ? null : Number(r.total_rows),
-      goldRows: Number(r.gold_rows),
-      failed: r.failed,
     };
   }
 
   /**
-   * Completes the silver layer if every chunk is in bronze and transformed. Runs in the transaction
-   * that changed the counters, under the ingestion's row lock, so exactly one transaction wins; the
-   * others get null.
+   * Completes the ingestion if every chunk of a complete bronze layer is in a segment: silver and gold
+   * at once, since a segment's gold commits with it. Runs under the ingestion's row lock, so exactly
+   * one transaction wins; the others get null.
    */
-  async tryCompleteSilver(client: pg.ClientBase, ingestionNo: number): Promise<SilverCompletion | null> {
-    const { rows } = await client.query<SilverCompletionRow>(
+  async tryComplete(client: pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
+    const { rows } = await client.query<CompletionRow>(
       `UPDATE meta.ingestions
-          SET silver_completed_at = now(), updated_at = now()
+          SET silver_completed_at = now(), gold_completed_at = now(), completed_at = now(), state = 'completed', updated_at = now()
         WHERE ingestion_no = $1
-          AND silver_completed_at IS NULL
+          AND completed_at IS NULL
           AND state <> 'failed'
           AND bronze_completed_at IS NOT NULL
           AND silver_chunks = total_chunks
-       RETURNING silver_rows, rejected_rows, silver_completed_at`,
+       RETURNING ${COMPLETION_COLUMNS}`,
       [ingestionNo],
     );
-    return rows[0] ? toSilverCompletion(rows[0]) : null;
+    return rows[0] ? toCompletion(rows[0]) : null;
   }
 
   /** The silver totals if the silver layer is complete (for re-publishing on redelivery). */
@@ -228,81 +203,8 @@ export class TransformRepository {
     return rows[0] ? toSilverCompletion(rows[0]) : null;
   }
 
-  /**
-   * Takes the ingestion's gold lock for the rest of the transaction: folds of one ingestion run one
-   * at a time. With `wait` false, returns false at once when another fold holds it.
-   */
-  async lockGold(client: pg.ClientBase, ingestionNo: number, wait: boolean): Promise<boolean> {
-    if (wait) {
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [GOLD_LOCK, ingestionNo]);
-      return true;
-    }
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [
-      GOLD_LOCK,
-      ingestionNo,
-    ]);
-    return rows[0].locked;
-  }
-
-  /**
-   * Folds the silver rows of every transformed chunk of the ingestion not yet in gold (committed
-   * markers with gold_done false) into gold (sql/transform/gold.sql), flags those markers and counts
-   * the rows on the ingestion. Call under {@link lockGold}. Returns the rows folded.
-   */
-  async foldGold(client: pg.ClientBase, ingestionNo: number): Promise<number> {
-    const { rows: chunks } = await client.query<{ first_line: string; last_line: string; valid_rows: number }>(
-      `UPDATE meta.silver_chunks SET gold_done = true
-        WHERE ingestion_no = $1 AND NOT gold_done
-       RETURNING first_line, last_line, valid_rows`,
-      [ingestionNo],
-    );
-    const ranges = chunks
-      .filter((c) => c.valid_rows > 0)
-      .map((c) => ({ firstLine: c.first_line, lastLine: c.last_line }));
-    if (ranges.length === 0) return 0;
-    const folded = await this.foldLines(client, ingestionNo, ranges);
-    await client.query(
-      'UPDATE meta.ingestions SET gold_rows = gold_rows + $2, updated_at = now() WHERE ingestion_no = $1',
-      [ingestionNo, folded],
-    );
-    return folded;
-  }
-
-  /** Adds the silver rows of the given line ranges of an ingestion to gold (sql/transform/gold.sql); returns their number. */
-  async foldLines(
-    client: pg.ClientBase,
-    ingestionNo: number,
-    ranges: { firstLine: number | string; lastLine: number | string }[],
-  ): Promise<number> {
-    const { rows } = await client.query<{ folded_rows: string }>(this.goldSql, [
-      ingestionNo,
-      ranges.map((r) => String(r.firstLine)),
-      ranges.map((r) => String(r.lastLine)),
-    ]);
-    return Number(rows[0].folded_rows);
-  }
-
-  /**
-   * Completes the ingestion when silver is complete and every chunk is folded into gold. Runs under
-   * the gold lock after {@link foldGold}; exactly one fold completes an ingestion, the others get null.
-   */
-  async tryCompleteGold(client: pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
-    const { rows } = await client.query<CompletionRow>(
-      `UPDATE meta.ingestions
-          SET gold_completed_at = now(), completed_at = now(), state = 'completed', updated_at = now()
-        WHERE ingestion_no = $1
-          AND gold_completed_at IS NULL
-          AND silver_completed_at IS NOT NULL
-          AND state <> 'failed'
-          AND NOT EXISTS (SELECT 1 FROM meta.silver_chunks c WHERE c.ingestion_no = $1 AND NOT c.gold_done)
-       RETURNING ${COMPLETION_COLUMNS}`,
-      [ingestionNo],
-    );
-    return rows[0] ? toCompletion(rows[0]) : null;
-  }
-
   /** The completion totals if the ingestion is complete (for re-publishing on redelivery). */
-  async completionOf(client: pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
+  async completionOf(client: pg.Pool | pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
     const { rows } = await client.query<CompletionRow>(
       `SELECT ${COMPLETION_COLUMNS} FROM meta.ingestions WHERE ingestion_no = $1 AND completed_at IS NOT NULL`,
       [ingestionNo],
@@ -310,25 +212,25 @@ export class TransformRepository {
     return rows[0] ? toCompletion(rows[0]) : null;
   }
 
-  /** Locks the ingestion row and records the `end` work item; `claimed` is false on a redelivery. */
+  /** Records the `end` work item; `claimed` is false on a redelivery. */
   async claimEnd(
     client: pg.ClientBase,
     ingestionNo: number,
     ingestionId: string,
     totalChunks: number,
   ): Promise<EndClaim> {
-    const locked = await client.query<{ ingestion_id: string }>(
-      'SELECT ingestion_id::text FROM meta.ingestions WHERE ingestion_no = $1 FOR UPDATE',
+    const { rows: found } = await client.query<{ ingestion_id: string }>(
+      'SELECT ingestion_id::text FROM meta.ingestions WHERE ingestion_no = $1',
       [ingestionNo],
     );
-    const found = locked.rows[0]?.ingestion_id ?? null;
-    if (found === null || found !== ingestionId.toLowerCase()) return { ingestionId: found, claimed: false };
+    const id = found[0]?.ingestion_id ?? null;
+    if (id === null || id !== ingestionId.toLowerCase()) return { ingestionId: id, claimed: false };
     const { rowCount } = await client.query(
       `INSERT INTO meta.silver_end_markers (ingestion_no, total_chunks) VALUES ($1, $2)
        ON CONFLICT (ingestion_no) DO NOTHING`,
       [ingestionNo, totalChunks],
     );
-    return { ingestionId: found, claimed: rowCount === 1 };
+    return { ingestionId: id, claimed: rowCount === 1 };
   }
 
   /**

@@ -1,16 +1,9 @@
 import type pg from 'pg';
 import type { BronzeChunkLoadedV1, BronzeCompletedWorkV1 } from '#contracts';
 import { PermanentMessageError } from '#kafka';
-import { testEnv, testPool } from '#testing';
-import { createIngestion, generateBronze, type TestIngestion } from '../../test/bronze-fixtures.js';
-import { TransformRepository } from './transform.repository.js';
-import {
-  completionEvents,
-  silverCompletedEvent,
-  TransformService,
-  type ChunkOutcome,
-  type EndOutcome,
-} from './transform.service.js';
+import { testPool } from '#testing';
+import { createIngestion, generateBronze, transformService, type TestIngestion } from '../../test/bronze-fixtures.js';
+import type { TransformService, WorkOutcome } from './transform.service.js';
 
 const chunk = (ing: TestIngestion, seq: number, firstLine: number, rows: number): BronzeChunkLoadedV1 => ({
   kind: 'chunk',
@@ -22,29 +15,28 @@ const chunk = (ing: TestIngestion, seq: number, firstLine: number, rows: number)
 });
 const end = (ing: TestIngestion, totalChunks: number): BronzeCompletedWorkV1 => ({ kind: 'end', ...ing, totalChunks });
 
-describe('TransformService: exactly once and completion', () => {
+const types = (o: WorkOutcome) => o.events.map((e) => e.type);
+const COMPLETION = ['silver.completed', 'gold.completed', 'ingestion.completed'];
+
+describe('TransformService: segments, exactly once and completion', () => {
   let pool: pg.Pool;
+  /** Builds a segment only when every chunk has arrived (SEGMENT_ROWS far above these tests' sizes). */
   let service: TransformService;
 
   beforeAll(() => {
     pool = testPool();
-    service = new TransformService(pool, new TransformRepository(), testEnv());
+    service = transformService(pool, { SEGMENT_ROWS: 1_000 });
   });
   afterAll(async () => {
     await pool.end();
   });
-
-  /** What the consumer does with a work item: its transaction, then the gold fold it calls for. */
-  async function handle<T extends ChunkOutcome | EndOutcome>(outcome: T) {
-    const completion = outcome.gold ? await service.advanceGold(outcome.gold) : null;
-    return { ...outcome, completion };
-  }
 
   async function state(ingestionNo: number) {
     const { rows } = await pool.query(
       `SELECT state, silver_chunks, silver_rows::int, rejected_rows::int, silver_completed_at IS NOT NULL AS silver_done,
               gold_completed_at IS NOT NULL AS gold_done, completed_at IS NOT NULL AS done, gold_rows::int,
               (SELECT count(*)::int FROM silver.trips t WHERE t.ingestion_no = i.ingestion_no) AS silver_trips,
+              (SELECT count(*)::int FROM meta.segments s WHERE s.ingestion_no = i.ingestion_no) AS segments,
               (SELECT sum(trip_count)::int FROM gold.trip_groups WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = 'Onceville ' || i.ingestion_no)) AS group_trips
        FROM meta.ingestions i WHERE ingestion_no = $1`,
       [ingestionNo],
@@ -55,38 +47,19 @@ describe('TransformService: exactly once and completion', () => {
   it('counts a redelivered chunk once, and re-publishes completion with the same event ids', async () => {
     const ing = await createIngestion(pool, { totalChunks: 2, bronzeCompleted: true, totalRows: 50 });
     const at = { region: `Onceville ${ing.ingestionNo}`, lon: 30.1, lat: 59.9 };
-    await generateBronze(pool, ing.ingestionNo, 2, 30, at);
-    await generateBronze(pool, ing.ingestionNo, 32, 20, at);
+    await generateBronze(pool, ing.ingestionNo, 2, 30, at, 0);
+    await generateBronze(pool, ing.ingestionNo, 32, 20, at, 1);
 
-    const first = await handle(await service.handleChunk(chunk(ing, 0, 2, 30)));
-    expect(first).toMatchObject({
-      kind: 'transformed',
-      counts: { totalRows: 30, validRows: 30, rejectedRows: 0 },
-      silverCompleted: null,
-      gold: null,
-    });
-    const again = await handle(await service.handleChunk(chunk(ing, 0, 2, 30)));
-    expect(again).toEqual({
-      kind: 'redelivered',
-      ingestionId: ing.ingestionId,
-      silverCompleted: null,
-      gold: null,
-      completion: null,
-    });
-    // Below GOLD_BATCH_ROWS the chunk waits in silver; gold gets it with the rest.
-    expect(await state(ing.ingestionNo)).toMatchObject({
-      silver_chunks: 1,
-      silver_rows: 30,
-      silver_trips: 30,
-      gold_rows: 0,
-      group_trips: null,
-      done: false,
-    });
+    const first = await service.handleChunk(chunk(ing, 0, 2, 30));
+    expect(first).toMatchObject({ firstDelivery: true, built: null, events: [] });
+    const again = await service.handleChunk(chunk(ing, 0, 2, 30));
+    expect(again).toMatchObject({ firstDelivery: false, built: null, events: [] });
+    // The chunk waits for its segment: nothing in silver or gold yet.
+    expect(await state(ing.ingestionNo)).toMatchObject({ silver_chunks: 0, silver_trips: 0, group_trips: null });
 
-    const last = await handle(await service.handleChunk(chunk(ing, 1, 32, 20)));
-    expect(last.kind).toBe('transformed');
-    expect(last.silverCompleted).toMatchObject({ validRows: 50, rejectedRows: 0 });
-    expect(last.completion).toMatchObject({ validRows: 50, rejectedRows: 0 });
+    const last = await service.handleChunk(chunk(ing, 1, 32, 20));
+    expect(last.built).toMatchObject({ chunks: 2, rows: 50 });
+    expect(types(last)).toEqual(['silver.progress', ...COMPLETION]);
     expect(await state(ing.ingestionNo)).toMatchObject({
       state: 'completed',
       silver_chunks: 2,
@@ -94,44 +67,36 @@ describe('TransformService: exactly once and completion', () => {
       silver_trips: 50,
       gold_rows: 50,
       group_trips: 50,
+      segments: 1,
       silver_done: true,
       gold_done: true,
       done: true,
     });
 
     // A crash after the commit replays the message: nothing is written, the same events go out again.
-    const replay = await handle(await service.handleChunk(chunk(ing, 1, 32, 20)));
-    expect(replay.kind).toBe('redelivered');
-    expect(silverCompletedEvent(ing.ingestionId, replay.silverCompleted!)).toEqual(
-      silverCompletedEvent(ing.ingestionId, last.silverCompleted!),
-    );
-    expect(completionEvents(ing.ingestionId, replay.completion!)).toEqual(
-      completionEvents(ing.ingestionId, last.completion!),
-    );
-    expect(completionEvents(ing.ingestionId, replay.completion!).map((e) => e.eventId)).toEqual([
-      `gold.completed:${ing.ingestionId}`,
-      `ingestion.completed:${ing.ingestionId}`,
-    ]);
+    const replay = await service.handleChunk(chunk(ing, 1, 32, 20));
+    expect(replay).toMatchObject({ firstDelivery: false, built: null });
+    expect(replay.events).toEqual(last.events.slice(1));
+    expect(replay.events.map((e) => e.eventId)).toEqual(COMPLETION.map((t) => `${t}:${ing.ingestionId}`));
     expect(await state(ing.ingestionNo)).toMatchObject({
-      silver_chunks: 2,
-      silver_rows: 50,
       silver_trips: 50,
       gold_rows: 50,
       group_trips: 50,
+      segments: 1,
     });
   });
 
-  it('folds gold in batches once GOLD_BATCH_ROWS rows are pending, and completes it after a crash between silver and gold', async () => {
-    const batched = new TransformService(pool, new TransformRepository(), { ...testEnv(), GOLD_BATCH_ROWS: 25 });
+  it('builds a segment once SEGMENT_ROWS rows wait, and the rest when every chunk has arrived', async () => {
+    const batched = transformService(pool, { SEGMENT_ROWS: 25 });
     const ing = await createIngestion(pool, { totalChunks: 3, bronzeCompleted: true, totalRows: 60 });
     const at = { region: `Onceville ${ing.ingestionNo}`, lon: 30.6, lat: 59.9 };
-    for (const first of [2, 22, 42]) await generateBronze(pool, ing.ingestionNo, first, 20, at);
+    for (const [seq, first] of [2, 22, 42].entries()) await generateBronze(pool, ing.ingestionNo, first, 20, at, seq);
 
-    const c0 = await batched.handleChunk(chunk(ing, 0, 2, 20));
-    expect(c0.gold).toBeNull();
+    expect((await batched.handleChunk(chunk(ing, 0, 2, 20))).built).toBeNull();
     const c1 = await batched.handleChunk(chunk(ing, 1, 22, 20));
-    expect(c1.gold).toEqual({ ingestionNo: ing.ingestionNo, kind: 'batch', republish: false });
-    expect(await batched.advanceGold(c1.gold!)).toBeNull();
+    expect(c1.built).toMatchObject({ chunks: 2, rows: 40 });
+    expect(types(c1)).toEqual(['silver.progress']);
+    expect(c1.events[0].data).toMatchObject({ chunksDone: 2, totalChunks: 3, validRows: 40 });
     expect(await state(ing.ingestionNo)).toMatchObject({
       silver_rows: 40,
       gold_rows: 40,
@@ -139,102 +104,83 @@ describe('TransformService: exactly once and completion', () => {
       done: false,
     });
 
-    // The last chunk completes silver; the process dies before its fold. The redelivery folds and completes.
     const c2 = await batched.handleChunk(chunk(ing, 2, 42, 20));
-    expect(c2).toMatchObject({ silverCompleted: { validRows: 60 }, gold: { kind: 'complete', republish: false } });
+    expect(c2.built).toMatchObject({ chunks: 1, rows: 20 });
+    expect(types(c2)).toEqual(['silver.progress', ...COMPLETION]);
     expect(await state(ing.ingestionNo)).toMatchObject({
-      silver_done: true,
-      gold_rows: 40,
-      gold_done: false,
-      state: 'processing',
-    });
-    const replay = await batched.handleChunk(chunk(ing, 2, 42, 20));
-    expect(replay).toMatchObject({
-      kind: 'redelivered',
-      silverCompleted: { validRows: 60 },
-      gold: { kind: 'complete', republish: true },
-    });
-    expect(await batched.advanceGold(replay.gold!)).toMatchObject({ validRows: 60 });
-    expect(await state(ing.ingestionNo)).toMatchObject({
+      state: 'completed',
+      silver_trips: 60,
       gold_rows: 60,
       group_trips: 60,
-      gold_done: true,
-      state: 'completed',
+      segments: 2,
     });
+    // Every segment is a partition of silver.trips, with the covering indexes of the area queries.
+    const { rows } = await pool.query<{ partition: string; indexes: number }>(
+      `SELECT c.relname AS partition, (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = c.oid) AS indexes
+         FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+        WHERE h.inhparent = 'silver.trips'::regclass
+          AND c.relname IN (SELECT 'trips_' || segment_no FROM meta.segments WHERE ingestion_no = $1)`,
+      [ing.ingestionNo],
+    );
+    expect(rows).toHaveLength(2);
+    for (const r of rows) expect(r.indexes).toBe(2);
   });
 
-  it('lets the end item complete an ingestion whose chunks were all transformed before bronze completed', async () => {
+  it('lets the end item complete an ingestion whose chunks were all built before bronze completed', async () => {
+    const eager = transformService(pool, { SEGMENT_ROWS: 1 });
     const ing = await createIngestion(pool, { totalChunks: null, bronzeCompleted: false });
     await generateBronze(pool, ing.ingestionNo, 2, 10, {
       region: `Onceville ${ing.ingestionNo}`,
       lon: 31.1,
       lat: 59.9,
     });
-    const transformed = await handle(await service.handleChunk(chunk(ing, 0, 2, 10)));
-    expect(transformed).toMatchObject({ silverCompleted: null, completion: null });
+    const built = await eager.handleChunk(chunk(ing, 0, 2, 10));
+    expect(types(built)).toEqual(['silver.progress']);
     await pool.query(
       'UPDATE meta.ingestions SET total_chunks = 1, bronze_chunks = 1, bronze_completed_at = now() WHERE ingestion_no = $1',
       [ing.ingestionNo],
     );
 
-    const first = await handle(await service.handleEnd(end(ing, 1)));
-    expect(first).toMatchObject({
-      firstDelivery: true,
-      silverCompleted: { validRows: 10 },
-      completion: { validRows: 10, rejectedRows: 0 },
-    });
-    expect(first.completion!.durationMs).toBeGreaterThanOrEqual(0);
-    const replay = await handle(await service.handleEnd(end(ing, 1)));
-    expect(replay).toMatchObject({
-      firstDelivery: false,
-      silverCompleted: first.silverCompleted,
-      completion: first.completion,
-    });
+    const first = await eager.handleEnd(end(ing, 1));
+    expect(first).toMatchObject({ firstDelivery: true, built: null });
+    expect(types(first)).toEqual(COMPLETION);
+    expect(first.events[2].data).toMatchObject({ rows: 10, validRows: 10, rejectedRows: 0 });
+    const replay = await eager.handleEnd(end(ing, 1));
+    expect(replay).toMatchObject({ firstDelivery: false, events: first.events });
   });
 
   it('publishes completion once when the end item arrives after the chunk that completed the ingestion', async () => {
     const ing = await createIngestion(pool, { totalChunks: 1, bronzeCompleted: true });
     await generateBronze(pool, ing.ingestionNo, 2, 5, { region: `Onceville ${ing.ingestionNo}`, lon: 32.1, lat: 59.9 });
-    expect((await handle(await service.handleChunk(chunk(ing, 0, 2, 5)))).completion).not.toBeNull();
-    expect(await handle(await service.handleEnd(end(ing, 1)))).toMatchObject({
-      firstDelivery: true,
-      silverCompleted: null,
-      gold: null,
-      completion: null,
-    });
+    expect(types(await service.handleChunk(chunk(ing, 0, 2, 5)))).toEqual(['silver.progress', ...COMPLETION]);
+    expect(await service.handleEnd(end(ing, 1))).toMatchObject({ firstDelivery: true, built: null, events: [] });
   });
 
   it('waits for the last chunk when the end item comes first', async () => {
     const ing = await createIngestion(pool, { totalChunks: 2, bronzeCompleted: true });
     const at = { region: `Onceville ${ing.ingestionNo}`, lon: 33.1, lat: 59.9 };
-    await generateBronze(pool, ing.ingestionNo, 2, 5, at);
-    await generateBronze(pool, ing.ingestionNo, 7, 5, at);
-    expect((await handle(await service.handleChunk(chunk(ing, 1, 7, 5)))).completion).toBeNull();
-    expect(await handle(await service.handleEnd(end(ing, 2)))).toMatchObject({
-      silverCompleted: null,
-      completion: null,
-    });
-    expect((await handle(await service.handleChunk(chunk(ing, 0, 2, 5)))).completion).toMatchObject({ validRows: 10 });
+    await generateBronze(pool, ing.ingestionNo, 2, 5, at, 0);
+    await generateBronze(pool, ing.ingestionNo, 7, 5, at, 1);
+    expect(await service.handleChunk(chunk(ing, 1, 7, 5))).toMatchObject({ built: null, events: [] });
+    expect(await service.handleEnd(end(ing, 2))).toMatchObject({ built: null, events: [] });
+    const last = await service.handleChunk(chunk(ing, 0, 2, 5));
+    expect(last.built).toMatchObject({ chunks: 2, rows: 10 });
+    expect(types(last)).toEqual(['silver.progress', ...COMPLETION]);
   });
 
   it('completes a header-only upload on its end item', async () => {
     const ing = await createIngestion(pool, { totalChunks: 0, bronzeCompleted: true, totalRows: 0 });
-    expect(await handle(await service.handleEnd(end(ing, 0)))).toMatchObject({
-      silverCompleted: { validRows: 0 },
-      completion: { validRows: 0, rejectedRows: 0 },
-    });
-    expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', done: true });
+    expect(types(await service.handleEnd(end(ing, 0)))).toEqual(COMPLETION);
+    expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', done: true, segments: 0 });
   });
 
-  it('rejects a work item that does not match bronze, writing nothing, and fails the ingestion', async () => {
+  it('refuses to build a chunk that does not match bronze, writing nothing; a failed ingestion builds no more', async () => {
     const ing = await createIngestion(pool, { totalChunks: 1, bronzeCompleted: true });
     await generateBronze(pool, ing.ingestionNo, 2, 5, { region: `Onceville ${ing.ingestionNo}`, lon: 34.1, lat: 59.9 });
     const error = await service.handleChunk(chunk(ing, 0, 2, 6)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentMessageError);
     expect((error as PermanentMessageError).code).toBe('bronze_rows_mismatch');
-    expect(await state(ing.ingestionNo)).toMatchObject({ silver_chunks: 0, silver_trips: 0 });
-    const marker = await pool.query('SELECT 1 FROM meta.silver_chunks WHERE ingestion_no = $1', [ing.ingestionNo]);
-    expect(marker.rowCount).toBe(0);
+    expect(await state(ing.ingestionNo)).toMatchObject({ silver_chunks: 0, silver_trips: 0, segments: 0 });
 
     const failed = await service.fail(ing.ingestionId, 'bronze_rows_mismatch', 'boom');
     expect(failed).toMatchObject({
@@ -246,19 +192,9 @@ describe('TransformService: exactly once and completion', () => {
       [ing.ingestionNo],
     );
     expect(rows[0]).toEqual({ state: 'failed', error_stage: 'silver', error_code: 'bronze_rows_mismatch' });
-    // A failed ingestion never completes, but the chunks it still transforms reach gold.
-    expect(await handle(await service.handleChunk(chunk(ing, 0, 2, 5)))).toMatchObject({
-      silverCompleted: null,
-      gold: { kind: 'batch' },
-      completion: null,
-    });
-    expect(await state(ing.ingestionNo)).toMatchObject({
-      state: 'failed',
-      done: false,
-      silver_trips: 5,
-      gold_rows: 5,
-      group_trips: 5,
-    });
+    // Its waiting chunks stay out of silver and gold.
+    expect(await service.handleChunk(chunk(ing, 0, 2, 6))).toMatchObject({ built: null, events: [] });
+    expect(await state(ing.ingestionNo)).toMatchObject({ state: 'failed', done: false, silver_trips: 0, gold_rows: 0 });
   });
 
   it('refuses work items for an unknown or different ingestion', async () => {

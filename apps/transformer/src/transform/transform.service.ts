@@ -2,60 +2,44 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { CONFIG, type Env } from '#config';
 import {
+  assertGridFits,
   makeEvent,
   type BronzeChunkLoadedV1,
   type BronzeCompletedWorkV1,
   type IngestionEvent,
   type IngestionEventType,
 } from '#contracts';
+import {
+  binaryCopyHeader,
+  binaryCopyTrailer,
+  encodeSilverRows,
+  parseTrips,
+  type GridSettings,
+  type TripReject,
+} from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
-import { assertGridFits } from './grid.js';
+import { Dictionaries } from './dictionaries.js';
+import { SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
   TransformRepository,
-  type ChunkCounts,
   type Completion,
-  type GridSettings,
   type SilverCompletion,
   type SilverProgress,
 } from './transform.repository.js';
 
-/**
- * A fold of silver into gold to run after a work item's transaction: `batch` when enough rows are
- * pending (skipped if another fold of the ingestion runs), `complete` once silver is complete (waits
- * for a running fold, then completes the ingestion). `republish`: the item is a redelivery, so a
- * completion that happened before is published again.
- */
-export interface GoldStep {
-  ingestionNo: number;
-  kind: 'batch' | 'complete';
-  republish: boolean;
-}
-
-/**
- * What handling a work item did: `silverCompleted` is set when the item completed silver, or, on a
- * redelivery, when silver is complete (publish silver.completed, same id); `gold` is the fold to run
- * next with {@link TransformService.advanceGold}.
- */
-interface SilverOutcome {
-  silverCompleted: SilverCompletion | null;
-  gold: GoldStep | null;
-}
-
-/** What handling a chunk work item did. */
-export type ChunkOutcome = SilverOutcome &
-  (
-    | { kind: 'transformed'; ingestionId: string; counts: ChunkCounts; progress: SilverProgress }
-    /** The marker existed: nothing was written to silver. */
-    | { kind: 'redelivered'; ingestionId: string }
-  );
-
-/** What handling the `end` work item did. */
-export interface EndOutcome extends SilverOutcome {
+/** What handling a work item led to: the events to publish once it is committed, in order. */
+export interface WorkOutcome {
   ingestionId: string;
-  /** false when the item was seen before (redelivery). */
+  /** false when the item was seen before (a redelivery). */
   firstDelivery: boolean;
+  /** The segment this item's handler built, if any. */
+  built: { segmentNo: number; chunks: number; rows: number; ms: number } | null;
+  events: IngestionEvent<IngestionEventType>[];
 }
+
+/** Chunks read from bronze at a time while a segment is built (each up to UPLOAD_CHUNK_BYTES). */
+const READ_BATCH = 8;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -85,7 +69,7 @@ export function completionEvents(ingestionId: string, c: Completion): IngestionE
   ];
 }
 
-/** Progress after a chunk; the id's discriminator is the number of chunks done, so a replay keeps its id. */
+/** Progress after a segment; the id's discriminator is the number of chunks done, so a replay keeps its id. */
 export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progress'> {
   return makeEvent(
     'silver.progress',
@@ -102,28 +86,34 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
 }
 
 /**
- * Bronze → silver, one transaction per chunk; silver → gold in folds of many chunks. Exactly once
- * comes from the chunk marker (meta.silver_chunks), written in the same transaction as the chunk's
- * silver rows and flagged `gold_done` in the same transaction as the fold that adds them to gold.
- * Silver completion is decided under the ingestion's row lock, gold completion under its gold lock,
- * so exactly one transaction completes each.
+ * Bronze → silver and gold in segments (docs/architecture.md, "Write path"). A chunk's work item
+ * only records the chunk as waiting (its marker in meta.silver_chunks); once SEGMENT_ROWS rows wait,
+ * or every chunk of a complete bronze layer has arrived, one transaction builds a segment from the
+ * waiting chunks: it parses their raw bytes from bronze, COPYs the typed rows into a new table,
+ * builds its indexes once, folds it into gold, attaches it to silver.trips and completes the chunks'
+ * markers. Exactly once comes from the markers: a chunk is in the one segment whose transaction
+ * completed its marker. The last build to commit completes the ingestion, under its row lock.
  */
 @Injectable()
 export class TransformService {
   readonly grid: GridSettings;
-  private readonly goldBatchRows: number;
+  private readonly segmentRows: number;
+  private readonly buildMemoryMb: number;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(TransformRepository) private readonly repo: TransformRepository,
+    @Inject(SegmentRepository) private readonly segments: SegmentRepository,
+    @Inject(Dictionaries) private readonly dictionaries: Dictionaries,
     @Inject(CONFIG) env: Env,
   ) {
     assertGridFits(env.GRID_CELL_DEGREES);
     this.grid = { cellDegrees: env.GRID_CELL_DEGREES, bucketMinutes: env.TIME_BUCKET_MINUTES };
-    this.goldBatchRows = env.GOLD_BATCH_ROWS;
+    this.segmentRows = env.SEGMENT_ROWS;
+    this.buildMemoryMb = env.SEGMENT_BUILD_MEMORY_MB;
   }
 
-  async handleChunk(item: BronzeChunkLoadedV1): Promise<ChunkOutcome> {
+  async handleChunk(item: BronzeChunkLoadedV1): Promise<WorkOutcome> {
     assertIngestionId(item.ingestionId);
     if (item.lastLine < item.firstLine && item.rows > 0) {
       throw new PermanentMessageError(
@@ -131,99 +121,23 @@ export class TransformService {
         `chunk ${item.seq}: lastLine ${item.lastLine} < firstLine ${item.firstLine}`,
       );
     }
-    const silver = await withTransaction(this.pool, async (client) => {
-      // A chunk's plan is cheap; JIT compilation would cost more than it saves.
-      await client.query('SET LOCAL jit = off');
-      const claim = await this.repo.claimChunk(
-        client,
-        item.ingestionNo,
-        item.ingestionId,
-        item.seq,
-        item.firstLine,
-        item.lastLine,
-      );
-      const ingestionId = checkIngestion(claim.ingestionId, item);
-      if (!claim.claimed) {
-        return {
-          kind: 'redelivered' as const,
-          ingestionId,
-          silverCompleted: await this.repo.silverCompletionOf(client, item.ingestionNo),
-        };
-      }
-
-      await this.repo.addDictionaryEntries(client, item.ingestionNo, item.firstLine, item.lastLine);
-      const counts = await this.repo.transformChunk(client, item.ingestionNo, item.firstLine, item.lastLine, this.grid);
-      if (counts.validRows + counts.rejectedRows !== counts.totalRows) {
-        // A valid row whose region or datasource is missing from the dictionaries: never drop it silently.
-        throw new PermanentMessageError(
-          'rows_unaccounted',
-          `chunk ${item.seq}: ${counts.totalRows} bronze rows but ${counts.validRows} valid + ${counts.rejectedRows} rejected`,
-        );
-      }
-      if (counts.totalRows !== item.rows) {
-        throw new PermanentMessageError(
-          'bronze_rows_mismatch',
-          `chunk ${item.seq}: the work item announces ${item.rows} rows, bronze holds ${counts.totalRows} in lines ${item.firstLine}-${item.lastLine}`,
-        );
-      }
-      const progress = await this.repo.recordChunk(client, item.ingestionNo, item.seq, counts);
-      const silverCompleted = await this.repo.tryCompleteSilver(client, item.ingestionNo);
-      return { kind: 'transformed' as const, ingestionId, counts, progress, silverCompleted };
-    });
-
-    const ingestionNo = item.ingestionNo;
-    if (silver.kind === 'redelivered') {
-      // A crash may have come between silver's completion and the fold that completes gold.
-      return { ...silver, gold: silver.silverCompleted ? { ingestionNo, kind: 'complete', republish: true } : null };
-    }
-    const { progress, silverCompleted } = silver;
-    const pending = progress.validRows - progress.goldRows;
-    // A failed ingestion never completes silver: fold each of its late chunks, so that gold always
-    // adds up to silver once no ingestion is in flight.
-    const gold: GoldStep | null = silverCompleted
-      ? { ingestionNo, kind: 'complete', republish: false }
-      : pending >= this.goldBatchRows || progress.failed
-        ? { ingestionNo, kind: 'batch', republish: false }
-        : null;
-    return { ...silver, gold };
+    const claim = await withTransaction(this.pool, (client) =>
+      this.repo.claimChunk(client, item.ingestionNo, item.ingestionId, item),
+    );
+    const ingestionId = checkIngestion(claim.ingestionId, item);
+    // A redelivery builds too: its first delivery may have died in the middle of a build.
+    const due = claim.waitingRows >= this.segmentRows || claim.allArrived;
+    return this.advance(ingestionId, item.ingestionNo, claim.claimed, due);
   }
 
-  /**
-   * All chunks are in bronze: complete silver if every chunk was already transformed (they may all
-   * have been before bronze completed; a header-only upload has none), then gold.
-   */
-  async handleEnd(item: BronzeCompletedWorkV1): Promise<EndOutcome> {
+  /** All chunks are in bronze: build the last segment (or complete an ingestion that has no chunk). */
+  async handleEnd(item: BronzeCompletedWorkV1): Promise<WorkOutcome> {
     assertIngestionId(item.ingestionId);
-    const end = await withTransaction(this.pool, async (client) => {
-      const claim = await this.repo.claimEnd(client, item.ingestionNo, item.ingestionId, item.totalChunks);
-      const ingestionId = checkIngestion(claim.ingestionId, item);
-      const won = await this.repo.tryCompleteSilver(client, item.ingestionNo);
-      // When a chunk completed silver, that chunk publishes; only a redelivery re-publishes.
-      const silverCompleted =
-        won ?? (claim.claimed ? null : await this.repo.silverCompletionOf(client, item.ingestionNo));
-      return { ingestionId, firstDelivery: claim.claimed, silverCompleted };
-    });
-    const gold: GoldStep | null = end.silverCompleted
-      ? { ingestionNo: item.ingestionNo, kind: 'complete', republish: !end.firstDelivery }
-      : null;
-    return { ...end, gold };
-  }
-
-  /**
-   * Folds the ingestion's pending silver chunks into gold, in a transaction of its own, and completes
-   * the ingestion when silver is complete and nothing is left to fold. A `batch` fold is skipped when
-   * another fold of the ingestion is running (the chunks it leaves wait for the next one); a
-   * `complete` fold waits for it. Returns the completion to publish: when this fold completed the
-   * ingestion, or with `republish` when it was complete already.
-   */
-  advanceGold({ ingestionNo, kind, republish }: GoldStep): Promise<Completion | null> {
-    return withTransaction(this.pool, async (client) => {
-      if (!(await this.repo.lockGold(client, ingestionNo, kind === 'complete'))) return null;
-      await client.query('SET LOCAL jit = off');
-      await this.repo.foldGold(client, ingestionNo);
-      const won = await this.repo.tryCompleteGold(client, ingestionNo);
-      return won ?? (republish ? await this.repo.completionOf(client, ingestionNo) : null);
-    });
+    const end = await withTransaction(this.pool, (client) =>
+      this.repo.claimEnd(client, item.ingestionNo, item.ingestionId, item.totalChunks),
+    );
+    const ingestionId = checkIngestion(end.ingestionId, item);
+    return this.advance(ingestionId, item.ingestionNo, end.claimed, true);
   }
 
   /** Marks the ingestion failed (stage silver); returns the ingestion.failed event to publish, if any. */
@@ -232,8 +146,7 @@ export class TransformService {
     const id = ingestionId.toLowerCase();
     const failure = await this.repo.markFailed(this.pool, id, code, message);
     if (!failure) return null;
-    // The chunks transformed so far stay in silver: fold them into gold too.
-    await this.advanceGold({ ingestionNo: failure.ingestionNo, kind: 'complete', republish: false });
+    // Chunks still waiting stay out of silver and gold: a failed ingestion builds no more segments.
     return makeEvent(
       'ingestion.failed',
       id,
@@ -241,6 +154,132 @@ export class TransformService {
       undefined,
       failure.failedAt,
     );
+  }
+
+  /**
+   * Builds a segment when one is due, then publishes what happened; a redelivered item that finds
+   * nothing to do re-publishes the completion (same event ids), which its first delivery may have
+   * committed without publishing.
+   */
+  private async advance(
+    ingestionId: string,
+    ingestionNo: number,
+    firstDelivery: boolean,
+    due: boolean,
+  ): Promise<WorkOutcome> {
+    const started = performance.now();
+    const result = due ? await this.build(ingestionNo, started) : null;
+    const events: IngestionEvent<IngestionEventType>[] = [];
+    if (result?.progress) events.push(progressEvent(result.progress));
+    if (result?.completion) {
+      const c = result.completion;
+      events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
+    } else if (!firstDelivery) {
+      const c = await this.repo.completionOf(this.pool, ingestionNo);
+      if (c) events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
+    }
+    return { ingestionId, firstDelivery, built: result?.built ?? null, events };
+  }
+
+  /**
+   * One transaction: claims the waiting chunks no other build holds, builds them into a segment if
+   * enough rows wait (or every chunk has arrived), and completes the ingestion if nothing is left.
+   */
+  private build(
+    ingestionNo: number,
+    started: number,
+  ): Promise<{ progress: SilverProgress | null; completion: Completion | null; built: WorkOutcome['built'] } | null> {
+    return withTransaction(this.pool, async (client) => {
+      await client.query('SET LOCAL jit = off');
+      await client.query(`SET LOCAL maintenance_work_mem = '${this.buildMemoryMb}MB'`);
+      const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
+      if (!ingestion || ingestion.failed) return null;
+      const waiting = await this.segments.claimWaiting(client, ingestionNo);
+      const rows = waiting.reduce((s, c) => s + c.rows, 0);
+      let progress: SilverProgress | null = null;
+      let built: WorkOutcome['built'] = null;
+      if (waiting.length > 0 && (rows >= this.segmentRows || ingestion.allArrived)) {
+        const segmentNo = await this.segments.nextSegmentNo(client);
+        const chunks = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
+        const valid = chunks.reduce((s, c) => s + c.validRows, 0);
+        const ms = performance.now() - started;
+        await this.segments.recordSegment(client, ingestionNo, segmentNo, chunks, ms);
+        progress = await this.repo.countSegment(client, ingestionNo, chunks.length, rows, valid);
+        built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms) };
+      }
+      const completion = await this.repo.tryComplete(client, ingestionNo);
+      return { progress, completion, built };
+    });
+  }
+
+  /** The segment's table, rows, rejects, indexes and gold; attached to silver.trips last. */
+  private async buildSegment(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    segmentNo: number,
+    columns: readonly string[],
+    waiting: readonly WaitingChunk[],
+  ): Promise<SegmentChunk[]> {
+    const chunks: SegmentChunk[] = [];
+    const rejects: TripReject[] = [];
+    await this.segments.createAndCopy(
+      client,
+      segmentNo,
+      this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects),
+    );
+    await this.segments.copyRejects(client, ingestionNo, rejects);
+    await this.segments.buildIndexes(client, segmentNo);
+    await this.segments.foldGold(client, segmentNo);
+    await this.segments.attach(client, segmentNo);
+    return chunks;
+  }
+
+  /**
+   * The binary COPY stream of the waiting chunks' valid rows, parsed from bronze a few chunks at a
+   * time (memory stays at a few chunks whatever the segment's size); fills `chunks` and `rejects`.
+   */
+  private async *encode(
+    ingestionNo: number,
+    segmentNo: number,
+    columns: readonly string[],
+    waiting: readonly WaitingChunk[],
+    chunks: SegmentChunk[],
+    rejects: TripReject[],
+  ): AsyncGenerator<Buffer> {
+    yield binaryCopyHeader();
+    for (let i = 0; i < waiting.length; i += READ_BATCH) {
+      const batch = waiting.slice(i, i + READ_BATCH);
+      const raw = await this.segments.readChunks(
+        this.pool,
+        ingestionNo,
+        batch.map((c) => c.seq),
+      );
+      if (raw.length !== batch.length) {
+        throw new PermanentMessageError(
+          'bronze_chunk_missing',
+          `ingestion ${ingestionNo}: ${batch.length - raw.length} of chunks ${batch.map((c) => c.seq).join(',')} are not in bronze`,
+        );
+      }
+      for (const [k, chunk] of raw.entries()) {
+        const parsed = parseTrips(chunk.data, chunk.startLine, columns, this.grid);
+        if (parsed.records !== chunk.rows || batch[k].rows !== chunk.rows) {
+          throw new PermanentMessageError(
+            'bronze_rows_mismatch',
+            `chunk ${chunk.seq}: the work item announces ${batch[k].rows} records, bronze ${chunk.rows}, ${parsed.records} parsed`,
+          );
+        }
+        const [regionIds, datasourceIds] = await Promise.all([
+          this.dictionaries.regionIds(this.pool, parsed.regions),
+          this.dictionaries.datasourceIds(this.pool, parsed.datasources),
+        ]);
+        chunks.push({ seq: chunk.seq, validRows: parsed.trips.length, rejectedRows: parsed.rejects.length });
+        for (const r of parsed.rejects) rejects.push(r);
+        if (parsed.trips.length > 0) {
+          yield encodeSilverRows(parsed.trips, segmentNo, ingestionNo, regionIds, datasourceIds);
+        }
+      }
+    }
+    yield binaryCopyTrailer();
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type BronzeWorkV1,
   type IngestionEvent,
 } from '#contracts';
-import { RecordChunker, type Chunk } from '#csv';
+import { RecordChunker, splitRecords, type Chunk } from '#csv';
 import { repoRoot } from '#db';
 import { Publisher, createKafka, ensureTopics, groupId, topic } from '#kafka';
 import { eventually, freePort, startService, testEnv, testPool, type RunningService } from '#testing';
@@ -185,10 +185,31 @@ const waitBronzeCompleted = (ingestionId: string) =>
     what: `bronze completed for ${ingestionId}`,
   });
 
-async function bronzeRows(ingestionNo: number) {
-  const { rows } = await pool.query(
-    `SELECT line_no::int, region, origin_coord, destination_coord, datetime, datasource, raw_record
-     FROM bronze.trips WHERE ingestion_no = $1 ORDER BY line_no`,
+/** Bronze's records with their lineage (the bronze.records view over bronze.chunks), in line order. */
+async function bronzeRecords(ingestionNo: number): Promise<{ seq: number; line_no: number; record: Buffer }[]> {
+  const { rows } = await pool.query<{ seq: number; line_no: number; record: Buffer }>(
+    'SELECT seq, line_no::int, record FROM bronze.records WHERE ingestion_no = $1 ORDER BY line_no',
+    [ingestionNo],
+  );
+  return rows;
+}
+
+/** [line, record text] of bronze's records (for records that are valid UTF-8). */
+const recordTexts = async (ingestionNo: number) =>
+  (await bronzeRecords(ingestionNo)).map((r) => [r.line_no, r.record.toString()] as [number, string]);
+
+/** Bronze's raw chunk rows, in seq order. */
+async function bronzeChunks(ingestionNo: number) {
+  const { rows } = await pool.query<{
+    seq: number;
+    start_line: number;
+    first_line: number;
+    last_line: number;
+    rows: number;
+    data: Buffer;
+  }>(
+    `SELECT seq, start_line::int, first_line::int, last_line::int, rows, data
+     FROM bronze.chunks WHERE ingestion_no = $1 ORDER BY seq`,
     [ingestionNo],
   );
   return rows;
@@ -226,13 +247,19 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     await waitBronzeCompleted(ingestionId);
     await loaderDrained();
 
+    // One bronze row per chunk, holding the chunk's bytes exactly as published.
+    const stored = await bronzeChunks(ingestionNo);
+    expect(stored.map((c) => c.seq)).toEqual(chunks.map((_, i) => i));
+    expect(Buffer.concat(stored.map((c) => c.data)).equals(body)).toBe(true);
+    expect(stored.map((c) => [c.start_line, c.data.length])).toEqual(chunks.map((c) => [c.firstLine, c.data.length]));
+
+    // Its records, with their source lines, are the sample's lines; an independent CSV reading of
+    // each stored record gives back the sample's fields.
     const expected = parse(SAMPLE).slice(1);
-    const rows = await bronzeRows(ingestionNo);
-    expect(rows.map((r) => r.line_no)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
-    expect(rows.map((r) => [r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource])).toEqual(
-      expected,
-    );
-    expect(rows.every((r) => r.raw_record === null)).toBe(true);
+    const records = await bronzeRecords(ingestionNo);
+    expect(records.map((r) => r.line_no)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    expect(records.map((r) => r.record.toString())).toEqual(body.toString().split('\n').slice(0, -1));
+    expect(records.map((r) => parse(r.record)[0])).toEqual(expected);
 
     const row = await ingestion(ingestionId);
     expect(row).toMatchObject({ bronze_chunks: chunks.length, bronze_rows: '100', state: 'processing' });
@@ -244,6 +271,10 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     expect(markers.reduce((n, m) => n + m.rows, 0)).toBe(100);
     expect(markers[0].first_line).toBe(2);
     expect(markers.at(-1).last_line).toBe(101);
+    // bronze.chunks carries the same lineage as the loader's markers.
+    expect(stored.map((c) => [c.seq, c.first_line, c.last_line, c.rows])).toEqual(
+      markers.map((m) => [m.seq, m.first_line, m.last_line, m.rows]),
+    );
 
     const completed = collector.events(ingestionId, 'bronze.completed');
     expect(completed).toHaveLength(1);
@@ -293,11 +324,12 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     await publishChunks(ingestionId, [{ seq: 0, chunk: first }]);
     await loaderDrained();
 
-    expect((await bronzeRows(ingestionNo)).map((r) => [r.line_no, r.region])).toEqual([
-      [2, 'A'],
-      [3, 'B'],
-      [4, 'C'],
+    expect(await recordTexts(ingestionNo)).toEqual([
+      [2, ROW('A')],
+      [3, ROW('B')],
+      [4, ROW('C')],
     ]);
+    expect((await bronzeChunks(ingestionNo)).map((c) => c.seq)).toEqual([0, 1]);
     const { rows: markers } = await pool.query(
       'SELECT count(*)::int AS n FROM meta.bronze_chunks WHERE ingestion_no = $1',
       [ingestionNo],
@@ -315,113 +347,127 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     expect(collector.work(ingestionId).filter((w) => w.kind === 'end')).toHaveLength(2);
   });
 
-  it('keeps malformed records as raw_record with NULL columns and loads the good ones around them', async () => {
+  it('stores every record byte for byte with its line: malformed ones, CRLF, quoted newlines, blank lines, invalid UTF-8', async () => {
     const { ingestionId, ingestionNo } = await createIngestion();
-    const data = Buffer.concat([
-      Buffer.from(`${ROW('Good1')}\nshort,row\n${ROW('Extra')},field\n`),
-      Buffer.from('Bad'),
-      Buffer.from([0xc3, 0x28]), // invalid UTF-8
-      Buffer.from(`,a,b,c,d\nNul\0,a,b,c,d\n${ROW('Good2')}\r\n"unterminated,a,b,c,d\n`),
+    // [line, bytes of the record] for every record; blank lines are in the chunk but are no record.
+    const records: [number, Buffer][] = [
+      [2, Buffer.from(ROW('Good1'))],
+      [3, Buffer.from('short,row')],
+      [4, Buffer.from(`${ROW('Extra')},field`)],
+      [7, Buffer.concat([Buffer.from('Bad'), Buffer.from([0xc3, 0x28]), Buffer.from(',a,b,c,d')])], // invalid UTF-8
+      [8, Buffer.from('Nul\0,a,b,c,d')],
+      [9, Buffer.from(ROW('Good2'))], // ends with CRLF: the CR belongs to the terminator
+      [10, Buffer.from(`"Quoted\r\nnew""line",POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,ds`)],
+      [12, Buffer.from(`${ROW('Bare')}\rcr`)], // a bare CR inside a record is data
+      [13, Buffer.from(' , , , , ')],
+      [14, Buffer.from('"unterminated,a,b,c,d\n')], // an open quote swallows the rest of the chunk
+    ];
+    const first = Buffer.concat([
+      records[0][1],
+      Buffer.from('\n'),
+      records[1][1],
+      Buffer.from('\n'),
+      records[2][1],
+      Buffer.from('\n\n\r\r\n'), // lines 5 (empty) and 6 (only CRs) are blank
+      records[3][1],
+      Buffer.from('\n'),
+      records[4][1],
+      Buffer.from('\n'),
+      records[5][1],
+      Buffer.from('\r\n'),
+      records[6][1],
+      Buffer.from('\n'),
+      records[7][1],
+      Buffer.from('\n'),
+      records[8][1],
+      Buffer.from('\r\n'),
+      records[9][1],
     ]);
-    await publishChunks(ingestionId, [{ seq: 0, chunk: chunk(data, 2) }]);
-    await finishUpload(ingestionId, 1, 7);
+    // A second chunk starting with blank lines: its first record is on a later line than its first byte.
+    const second = Buffer.from(`\r\n\n${ROW('Late')}\n`);
+    await publishChunks(ingestionId, [
+      { seq: 0, chunk: chunk(first, 2) },
+      { seq: 1, chunk: chunk(second, 15) },
+    ]);
+    await finishUpload(ingestionId, 2, records.length + 1);
     await waitBronzeCompleted(ingestionId);
 
-    const rows = await bronzeRows(ingestionNo);
-    const good = ['Prague', 'POINT (14.4 50.0)', 'POINT (14.5 50.1)', '2018-05-28 09:03:40'];
-    expect(rows.map((r) => [r.line_no, r.region, r.raw_record])).toEqual([
-      [2, 'Good1', null],
-      [3, null, 'short,row'],
-      [4, null, `${ROW('Extra')},field`],
-      [5, null, 'Bad\uFFFD(,a,b,c,d'],
-      [6, null, 'Nul\uFFFD,a,b,c,d'],
-      [7, 'Good2', null],
-      [8, null, '"unterminated,a,b,c,d'],
+    const stored = await bronzeChunks(ingestionNo);
+    expect(stored.map((c) => [c.seq, c.start_line, c.first_line, c.last_line, c.rows])).toEqual([
+      [0, 2, 2, 14, records.length],
+      [1, 15, 17, 17, 1],
     ]);
-    expect(rows[0]).toMatchObject({
-      origin_coord: good[1],
-      destination_coord: good[2],
-      datetime: good[3],
-      datasource: 'funny_car',
+    expect(stored[0].data.equals(first)).toBe(true);
+    expect(stored[1].data.equals(second)).toBe(true);
+
+    const lineage = await bronzeRecords(ingestionNo);
+    expect(lineage.map((r) => [r.seq, r.line_no, r.record.toString('hex')])).toEqual([
+      ...records.map(([line, bytes]) => [0, line, bytes.toString('hex')]),
+      [1, 17, Buffer.from(ROW('Late')).toString('hex')],
+    ]);
+    // The lineage view splits records exactly as the scanner the gateway and the transformer use.
+    expect(lineage.filter((r) => r.seq === 0).map((r) => [r.line_no, r.record.toString('hex')])).toEqual(
+      splitRecords(first, 2).map((r) => [r.line, first.subarray(r.start, r.end).toString('hex')]),
+    );
+    expect(await ingestion(ingestionId)).toMatchObject({
+      bronze_chunks: 2,
+      bronze_rows: String(records.length + 1),
+      state: 'processing',
     });
-    for (const r of rows.filter((x) => x.raw_record !== null)) {
-      expect([r.region, r.origin_coord, r.destination_coord, r.datetime, r.datasource]).toEqual([
-        null,
-        null,
-        null,
-        null,
-        null,
-      ]);
-    }
-    expect(await ingestion(ingestionId)).toMatchObject({ bronze_rows: '7', state: 'processing' });
   });
 
-  it('falls back to record-by-record loading when COPY rejects a chunk, losing no good row', async () => {
+  it('stores a chunk that PostgreSQL COPY would refuse as it is, in one row, with no fallback', async () => {
     const { ingestionId, ingestionNo } = await createIngestion();
-    // A bare CR outside quotes passes the JS checks but PostgreSQL's COPY refuses the whole chunk.
+    // A bare CR outside quotes made COPY refuse the whole chunk in the old per-record design; bronze
+    // now keeps the bytes, so nothing in a record can make a chunk fail or take another path.
     const data = `${ROW('One')}\n${ROW('Two', 'cheap\rmobile')}\nbad,row\n${ROW('Three', '')}\n`;
     await publishChunks(ingestionId, [{ seq: 0, chunk: chunk(data, 2) }]);
     await finishUpload(ingestionId, 1, 4);
     await waitBronzeCompleted(ingestionId);
 
-    expect((await bronzeRows(ingestionNo)).map((r) => [r.line_no, r.region, r.datasource, r.raw_record])).toEqual([
-      [2, 'One', 'funny_car', null],
-      [3, 'Two', 'cheap\rmobile', null],
-      [4, null, null, 'bad,row'],
-      [5, 'Three', '', null],
+    const stored = await bronzeChunks(ingestionNo);
+    expect(stored).toHaveLength(1);
+    expect(stored[0].data.toString()).toBe(data);
+    expect(stored[0]).toMatchObject({ start_line: 2, first_line: 2, last_line: 5, rows: 4 });
+    expect(await recordTexts(ingestionNo)).toEqual([
+      [2, ROW('One')],
+      [3, ROW('Two', 'cheap\rmobile')],
+      [4, 'bad,row'],
+      [5, ROW('Three', '')],
     ]);
-    expect(loader.output()).toMatch(/COPY rejected the chunk/);
+    expect(await ingestion(ingestionId)).toMatchObject({ bronze_chunks: 1, bronze_rows: '4' });
+    expect(loader.output()).not.toMatch(/COPY rejected|record by record|fall(s|ing)? back/i);
   });
 
-  it('maps columns given in another order, and drops extra columns', async () => {
+  it('stores uploads with columns in another order or extra columns verbatim (the transformer maps them)', async () => {
     const reordered = ['datasource', 'datetime', 'destination_coord', 'origin_coord', 'region'];
     const a = await createIngestion(reordered);
-    await publishChunks(
-      a.ingestionId,
-      [{ seq: 0, chunk: chunk('ds,2018-01-02 03:04:05,POINT (3 4),"POINT (1 2)",Rome\n', 2) }],
-      reordered,
-    );
+    const aData = 'ds,2018-01-02 03:04:05,POINT (3 4),"POINT (1 2)",Rome\n';
+    await publishChunks(a.ingestionId, [{ seq: 0, chunk: chunk(aData, 2) }], reordered);
     await finishUpload(a.ingestionId, 1, 1);
 
     const extra = ['id', 'region', 'note', 'origin_coord', 'destination_coord', 'datetime', 'datasource', 'tail'];
     const b = await createIngestion(extra);
-    await publishChunks(
-      b.ingestionId,
-      [
-        {
-          seq: 0,
-          chunk: chunk(
-            '17,Rome,"a, ""quoted"" note",POINT (1 2),POINT (3 4),2018-01-02 03:04:05,ds,\n18,Oslo,x,p,q,d,s,t\n',
-            2,
-          ),
-        },
-      ],
-      extra,
-    );
+    const bRecords = [
+      '17,Rome,"a, ""quoted"" note",POINT (1 2),POINT (3 4),2018-01-02 03:04:05,ds,',
+      '18,Oslo,x,p,q,d,s,t',
+    ];
+    const bData = `${bRecords.join('\n')}\n`;
+    await publishChunks(b.ingestionId, [{ seq: 0, chunk: chunk(bData, 2) }], extra);
     await finishUpload(b.ingestionId, 1, 2);
     await Promise.all([waitBronzeCompleted(a.ingestionId), waitBronzeCompleted(b.ingestionId)]);
 
-    const expected = {
-      region: 'Rome',
-      origin_coord: 'POINT (1 2)',
-      destination_coord: 'POINT (3 4)',
-      datetime: '2018-01-02 03:04:05',
-      datasource: 'ds',
-      raw_record: null,
-    };
-    expect(await bronzeRows(a.ingestionNo)).toEqual([{ line_no: 2, ...expected }]);
-    expect(await bronzeRows(b.ingestionNo)).toEqual([
-      { line_no: 2, ...expected },
-      {
-        line_no: 3,
-        region: 'Oslo',
-        origin_coord: 'p',
-        destination_coord: 'q',
-        datetime: 'd',
-        datasource: 's',
-        raw_record: null,
-      },
+    expect((await bronzeChunks(a.ingestionNo)).map((c) => c.data.toString())).toEqual([aData]);
+    expect(await recordTexts(a.ingestionNo)).toEqual([[2, aData.slice(0, -1)]]);
+    expect((await bronzeChunks(b.ingestionNo)).map((c) => c.data.toString())).toEqual([bData]);
+    expect(await recordTexts(b.ingestionNo)).toEqual([
+      [2, bRecords[0]],
+      [3, bRecords[1]],
     ]);
+    // The header the records belong to stays with the ingestion, for the transformer.
+    expect((await ingestion(a.ingestionId)).columns).toEqual(reordered);
+    expect((await ingestion(b.ingestionId)).columns).toEqual(extra);
+    expect(await ingestion(b.ingestionId)).toMatchObject({ bronze_chunks: 1, bronze_rows: '2' });
   });
 
   it('completes exactly once when the end marker arrives before the last chunks', async () => {
@@ -439,7 +485,7 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
     ]);
     await waitBronzeCompleted(ingestionId);
     await loaderDrained();
-    expect((await bronzeRows(ingestionNo)).map((r) => r.region)).toEqual(['A', 'B', 'C', 'D']);
+    expect((await recordTexts(ingestionNo)).map(([, text]) => text)).toEqual(['A', 'B', 'C', 'D'].map((r) => ROW(r)));
     const completed = collector.events(ingestionId, 'bronze.completed');
     expect(completed).toHaveLength(1);
     expect(completed[0].data).toEqual({ chunks: 3, rows: 4 });
@@ -487,7 +533,8 @@ describe('bronze-loader against the real Kafka and PostgreSQL', () => {
       bronze_chunks: 0,
     });
     expect((await ingestion(ingestionId)).failed_at).not.toBeNull();
-    expect(await bronzeRows(ingestionNo)).toEqual([]);
+    expect(await bronzeChunks(ingestionNo)).toEqual([]);
+    expect(await bronzeRecords(ingestionNo)).toEqual([]);
     expect(collector.events(ingestionId, 'ingestion.failed').map((e) => e.data)).toEqual([
       { stage: 'bronze', code: 'bad_columns', message: expect.stringContaining('region') },
     ]);

@@ -1,11 +1,8 @@
--- Folds one silver segment into gold, in the transaction that builds the segment.
+-- Folds one silver segment into the gold tables that are not partitioned by segment (trip groups,
+-- weekly region counts, each region's latest trip), in the transaction that builds the segment;
+-- gold-cells.sql builds the segment's partitions of the per-cell tables.
 -- `silver.segment` stands for the segment's table (silver.trips_<n>); the transformer substitutes it.
 -- Returns one row: the silver rows folded, then the gold rows upserted per table.
---
--- One statement per segment: with ~1 km cells and 30-minute buckets nearly every trip is a trip
--- group and an origin-destination cell-week of its own, so gold costs one index-maintaining upsert
--- per trip and table, and those run about twice as fast sorted in one large batch as spread over many
--- small ones (sql/transform/README.md, "Performance").
 --
 -- Each upsert groups by its key and inserts in key order, so concurrent folds lock rows in the same
 -- order; weekly_region_counts, whose few rows every batch touches, comes last so that a concurrent
@@ -30,33 +27,6 @@ trip_groups AS (
       WHEN EXCLUDED.datasource_ids <@ g.datasource_ids THEN g.datasource_ids
       ELSE ARRAY(SELECT DISTINCT u FROM unnest(g.datasource_ids || EXCLUDED.datasource_ids) u ORDER BY u)
     END
-  RETURNING 1
-),
-weekly_origins AS (
-  INSERT INTO gold.weekly_origin_cells AS w (origin_cell, week_start, datasource_id, trips)
-  SELECT origin_cell, week_start, datasource_id, count(*)
-  FROM rows
-  GROUP BY origin_cell, week_start, datasource_id
-  ORDER BY origin_cell, week_start, datasource_id
-  ON CONFLICT (origin_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
-),
-weekly_destinations AS (
-  INSERT INTO gold.weekly_destination_cells AS w (destination_cell, week_start, datasource_id, trips)
-  SELECT destination_cell, week_start, datasource_id, count(*)
-  FROM rows
-  GROUP BY destination_cell, week_start, datasource_id
-  ORDER BY destination_cell, week_start, datasource_id
-  ON CONFLICT (destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
-  RETURNING 1
-),
-weekly_od AS (
-  INSERT INTO gold.weekly_od_cells AS w (origin_cell, destination_cell, week_start, datasource_id, trips)
-  SELECT origin_cell, destination_cell, week_start, datasource_id, count(*)
-  FROM rows
-  GROUP BY origin_cell, destination_cell, week_start, datasource_id
-  ORDER BY origin_cell, destination_cell, week_start, datasource_id
-  ON CONFLICT (origin_cell, destination_cell, week_start, datasource_id) DO UPDATE SET trips = w.trips + EXCLUDED.trips
   RETURNING 1
 ),
 -- Each region's most recent trip (ties at the same second: the smallest datasource name).
@@ -85,8 +55,5 @@ weekly_regions AS (
 SELECT
   (SELECT count(*) FROM rows) AS folded_rows,
   (SELECT count(*) FROM trip_groups) AS trip_groups,
-  (SELECT count(*) FROM weekly_origins) AS weekly_origins,
-  (SELECT count(*) FROM weekly_destinations) AS weekly_destinations,
-  (SELECT count(*) FROM weekly_od) AS weekly_od,
   (SELECT count(*) FROM region_latest) AS region_latest,
   (SELECT count(*) FROM weekly_regions) AS weekly_regions

@@ -31,17 +31,40 @@ export interface SegmentChunk {
   rejectedRows: number;
 }
 
-/** The partition of silver.trips that holds segment `n`. */
-export const segmentTable = (n: number): string => `silver.trips_${n}`;
+/** The tables partitioned by segment (migrations 0013, 0014): each segment has one partition of each. */
+export const SEGMENTED_TABLES = [
+  'silver.trips',
+  'gold.weekly_origin_cells',
+  'gold.weekly_destination_cells',
+  'gold.weekly_od_cells',
+] as const;
+export type SegmentedTable = (typeof SEGMENTED_TABLES)[number];
+
+/** The partition of `table` that holds segment `n`. */
+export const partitionOf = (table: SegmentedTable, n: number): string => `${table}_${n}`;
+
+/** How to create a partition of a segmented table and its indexes, read from the parent's definition. */
+interface PartitionShape {
+  /** Column definitions, e.g. `line_no bigint NOT NULL, …`. */
+  columns: string;
+  /** Index definitions from `USING` on, one per partitioned index of the parent. */
+  indexes: string[];
+}
 
 /**
  * The SQL of building a segment (docs/architecture.md, "Write path"). Every method but
- * {@link readChunks} runs inside the build's transaction: the partition, its indexes, its gold, the
- * markers of its chunks and the ingestion's counters commit together or not at all.
+ * {@link readChunks} runs inside the build's transaction: the partitions, their indexes, gold, the
+ * markers of the segment's chunks and the ingestion's counters commit together or not at all.
+ *
+ * A segment's partitions are created with explicit column definitions rather than `LIKE parent`,
+ * which would lock the parent until commit: the only lock a build takes on a parent is the one
+ * ATTACH PARTITION needs, at the very end.
  */
 @Injectable()
 export class SegmentRepository {
   private readonly goldSql = readFileSync(sqlPath('transform', 'gold.sql'), 'utf8');
+  private readonly goldCellsSql = readFileSync(sqlPath('transform', 'gold-cells.sql'), 'utf8');
+  private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
   /** The ingestion's waiting chunks that no other build holds, locked for this one. */
   async claimWaiting(client: pg.ClientBase, ingestionNo: number): Promise<WaitingChunk[]> {
@@ -71,19 +94,31 @@ export class SegmentRepository {
     return Number(rows[0].n);
   }
 
+  /** Creates segment `n`'s (empty, unattached, unindexed) partition of each segmented table. */
+  async createPartitions(client: pg.ClientBase, n: number): Promise<void> {
+    const shapes = await this.shapesOf(client);
+    for (const table of SEGMENTED_TABLES) {
+      const name = partitionOf(table, n);
+      const { columns } = shapes.get(table)!;
+      await client.query(
+        `CREATE TABLE ${name} (${columns}, CONSTRAINT ${name.split('.')[1]}_segment CHECK (segment_no = ${n}))`,
+      );
+    }
+  }
+
   /**
-   * Creates the segment's table (not yet a partition: queries do not see it until it is attached) and
-   * COPYs the encoded rows into it. FREEZE: the table was created in this transaction, so its rows
-   * are written frozen and all-visible, and index-only scans never visit its heap.
+   * COPYs the encoded rows into the segment's silver partition. FREEZE: the table was created in this
+   * transaction, so its rows are written frozen and all-visible, and index-only scans never visit
+   * its heap.
    */
-  async createAndCopy(client: pg.ClientBase, segmentNo: number, rows: AsyncIterable<Buffer>): Promise<void> {
-    const table = segmentTable(segmentNo);
-    await client.query(
-      `CREATE TABLE ${table} (LIKE silver.trips, CONSTRAINT trips_${segmentNo}_segment CHECK (segment_no = ${segmentNo}))`,
-    );
+  async copySilver(client: pg.ClientBase, n: number, rows: AsyncIterable<Buffer>): Promise<void> {
     await pipeline(
       Readable.from(rows),
-      client.query(copyFrom(`COPY ${table} (${SILVER_COPY_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`)),
+      client.query(
+        copyFrom(
+          `COPY ${partitionOf('silver.trips', n)} (${SILVER_COPY_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`,
+        ),
+      ),
     );
   }
 
@@ -105,44 +140,43 @@ export class SegmentRepository {
     );
   }
 
-  /** The covering indexes of the area queries, built once over the whole segment. */
-  async buildIndexes(client: pg.ClientBase, segmentNo: number): Promise<void> {
-    const table = segmentTable(segmentNo);
-    await client.query(
-      `CREATE INDEX trips_${segmentNo}_origin_cover_idx ON ${table} (origin_cell, origin_sub, origin_lon)
-         INCLUDE (origin_lat, occurred_at, datasource_id, destination_lon, destination_lat, ingestion_no, line_no)`,
-    );
-    await client.query(
-      `CREATE INDEX trips_${segmentNo}_destination_cover_idx ON ${table} (destination_cell, destination_sub, destination_lon)
-         INCLUDE (destination_lat, occurred_at, datasource_id, origin_cell, ingestion_no, line_no)`,
-    );
+  /** Builds the indexes of one of the segment's partitions, once, over all its rows. */
+  async buildIndexes(client: pg.ClientBase, table: SegmentedTable, n: number): Promise<void> {
+    const { indexes } = (await this.shapesOf(client)).get(table)!;
+    for (const index of indexes) await client.query(`CREATE INDEX ON ${partitionOf(table, n)} ${index}`);
   }
 
-  /** Adds the segment's rows to gold (sql/transform/gold.sql); returns the rows folded. */
-  async foldGold(client: pg.ClientBase, segmentNo: number): Promise<number> {
-    const sql = this.goldSql.replaceAll('silver.segment', segmentTable(segmentNo));
-    const { rows } = await client.query<{ folded_rows: string }>(sql);
+  /** Aggregates the segment's silver rows into its gold partitions (sql/transform/gold-cells.sql). */
+  async fillGoldCells(client: pg.ClientBase, n: number): Promise<void> {
+    await client.query(segmentSql(this.goldCellsSql, n));
+  }
+
+  /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql); returns the rows folded. */
+  async foldGold(client: pg.ClientBase, n: number): Promise<number> {
+    const { rows } = await client.query<{ folded_rows: string }>(segmentSql(this.goldSql, n));
     return Number(rows[0].folded_rows);
   }
 
   /**
-   * Makes the segment part of silver.trips. The CHECK constraint spares PostgreSQL a scan to prove
-   * the partition bound, and the indexes built above become the partitions of silver's indexes. It
-   * takes a SHARE UPDATE EXCLUSIVE lock on silver.trips (queries go on; another attach waits), so it
-   * runs last, just before the markers and the counters.
+   * Makes the segment's partitions part of their tables. The CHECK constraints spare PostgreSQL a
+   * scan to prove the partition bounds, and the indexes built above become partitions of the
+   * parents' indexes. Each ATTACH takes a SHARE UPDATE EXCLUSIVE lock on its parent (queries go on;
+   * another attach waits), so this runs last, just before the markers and the counters.
    */
-  async attach(client: pg.ClientBase, segmentNo: number): Promise<void> {
-    await client.query(
-      `ALTER TABLE silver.trips ATTACH PARTITION ${segmentTable(segmentNo)} FOR VALUES IN (${segmentNo})`,
-    );
-    await client.query(`ANALYZE ${segmentTable(segmentNo)}`);
+  async attach(client: pg.ClientBase, n: number): Promise<void> {
+    for (const table of SEGMENTED_TABLES) {
+      await client.query(`ALTER TABLE ${table} ATTACH PARTITION ${partitionOf(table, n)} FOR VALUES IN (${n})`);
+    }
+    // Planner statistics now rather than at autovacuum's leisure: queries right after the
+    // ingestion completes plan with them.
+    await client.query(`ANALYZE ${SEGMENTED_TABLES.map((t) => partitionOf(t, n)).join(', ')}`);
   }
 
   /** Completes the markers of the segment's chunks and records the segment. */
   async recordSegment(
     client: pg.ClientBase,
     ingestionNo: number,
-    segmentNo: number,
+    n: number,
     chunks: readonly SegmentChunk[],
     buildMs: number,
   ): Promise<void> {
@@ -151,21 +185,53 @@ export class SegmentRepository {
           SET segment_no = $2, valid_rows = u.valid_rows, rejected_rows = u.rejected_rows, gold_done = true, done_at = now()
          FROM unnest($3::int[], $4::int[], $5::int[]) AS u (seq, valid_rows, rejected_rows)
         WHERE c.ingestion_no = $1 AND c.seq = u.seq`,
-      [
-        ingestionNo,
-        segmentNo,
-        chunks.map((c) => c.seq),
-        chunks.map((c) => c.validRows),
-        chunks.map((c) => c.rejectedRows),
-      ],
+      [ingestionNo, n, chunks.map((c) => c.seq), chunks.map((c) => c.validRows), chunks.map((c) => c.rejectedRows)],
     );
     const valid = chunks.reduce((s, c) => s + c.validRows, 0);
     const rows = chunks.reduce((s, c) => s + c.validRows + c.rejectedRows, 0);
     await client.query(
       `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [segmentNo, ingestionNo, chunks.length, rows, valid, Math.round(buildMs)],
+      [n, ingestionNo, chunks.length, rows, valid, Math.round(buildMs)],
     );
   }
+
+  /** Column and index definitions of every segmented table, read once from the catalog. */
+  private shapesOf(db: pg.ClientBase): Promise<Map<SegmentedTable, PartitionShape>> {
+    this.shapes ??= readShapes(db).catch((error: unknown) => {
+      this.shapes = undefined;
+      throw error;
+    });
+    return this.shapes;
+  }
+}
+
+async function readShapes(db: pg.ClientBase): Promise<Map<SegmentedTable, PartitionShape>> {
+  const shapes = new Map<SegmentedTable, PartitionShape>();
+  for (const table of SEGMENTED_TABLES) {
+    const { rows: columns } = await db.query<{ ddl: string }>(
+      `SELECT string_agg(format('%I %s%s', attname, format_type(atttypid, atttypmod), CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END),
+                         ', ' ORDER BY attnum) AS ddl
+         FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+      [table],
+    );
+    const { rows: indexes } = await db.query<{ def: string }>(
+      `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = $1::regclass ORDER BY indexrelid`,
+      [table],
+    );
+    shapes.set(table, {
+      columns: columns[0].ddl,
+      indexes: indexes.map((i) => i.def.slice(i.def.indexOf(' USING '))),
+    });
+  }
+  return shapes;
+}
+
+/** A sql/transform file for segment `n`: its silver table, its partitions' names, its number. */
+function segmentSql(sql: string, n: number): string {
+  return sql
+    .replaceAll('silver.segment', partitionOf('silver.trips', n))
+    .replaceAll('_segment ', `_${n} `)
+    .replaceAll(':segment_no', String(n));
 }
 
 /** A CSV field for COPY: unquoted empty is NULL, anything else quoted (so '' stays an empty string). */

@@ -20,7 +20,7 @@ import {
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
-import { SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
+import { SEGMENTED_TABLES, SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
   TransformRepository,
   type Completion,
@@ -34,8 +34,30 @@ export interface WorkOutcome {
   /** false when the item was seen before (a redelivery). */
   firstDelivery: boolean;
   /** The segment this item's handler built, if any. */
-  built: { segmentNo: number; chunks: number; rows: number; ms: number } | null;
+  built: BuiltSegment | null;
   events: IngestionEvent<IngestionEventType>[];
+}
+
+/** A segment a work item built, with the milliseconds of each step of its transaction. */
+export interface BuiltSegment {
+  segmentNo: number;
+  chunks: number;
+  rows: number;
+  ms: number;
+  steps: SegmentSteps;
+}
+
+/** Milliseconds per step of a segment build: parse + COPY overlap (the rows stream into COPY). */
+export interface SegmentSteps {
+  copy: number;
+  rejects: number;
+  /** silver's indexes */
+  indexes: number;
+  /** the per-cell gold partitions and their indexes */
+  goldCells: number;
+  /** the upserts of the unpartitioned gold tables */
+  gold: number;
+  attach: number;
 }
 
 /** Chunks read from bronze at a time while a segment is built (each up to UPLOAD_CHUNK_BYTES). */
@@ -188,7 +210,7 @@ export class TransformService {
   private build(
     ingestionNo: number,
     started: number,
-  ): Promise<{ progress: SilverProgress | null; completion: Completion | null; built: WorkOutcome['built'] } | null> {
+  ): Promise<{ progress: SilverProgress | null; completion: Completion | null; built: BuiltSegment | null } | null> {
     return withTransaction(this.pool, async (client) => {
       await client.query('SET LOCAL jit = off');
       await client.query(`SET LOCAL maintenance_work_mem = '${this.buildMemoryMb}MB'`);
@@ -197,15 +219,15 @@ export class TransformService {
       const waiting = await this.segments.claimWaiting(client, ingestionNo);
       const rows = waiting.reduce((s, c) => s + c.rows, 0);
       let progress: SilverProgress | null = null;
-      let built: WorkOutcome['built'] = null;
+      let built: BuiltSegment | null = null;
       if (waiting.length > 0 && (rows >= this.segmentRows || ingestion.allArrived)) {
         const segmentNo = await this.segments.nextSegmentNo(client);
-        const chunks = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
+        const { chunks, steps } = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
         const valid = chunks.reduce((s, c) => s + c.validRows, 0);
         const ms = performance.now() - started;
         await this.segments.recordSegment(client, ingestionNo, segmentNo, chunks, ms);
         progress = await this.repo.countSegment(client, ingestionNo, chunks.length, rows, valid);
-        built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms) };
+        built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms), steps };
       }
       const completion = await this.repo.tryComplete(client, ingestionNo);
       return { progress, completion, built };
@@ -219,19 +241,36 @@ export class TransformService {
     segmentNo: number,
     columns: readonly string[],
     waiting: readonly WaitingChunk[],
-  ): Promise<SegmentChunk[]> {
+  ): Promise<{ chunks: SegmentChunk[]; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
-    await this.segments.createAndCopy(
+    let t = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const ms = Math.round(now - t);
+      t = now;
+      return ms;
+    };
+    await this.segments.createPartitions(client, segmentNo);
+    await this.segments.copySilver(
       client,
       segmentNo,
       this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects),
     );
+    const copy = lap();
     await this.segments.copyRejects(client, ingestionNo, rejects);
-    await this.segments.buildIndexes(client, segmentNo);
+    const rejectsMs = lap();
+    await this.segments.buildIndexes(client, 'silver.trips', segmentNo);
+    const indexes = lap();
+    await this.segments.fillGoldCells(client, segmentNo);
+    for (const table of SEGMENTED_TABLES)
+      if (table !== 'silver.trips') await this.segments.buildIndexes(client, table, segmentNo);
+    const goldCells = lap();
     await this.segments.foldGold(client, segmentNo);
+    const gold = lap();
     await this.segments.attach(client, segmentNo);
-    return chunks;
+    const attach = lap();
+    return { chunks, steps: { copy, rejects: rejectsMs, indexes, goldCells, gold, attach } };
   }
 
   /**

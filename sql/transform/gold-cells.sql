@@ -1,0 +1,19 @@
+-- Builds one segment's partitions of the per-cell weekly counts (migration 0014) from its silver rows,
+-- in the transaction that builds the segment. The transformer substitutes `silver.segment` (the
+-- segment's silver table), `_segment` (suffix of the new partitions' names) and `:segment_no`; it has
+-- created the partitions (empty, not yet attached) and builds their indexes afterwards, once.
+-- Week: the Monday of the ISO week of the trip's local date.
+INSERT INTO gold.weekly_origin_cells_segment (origin_cell, week_start, datasource_id, trips, segment_no)
+SELECT origin_cell, date_trunc('week', occurred_at)::date, datasource_id, count(*), :segment_no
+  FROM silver.segment
+ GROUP BY 1, 2, 3;
+
+INSERT INTO gold.weekly_destination_cells_segment (destination_cell, week_start, datasource_id, trips, segment_no)
+SELECT destination_cell, date_trunc('week', occurred_at)::date, datasource_id, count(*), :segment_no
+  FROM silver.segment
+ GROUP BY 1, 2, 3;
+
+INSERT INTO gold.weekly_od_cells_segment (origin_cell, destination_cell, week_start, datasource_id, trips, segment_no)
+SELECT origin_cell, destination_cell, date_trunc('week', occurred_at)::date, datasource_id, count(*), :segment_no
+  FROM silver.segment
+ GROUP BY 1, 2, 3, 4;

@@ -154,26 +154,28 @@ export function parseTrips(
     recFields[r] === width &&
     (chunkClean || isCleanText(chunk.subarray(recStart[r], recEnd[r])));
 
-  // The old loader COPYed the good records of a verbatim chunk; PostgreSQL's COPY fails on a CR outside
-  // quotes (it ends the line), and then the whole chunk went through csv-parse record by record.
-  let dialect: number = verbatim ? POSTGRES : CSV_PARSE;
+  // The old loader COPYed the good records of a verbatim chunk (one line per record, ending in `\n`).
+  // COPY takes the line ending from the first line and then demands it everywhere: a CR outside quotes
+  // fails the COPY — and then the whole chunk went through csv-parse record by record — unless EVERY
+  // line ends in `\r\n` with no other such CR, i.e. every good record's content ends in its only
+  // outside-quote CR. Then COPY succeeded and that CR silently left each record's last field.
+  let dialect = verbatim ? POSTGRES : CSV_PARSE;
   if (verbatim) {
+    let withCr = 0;
+    let crLast = 0;
     let goodCount = 0;
-    let crRecord = -1;
-    let crRecords = 0;
     for (let r = 0; r < n; r++) {
       if (!good(r)) continue;
       goodCount++;
       if (recFlags[r] & F_CR) {
-        crRecords++;
-        crRecord = r;
+        withCr++;
+        if (onlyCrIsLast(chunk, recStart[r], recEnd[r])) crLast++;
       }
     }
-    if (crRecords > 0) {
-      // An accident of COPY kept: when the COPY held a single record whose only outside-quote CR is its
-      // last byte, PostgreSQL took `\r\n` as that line's end and the CR silently left the last field.
-      if (goodCount === 1 && onlyCrIsLast(chunk, recStart[crRecord], recEnd[crRecord])) recEnd[crRecord]--;
-      else dialect = CSV_PARSE;
+    if (withCr > 0) {
+      if (crLast === goodCount) {
+        for (let r = 0; r < n; r++) if (good(r)) recEnd[r]--;
+      } else dialect = CSV_PARSE;
     }
   }
 

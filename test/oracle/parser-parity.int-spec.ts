@@ -471,7 +471,7 @@ async function compare(c: Case): Promise<void> {
   try {
     parsed = parseTrips(c.chunk, c.firstLine, c.columns, c.grid);
   } catch (error) {
-    throw new Error(`parseTrips threw on ${describeCase(c)}: ${String(error)}`);
+    throw new Error(`parseTrips threw on ${describeCase(c)}: ${String(error)}`, { cause: error });
   }
   const ctx = describeCase(c);
   const t = parsed.trips;

@@ -216,7 +216,7 @@ describe('csv-parse emulation', () => {
         try {
           // As the old loader did: csv-parse on the record's bytes, without its terminator.
           const bytes = Buffer.from(text).subarray(records[0].start, records[0].end);
-          const rows = parse(bytes, { record_delimiter: ['\r\n', '\n'] }) as string[][];
+          const rows: string[][] = parse(bytes, { record_delimiter: ['\r\n', '\n'] });
           expected = rows.length === 1 ? rows[0] : undefined;
         } catch {
           expected = undefined;

@@ -1,4 +1,4 @@
--- Builds one segment's partitions of the per-cell weekly counts (migration 0014) from its silver rows,
+-- Builds one segment's partitions of the gold tables partitioned by segment (migration 0014) from its silver rows,
 -- in the transaction that builds the segment. The transformer substitutes `silver.segment` (the
 -- segment's silver table), `_segment` (suffix of the new partitions' names) and `:segment_no`; it has
 -- created the partitions (empty, not yet attached) and builds their indexes afterwards, once.
@@ -15,5 +15,13 @@ SELECT destination_cell, date_trunc('week', occurred_at)::date, datasource_id, c
 
 INSERT INTO gold.weekly_od_cells_segment (origin_cell, destination_cell, week_start, datasource_id, trips, segment_no)
 SELECT origin_cell, destination_cell, date_trunc('week', occurred_at)::date, datasource_id, count(*), :segment_no
+  FROM silver.segment
+ GROUP BY 1, 2, 3, 4;
+
+-- Similar trips: same region, origin cell, destination cell and time-of-day bucket.
+INSERT INTO gold.trip_group_parts_segment (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen,
+                                           last_seen, datasource_ids, segment_no)
+SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at),
+       array_agg(DISTINCT datasource_id ORDER BY datasource_id), :segment_no
   FROM silver.segment
  GROUP BY 1, 2, 3, 4;

@@ -37,6 +37,7 @@ export const SEGMENTED_TABLES = [
   'gold.weekly_origin_cells',
   'gold.weekly_destination_cells',
   'gold.weekly_od_cells',
+  'gold.trip_group_parts',
 ] as const;
 export type SegmentedTable = (typeof SEGMENTED_TABLES)[number];
 
@@ -151,10 +152,9 @@ export class SegmentRepository {
     await client.query(segmentSql(this.goldCellsSql, n));
   }
 
-  /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql); returns the rows folded. */
-  async foldGold(client: pg.ClientBase, n: number): Promise<number> {
-    const { rows } = await client.query<{ folded_rows: string }>(segmentSql(this.goldSql, n));
-    return Number(rows[0].folded_rows);
+  /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql). */
+  async foldGold(client: pg.ClientBase, n: number): Promise<void> {
+    await client.query(segmentSql(this.goldSql, n));
   }
 
   /**

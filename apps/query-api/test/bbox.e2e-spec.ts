@@ -340,9 +340,15 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
   });
 
   it('while an ingestion is in flight, trips in silver but not yet folded into gold are left out of every count', async () => {
+    // With segments, a chunk's rows reach silver.trips only in the transaction that folds them into
+    // gold and marks the chunk gold_done, so a chunk waiting for its segment has no rows in silver.
+    // Rows in silver under a marker that is not gold_done remain possible in the legacy partition
+    // (segment 0): migration 0013 keeps the markers of chunks the old transformer had put in silver
+    // but not yet folded. The area queries must leave those rows out, as gold lacks them.
+    //
     // A box covering less than half of each edge cell (so their trips inside are scanned one by one),
-    // and copies of its trips starting in those edge cells, as the silver rows of one chunk of a new
-    // ingestion that gold has not folded yet.
+    // and copies of its trips starting in those edge cells, as the legacy silver rows of one unfolded
+    // chunk of a new ingestion, whose next chunk waits for its segment.
     const box: Box = [14.4187, 50.0571, 14.4613, 50.0929];
     const answers = async () => Promise.all(MATCHES.map(async (match) => (await query(box, match)).body));
     const before = await answers();
@@ -353,9 +359,9 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     const no = ing[0].no;
     try {
       const copied = await pipeline.pool.query(
-        `INSERT INTO silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
+        `INSERT INTO silver.trips (segment_no, ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
                                    occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub)
-         SELECT $1, 1 + row_number() OVER (ORDER BY t.ingestion_no, t.line_no), t.region_id, t.datasource_id, t.origin_lon, t.origin_lat,
+         SELECT 0, $1, 1 + row_number() OVER (ORDER BY t.ingestion_no, t.line_no), t.region_id, t.datasource_id, t.origin_lon, t.origin_lat,
                 t.destination_lon, t.destination_lat, t.occurred_at, t.origin_cell, t.destination_cell, t.tod_bucket, t.origin_sub, t.destination_sub
            FROM silver.trips t
           WHERE t.origin_lon BETWEEN $2 AND $4 AND t.origin_lat BETWEEN $3 AND $5
@@ -366,17 +372,20 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
       const n = copied.rowCount ?? 0;
       expect(n).toBeGreaterThan(5);
       await pipeline.pool.query(
-        `INSERT INTO meta.silver_chunks (ingestion_no, seq, valid_rows, rejected_rows, first_line, last_line, gold_done) VALUES ($1, 0, $2, 0, 2, $2 + 1, false)`,
+        `INSERT INTO meta.silver_chunks (ingestion_no, seq, valid_rows, rejected_rows, first_line, last_line, rows, segment_no, gold_done)
+         VALUES ($1, 0, $2, 0, 2, $2 + 1, $2, 0, false), ($1, 1, 0, 0, $2 + 2, $2 + 11, 10, NULL, false)`,
         [no, n],
       );
       expect(await answers()).toEqual(before);
       // The same rows marked folded (gold not updated, so no longer consistent): the edge cells now
       // count them, which shows the exclusion above is what kept the answers equal.
-      await pipeline.pool.query('UPDATE meta.silver_chunks SET gold_done = true WHERE ingestion_no = $1', [no]);
+      await pipeline.pool.query('UPDATE meta.silver_chunks SET gold_done = true WHERE ingestion_no = $1 AND seq = 0', [
+        no,
+      ]);
       const counted = await answers();
       expect(counted.some((body, i) => body.totalTrips > before[i].totalTrips)).toBe(true);
     } finally {
-      await pipeline.pool.query('DELETE FROM silver.trips WHERE ingestion_no = $1', [no]);
+      await pipeline.pool.query('DELETE FROM silver.trips WHERE segment_no = 0 AND ingestion_no = $1', [no]);
       await pipeline.pool.query('DELETE FROM meta.silver_chunks WHERE ingestion_no = $1', [no]);
       await pipeline.pool.query('DELETE FROM meta.ingestions WHERE ingestion_no = $1', [no]);
     }

@@ -65,8 +65,19 @@ export const envSchema = z.object({
    * (with its indexes and gold) in one transaction; the rest is built when every chunk has arrived.
    */
   SEGMENT_ROWS: int(500_000, 1, 100_000_000),
-  /** maintenance_work_mem of a segment build (MB): its index builds sort in memory up to this size. */
+  /** maintenance_work_mem of a segment build or merge (MB): its index builds sort in memory up to this size. */
   SEGMENT_BUILD_MEMORY_MB: int(256, 16, 16_384),
+  /** Segments of one size tier merged into one at once (docs/architecture.md, "Merging segments"). */
+  MERGE_FAN_IN: int(4, 2, 64),
+  /** Segments with at least this many rows are not merged again. */
+  MERGE_MAX_ROWS: int(32_000_000, 1, 2_000_000_000),
+  /**
+   * Merges wait until no ingestion in flight has progressed for this long (ms), so they do not take
+   * CPU from one; 0 merges at any time.
+   */
+  MERGE_QUIET_MS: int(5_000, 0, 3_600_000),
+  /** How often a transformer checks whether a merge is due (ms); 0 never merges. */
+  MERGE_INTERVAL_MS: int(5_000, 0, 3_600_000),
   /** Partitions of the events topic one notifier instance stores at once (one PostgreSQL connection each). */
   NOTIFIER_CONCURRENCY: int(2, 1, 64),
   /** Minimum interval between two progress events of one ingestion from one service instance. */

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { SILVER_COPY_COLUMNS, type TripReject } from '#csv';
 import { sqlPath } from '#db';
+import type { SegmentSize } from './merge-policy.js';
 
 const { from: copyFrom } = copyStreams;
 
@@ -65,6 +66,7 @@ interface PartitionShape {
 export class SegmentRepository {
   private readonly goldSql = readFileSync(sqlPath('transform', 'gold.sql'), 'utf8');
   private readonly goldCellsSql = readFileSync(sqlPath('transform', 'gold-cells.sql'), 'utf8');
+  private readonly mergeSql = readFileSync(sqlPath('transform', 'merge.sql'), 'utf8');
   private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
   /** The ingestion's waiting chunks that no other build holds, locked for this one. */
@@ -193,6 +195,50 @@ export class SegmentRepository {
       `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
       [n, ingestionNo, chunks.length, rows, valid, Math.round(buildMs)],
     );
+  }
+
+  /** Every segment built or merged (not segment 0, the rows from before migration 0013). */
+  async listSegments(db: pg.Pool | pg.ClientBase): Promise<SegmentSize[]> {
+    const { rows } = await db.query<{ segment_no: number; rows: string }>(
+      'SELECT segment_no, valid_rows AS rows FROM meta.segments ORDER BY segment_no',
+    );
+    return rows.map((r) => ({ segmentNo: r.segment_no, rows: Number(r.rows) }));
+  }
+
+  /** Copies the rows of segments `sources` into segment `n`'s partitions (sql/transform/merge.sql). */
+  async fillMerged(client: pg.ClientBase, n: number, sources: readonly number[]): Promise<void> {
+    await client.query(segmentSql(this.mergeSql, n).replaceAll(':sources', sources.map(Number).join(', ')));
+  }
+
+  /**
+   * Drops the merged segments' partitions. DROP takes an ACCESS EXCLUSIVE lock on each parent until
+   * commit, so it comes last: queries wait at most for the rest of this transaction, which is short.
+   */
+  async dropSegments(client: pg.ClientBase, sources: readonly number[]): Promise<void> {
+    for (const n of sources) {
+      for (const table of SEGMENTED_TABLES) await client.query(`DROP TABLE ${partitionOf(table, n)}`);
+    }
+  }
+
+  /** Records the merged segment in place of its sources. */
+  async recordMerge(client: pg.ClientBase, n: number, sources: readonly number[], buildMs: number): Promise<number> {
+    const { rows } = await client.query<{ rows: string }>(
+      `WITH gone AS (DELETE FROM meta.segments WHERE segment_no = ANY($2::int[]) RETURNING chunks, rows, valid_rows)
+       INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, merged_from)
+       SELECT $1, NULL, sum(chunks), sum(rows), sum(valid_rows), $3, $2::int[] FROM gone
+       RETURNING valid_rows AS rows`,
+      [n, sources, Math.round(buildMs)],
+    );
+    return Number(rows[0].rows);
+  }
+
+  /**
+   * Sets the visibility map of segment `n`'s partitions that were filled by INSERT rather than
+   * COPY FREEZE (gold always, silver after a merge), so index-only scans skip their heaps; and
+   * refreshes their statistics. Outside any transaction (VACUUM cannot run in one).
+   */
+  async vacuum(db: pg.Pool, n: number, tables: readonly SegmentedTable[]): Promise<void> {
+    await db.query(`VACUUM (ANALYZE) ${tables.map((t) => partitionOf(t, n)).join(', ')}`);
   }
 
   /** Column and index definitions of every segmented table, read once from the catalog. */

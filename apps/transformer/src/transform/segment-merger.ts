@@ -1,0 +1,122 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { CONFIG, type Env } from '#config';
+import { PG_POOL, withTransaction } from '#db';
+import { nextMerge, type MergePolicy } from './merge-policy.js';
+import { SEGMENTED_TABLES, SegmentRepository } from './segment.repository.js';
+
+/** Key of the advisory lock that lets one merge run at a time in the whole deployment. */
+const MERGE_LOCK = 0x6d657267; // 'merg'
+
+/** A merge that ran: the new segment, the segments it replaced, its rows and duration. */
+export interface MergeDone {
+  segmentNo: number;
+  sources: number[];
+  rows: number;
+  ms: number;
+}
+
+/**
+ * Merges segments in the background (docs/architecture.md, "Merging segments"): every segment adds a
+ * partition to silver.trips and to each segmented gold table, and every query pays for each partition
+ * it scans, so size tiers of segments are merged into one (merge-policy.ts). One merge runs at a time
+ * across all transformer instances (an advisory lock), in one transaction: the new segment's
+ * partitions are filled from the old ones, indexed and attached, and the old ones dropped, so a query
+ * sees either the old segments or the new one. Merges wait while an ingestion is progressing.
+ */
+@Injectable()
+export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly policy: MergePolicy;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private log: Logger | undefined;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    @Inject(SegmentRepository) private readonly segments: SegmentRepository,
+    @Inject(CONFIG) private readonly env: Env,
+    @Inject(PinoLogger) private readonly pino?: PinoLogger,
+  ) {
+    this.policy = { baseRows: env.SEGMENT_ROWS, fanIn: env.MERGE_FAN_IN, maxRows: env.MERGE_MAX_ROWS };
+  }
+
+  onApplicationBootstrap(): void {
+    this.log = this.pino?.logger.child({ component: 'segment-merger' });
+    if (this.env.MERGE_INTERVAL_MS > 0) {
+      this.timer = setInterval(() => this.poke(), this.env.MERGE_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    // A merge in flight finishes (or its transaction rolls back with the connection).
+    await this.running;
+  }
+
+  /** Starts merging in the background unless a merge of this process is running. */
+  poke(): void {
+    if (this.running || this.stopping) return;
+    this.running = this.mergeWhileDue()
+      .then(() => undefined)
+      .catch((error: unknown) => this.log?.warn({ err: error }, 'merge failed; retrying later'))
+      .finally(() => (this.running = undefined));
+  }
+
+  /** Merges until no merge is due (or another instance holds the merge lock, or ingestion resumes). */
+  async mergeWhileDue(): Promise<MergeDone[]> {
+    const done: MergeDone[] = [];
+    while (!this.stopping) {
+      const merged = await this.mergeOnce();
+      if (!merged) break;
+      done.push(merged);
+      this.log?.info(merged, 'segments merged');
+    }
+    return done;
+  }
+
+  /** One merge, if one is due and this instance may run it; null otherwise. */
+  async mergeOnce(): Promise<MergeDone | null> {
+    const started = performance.now();
+    const merged = await withTransaction(this.pool, async (client) => {
+      const { rows: lock } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+        MERGE_LOCK,
+      ]);
+      if (!lock[0].locked || (await this.ingesting(client))) return null;
+      const sources = nextMerge(await this.segments.listSegments(client), this.policy);
+      if (sources.length === 0) return null;
+      await client.query('SET LOCAL jit = off');
+      await client.query(`SET LOCAL maintenance_work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
+      await client.query(`SET LOCAL work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
+      const n = await this.segments.nextSegmentNo(client);
+      await this.segments.createPartitions(client, n);
+      await this.segments.fillMerged(client, n, sources);
+      for (const table of SEGMENTED_TABLES) await this.segments.buildIndexes(client, table, n);
+      await this.segments.attach(client, n);
+      await this.segments.dropSegments(client, sources);
+      const rows = await this.segments.recordMerge(client, n, sources, performance.now() - started);
+      return { segmentNo: n, sources, rows };
+    });
+    if (!merged) return null;
+    await this.segments.vacuum(this.pool, merged.segmentNo, SEGMENTED_TABLES);
+    return { ...merged, ms: Math.round(performance.now() - started) };
+  }
+
+  /** Whether an ingestion in flight has progressed within MERGE_QUIET_MS. */
+  private async ingesting(client: pg.ClientBase): Promise<boolean> {
+    if (this.env.MERGE_QUIET_MS === 0) return false;
+    const { rows } = await client.query<{ busy: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM meta.ingestions
+          WHERE state IN ('accepted', 'uploading', 'processing')
+            AND updated_at > now() - make_interval(secs => $1::float8 / 1000)
+       ) AS busy`,
+      [this.env.MERGE_QUIET_MS],
+    );
+    return rows[0].busy;
+  }
+}

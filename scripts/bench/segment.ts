@@ -1,8 +1,8 @@
 // The transformer alone, without Kafka or HTTP: N synthetic trips (generate.ts) are cut into raw
 // chunks as upload-gateway cuts them and stored in bronze.chunks as bronze-loader stores them; then
 // every chunk's work item is handed to TransformService one after the other, as one consumer would,
-// and each segment build reports the milliseconds of its steps. Ends with the bytes per row of each
-// layer. Usage: npm run build && node dist/scripts/bench/segment.js [--rows N] [--segment-rows S]
+// and each segment build reports the milliseconds of its steps; then the merges that are due run.
+// Ends with the bytes per row of each layer. Usage: npm run build && node dist/scripts/bench/segment.js [--rows N] [--segment-rows S]
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import { REQUIRED_COLUMNS } from '#contracts';
 import { RecordChunker, recordLines, type Chunk } from '#csv';
 import { ensureDatabase, runMigrations } from '#db';
 import { Dictionaries } from '../../apps/transformer/src/transform/dictionaries.js';
+import { SegmentMerger } from '../../apps/transformer/src/transform/segment-merger.js';
 import { SegmentRepository } from '../../apps/transformer/src/transform/segment.repository.js';
 import { TransformRepository } from '../../apps/transformer/src/transform/transform.repository.js';
 import { TransformService, type SegmentSteps } from '../../apps/transformer/src/transform/transform.service.js';
@@ -86,7 +87,8 @@ say(
 );
 
 // The transformer, one work item after the other.
-const service = new TransformService(pool, new TransformRepository(), new SegmentRepository(), new Dictionaries(), env);
+const segmentRepository = new SegmentRepository();
+const service = new TransformService(pool, new TransformRepository(), segmentRepository, new Dictionaries(), env);
 const steps: SegmentSteps = { copy: 0, rejects: 0, indexes: 0, goldCells: 0, gold: 0, attach: 0 };
 let segments = 0;
 t = performance.now();
@@ -110,11 +112,13 @@ if (state[0].state !== 'completed' || Number(state[0].silver_rows) !== rows) {
 say(
   `transformer: ${(transformMs / 1000).toFixed(2)} s = ${Math.round(rows / (transformMs / 1000)).toLocaleString('en-US')} rows/s, ${segments} segments`,
 );
-say(
-  `per row (µs): ${Object.entries(steps)
-    .map(([k, ms]) => `${k} ${us(ms)}`)
-    .join(', ')}`,
-);
+say(`per row (µs): ${(Object.entries(steps) as [string, number][]).map(([k, ms]) => `${k} ${us(ms)}`).join(', ')}`);
+// Then the background merges, as a transformer runs them once the ingestion is quiet.
+t = performance.now();
+const merges = await new SegmentMerger(pool, segmentRepository, { ...env, MERGE_QUIET_MS: 0 }).mergeWhileDue();
+const mergeMs = performance.now() - t;
+for (const m of merges) say(`merge: segments ${m.sources.join(',')} → ${m.segmentNo}, ${m.rows} rows in ${m.ms} ms`);
+say(`merges: ${merges.length} in ${(mergeMs / 1000).toFixed(2)} s (${us(mergeMs)} µs per ingested row)`);
 await pool.query('VACUUM ANALYZE');
 const sizes = await layerBytes(pool);
 say(

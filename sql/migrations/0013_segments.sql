@@ -57,12 +57,15 @@ CREATE TABLE silver.trips (
 
 ALTER TABLE silver.trips ATTACH PARTITION silver.trips_legacy FOR VALUES IN (0);
 
--- The covering indexes of the area queries (0012), now one per segment. Creating them on the parent
--- adopts the legacy table's identical indexes instead of building new ones.
+-- The covering indexes of the area queries (0012), now one per segment. They no longer carry the
+-- lineage (ingestion_no, line_no): area queries used it to leave out silver rows not yet in gold, and
+-- a segment's silver rows and gold now commit together.
 CREATE INDEX trips_origin_cell_cover_idx ON silver.trips (origin_cell, origin_sub, origin_lon)
-  INCLUDE (origin_lat, occurred_at, datasource_id, destination_lon, destination_lat, ingestion_no, line_no);
+  INCLUDE (origin_lat, occurred_at, datasource_id, destination_lon, destination_lat);
 CREATE INDEX trips_destination_cell_cover_idx ON silver.trips (destination_cell, destination_sub, destination_lon)
-  INCLUDE (destination_lat, occurred_at, datasource_id, origin_cell, ingestion_no, line_no);
+  INCLUDE (destination_lat, occurred_at, datasource_id, origin_cell);
+DROP INDEX silver.trips_legacy_origin_cover_idx;
+DROP INDEX silver.trips_legacy_destination_cover_idx;
 
 -- One row per segment that exists: built from one ingestion's chunks (ingestion_no), or merged from
 -- several segments (merged_from), which are then gone.

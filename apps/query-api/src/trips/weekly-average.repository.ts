@@ -99,9 +99,9 @@ export class WeeklyAverageRepository {
   }
 
   /**
-   * Bounding-box counts run in one repeatable-read snapshot that first reads which chunks are in
-   * silver but not yet folded into gold (only while an ingestion is in flight) and leaves their trips
-   * out of the edge cells, so gold and silver are counted as of the same rows.
+   * Bounding-box counts run in one repeatable-read snapshot. Gold and silver are counted as of the
+   * same rows: a segment's silver rows and its gold commit in one transaction (the transformer's
+   * segment build), so a snapshot sees both or neither.
    *
    * A box with many edge cells is counted on two connections at once, each taking every other cell,
    * row and scan of the plan (PostgreSQL runs one statement on one core): the second connection
@@ -120,10 +120,7 @@ export class WeeklyAverageRepository {
     const worthSplitting = cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS;
     return this.inSnapshot(async (client) => {
       const snapshot = worthSplitting && this.hasSpareConnection() ? await exportSnapshot(client) : undefined;
-      const { rows: unfolded } = await client.query<UnfoldedChunk>(
-        'SELECT ingestion_no, first_line::text, last_line::text FROM meta.silver_chunks WHERE NOT gold_done',
-      );
-      const plan = (shard: Shard) => new BboxQuery(box, cells, cellDegrees, scope, unfolded, shard).count(match);
+      const plan = (shard: Shard) => new BboxQuery(box, cells, cellDegrees, scope, shard).count(match);
       if (!snapshot) return toCounts(await runCount(client, plan({ no: 0, of: 1 })));
       const [mine, theirs] = await Promise.all([
         runCount(client, plan({ no: 0, of: 2 })),
@@ -150,13 +147,6 @@ export class WeeklyAverageRepository {
   private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(this.pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
-}
-
-/** A chunk in silver whose rows are not yet in gold. */
-interface UnfoldedChunk {
-  ingestion_no: number;
-  first_line: string;
-  last_line: string;
 }
 
 /** Sums rows per week (a split count returns a week from each connection); weeks summing to 0 are absent. */
@@ -248,7 +238,6 @@ class BboxQuery {
     private readonly cells: BoxCells,
     private readonly cellDegrees: number,
     private readonly scope: CountScope,
-    private readonly unfolded: UnfoldedChunk[],
     private readonly shard: Shard = { no: 0, of: 1 },
   ) {}
 
@@ -324,17 +313,7 @@ class BboxQuery {
     const period = this.scope.spansAllData
       ? 'true'
       : `t.occurred_at >= ${this.param('firstWeek', () => this.scope.firstWeek, 'date')} AND t.occurred_at < ${this.param('endExclusive', () => this.scope.endExclusive, 'date')}`;
-    return `${period}${this.datasource('t')}${this.folded()}`;
-  }
-
-  /** Leaves out trips not yet folded into gold (the covering indexes carry ingestion_no and line_no). */
-  private folded(): string {
-    if (this.unfolded.length === 0) return '';
-    const no = this.param('unfoldedNo', () => this.unfolded.map((c) => c.ingestion_no), 'integer[]');
-    const lo = this.param('unfoldedLo', () => this.unfolded.map((c) => c.first_line), 'bigint[]');
-    const hi = this.param('unfoldedHi', () => this.unfolded.map((c) => c.last_line), 'bigint[]');
-    return ` AND NOT EXISTS (SELECT 1 FROM unnest(${no}, ${lo}, ${hi}) AS u (no, lo, hi)
-                     WHERE t.ingestion_no = u.no AND t.line_no BETWEEN u.lo AND u.hi)`;
+    return `${period}${this.datasource('t')}`;
   }
 
   /** The exact inclusive predicate for one end of a trip. */

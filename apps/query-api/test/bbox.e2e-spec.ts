@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { ingestFile, startPipeline, startService, type Pipeline, type RunningService } from '#testing';
+import { Publisher, createKafka } from '#kafka';
+import {
+  eventually,
+  ingestFile,
+  startPipeline,
+  startService,
+  testEnv,
+  waitForIngestion,
+  type Pipeline,
+  type RunningService,
+} from '#testing';
 import { CITIES, HEADER, rowGenerator } from '../../../scripts/bench/generate.js';
 import { bruteForceWeekly, getJson, nonZero, psqlFile, type Match } from './helpers.js';
 
@@ -339,55 +349,113 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     }
   });
 
-  it('while an ingestion is in flight, trips in silver but not yet folded into gold are left out of every count', async () => {
-    // With segments, a chunk's rows reach silver.trips only in the transaction that folds them into
-    // gold and marks the chunk gold_done, so a chunk waiting for its segment has no rows in silver.
-    // Rows in silver under a marker that is not gold_done remain possible in the legacy partition
-    // (segment 0): migration 0013 keeps the markers of chunks the old transformer had put in silver
-    // but not yet folded. The area queries must leave those rows out, as gold lacks them.
+  it('while an ingestion is in flight, its trips count nowhere until their segment adds them to silver and gold at once', async () => {
+    // With segments there are no rows in silver that gold lacks (the query API no longer leaves any
+    // out): a chunk's work item only marks the chunk as waiting, its rows staying in bronze, and the
+    // one transaction that builds its segment puts them in silver and folds them into gold.
     //
     // A box covering less than half of each edge cell (so their trips inside are scanned one by one),
-    // and copies of its trips starting in those edge cells, as the legacy silver rows of one unfolded
-    // chunk of a new ingestion, whose next chunk waits for its segment.
+    // and a new ingestion whose one chunk holds copies of the box's trips starting in those edge cells.
     const box: Box = [14.4187, 50.0571, 14.4613, 50.0929];
     const answers = async () => Promise.all(MATCHES.map(async (match) => (await query(box, match)).body));
     const before = await answers();
-    const { rows: ing } = await pipeline.pool.query<{ no: number }>(
-      `INSERT INTO meta.ingestions (ingestion_id, columns, state) VALUES (gen_random_uuid(), '{region,origin_coord,destination_coord,datetime,datasource}', 'processing')
-       RETURNING ingestion_no AS no`,
+    const { rows: trips } = await pipeline.pool.query<{
+      region: string;
+      datasource: string;
+      origin_lon: number;
+      origin_lat: number;
+      destination_lon: number;
+      destination_lat: number;
+      datetime: string;
+    }>(
+      `SELECT r.name AS region, d.name AS datasource, t.origin_lon, t.origin_lat, t.destination_lon, t.destination_lat,
+              to_char(t.occurred_at, 'YYYY-MM-DD HH24:MI:SS') AS datetime
+         FROM silver.trips t JOIN silver.regions r USING (region_id) JOIN silver.datasources d USING (datasource_id)
+        WHERE t.origin_lon BETWEEN $1 AND $3 AND t.origin_lat BETWEEN $2 AND $4
+          AND (t.origin_lon < 14.42 OR t.origin_lon >= 14.46 OR t.origin_lat < 50.06 OR t.origin_lat >= 50.09)
+        ORDER BY t.ingestion_no, t.line_no LIMIT 60`,
+      box,
     );
-    const no = ing[0].no;
+    const n = trips.length;
+    expect(n).toBeGreaterThan(5);
+    const quoted = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const data = Buffer.from(
+      trips
+        .map(
+          (t) =>
+            `${quoted(t.region)},POINT (${t.origin_lon} ${t.origin_lat}),POINT (${t.destination_lon} ${t.destination_lat}),${t.datetime},${quoted(t.datasource)}\n`,
+        )
+        .join(''),
+    );
+
+    // What the gateway and the bronze-loader leave for the transformer: the ingestion, its chunk in
+    // bronze (bronze not yet complete), and the chunk's work item.
+    const { rows: ing } = await pipeline.pool.query<{ no: number; id: string }>(
+      `INSERT INTO meta.ingestions (ingestion_id, columns, state, bronze_chunks, bronze_rows)
+       VALUES (gen_random_uuid(), '{region,origin_coord,destination_coord,datetime,datasource}', 'processing', 1, $1)
+       RETURNING ingestion_no AS no, ingestion_id::text AS id`,
+      [n],
+    );
+    const { no, id } = ing[0];
+    await pipeline.pool.query(
+      'INSERT INTO meta.bronze_chunks (ingestion_no, seq, first_line, last_line, rows) VALUES ($1, 0, 2, $2 + 1, $2)',
+      [no, n],
+    );
+    await pipeline.pool.query(
+      `INSERT INTO bronze.chunks (ingestion_no, seq, start_line, first_line, last_line, rows, data)
+       VALUES ($1, 0, 2, 2, $2 + 1, $2, $3)`,
+      [no, n, data],
+    );
+    const waiting = async () =>
+      (
+        await pipeline.pool.query<{ claimed_chunks: number; waiting_rows: string; silver: number; markers: number }>(
+          `SELECT i.claimed_chunks, i.waiting_rows,
+                  (SELECT count(*)::int FROM silver.trips t WHERE t.ingestion_no = i.ingestion_no) AS silver,
+                  (SELECT count(*)::int FROM meta.silver_chunks c
+                    WHERE c.ingestion_no = i.ingestion_no AND c.segment_no IS NULL AND NOT c.gold_done) AS markers
+             FROM meta.ingestions i WHERE i.ingestion_no = $1`,
+          [no],
+        )
+      ).rows[0];
+    const env = testEnv(pipeline.env);
+    const publisher = new Publisher(createKafka(env, 'bbox-spec'), env);
     try {
-      const copied = await pipeline.pool.query(
-        `INSERT INTO silver.trips (segment_no, ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
-                                   occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub)
-         SELECT 0, $1, 1 + row_number() OVER (ORDER BY t.ingestion_no, t.line_no), t.region_id, t.datasource_id, t.origin_lon, t.origin_lat,
-                t.destination_lon, t.destination_lat, t.occurred_at, t.origin_cell, t.destination_cell, t.tod_bucket, t.origin_sub, t.destination_sub
-           FROM silver.trips t
-          WHERE t.origin_lon BETWEEN $2 AND $4 AND t.origin_lat BETWEEN $3 AND $5
-            AND (t.origin_lon < 14.42 OR t.origin_lon >= 14.46 OR t.origin_lat < 50.06 OR t.origin_lat >= 50.09)
-          ORDER BY t.ingestion_no, t.line_no LIMIT 60`,
-        [no, ...box],
-      );
-      const n = copied.rowCount ?? 0;
-      expect(n).toBeGreaterThan(5);
+      await publisher.send('bronzeWork', [
+        {
+          key: `${id}:0`,
+          value: JSON.stringify({
+            kind: 'chunk',
+            ingestionId: id,
+            ingestionNo: no,
+            seq: 0,
+            firstLine: 2,
+            lastLine: n + 1,
+            rows: n,
+          }),
+        },
+      ]);
+      await eventually(async () => (await waiting()).claimed_chunks === 1, {
+        what: 'the transformer claimed the chunk',
+      });
+      // In flight: the chunk waits for its segment, in neither silver nor gold, and every answer is as before.
+      expect(await waiting()).toEqual({ claimed_chunks: 1, waiting_rows: String(n), silver: 0, markers: 1 });
+      expect(await answers()).toEqual(before);
+
+      // Bronze completes: the transformer builds the segment, and its trips are in silver and gold at once.
       await pipeline.pool.query(
-        `INSERT INTO meta.silver_chunks (ingestion_no, seq, valid_rows, rejected_rows, first_line, last_line, rows, segment_no, gold_done)
-         VALUES ($1, 0, $2, 0, 2, $2 + 1, $2, 0, false), ($1, 1, 0, 0, $2 + 2, $2 + 11, 10, NULL, false)`,
+        `UPDATE meta.ingestions SET total_chunks = 1, total_rows = $2, bronze_completed_at = now() WHERE ingestion_no = $1`,
         [no, n],
       );
-      expect(await answers()).toEqual(before);
-      // The same rows marked folded (gold not updated, so no longer consistent): the edge cells now
-      // count them, which shows the exclusion above is what kept the answers equal.
-      await pipeline.pool.query('UPDATE meta.silver_chunks SET gold_done = true WHERE ingestion_no = $1 AND seq = 0', [
-        no,
+      await publisher.send('bronzeWork', [
+        { key: `${id}:end`, value: JSON.stringify({ kind: 'end', ingestionId: id, ingestionNo: no, totalChunks: 1 }) },
       ]);
-      const counted = await answers();
-      expect(counted.some((body, i) => body.totalTrips > before[i].totalTrips)).toBe(true);
+      await waitForIngestion(pipeline.pool, id);
     } finally {
-      await pipeline.pool.query('DELETE FROM silver.trips WHERE segment_no = 0 AND ingestion_no = $1', [no]);
-      await pipeline.pool.query('DELETE FROM meta.silver_chunks WHERE ingestion_no = $1', [no]);
-      await pipeline.pool.query('DELETE FROM meta.ingestions WHERE ingestion_no = $1', [no]);
+      await publisher.disconnect();
     }
+    expect(await waiting()).toMatchObject({ silver: n, markers: 0 });
+    const after: number[] = [];
+    for (const match of MATCHES) after.push(await expectExact(box, match));
+    expect(after.some((total, i) => total > before[i].totalTrips)).toBe(true);
   });
 });

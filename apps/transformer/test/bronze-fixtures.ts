@@ -102,11 +102,15 @@ export async function generateBronze(
 /** POINT text exactly as the CSVs carry it: x = longitude, y = latitude. */
 export const point = (lon: number, lat: number): string => `POINT (${lon} ${lat})`;
 
-/** A transformer service on the test database; SEGMENT_ROWS 1 builds a segment from every chunk at once. */
+/**
+ * A transformer service on the test database. By default every chunk is built into a segment at
+ * once (SEGMENT_ROWS 1, and segments do not grow with the ingestion: SEGMENT_MAX_ROWS 1).
+ */
 export function transformService(pool: pg.Pool, env: Partial<Env> = {}): TransformService {
   return new TransformService(pool, new TransformRepository(), new SegmentRepository(), new Dictionaries(), {
     ...testEnv(),
     SEGMENT_ROWS: 1,
+    SEGMENT_MAX_ROWS: 1,
     ...env,
   });
 }

@@ -61,10 +61,12 @@ export const envSchema = z.object({
   BRONZE_LOADER_CONCURRENCY: int(2, 1, 64),
   TRANSFORMER_CONCURRENCY: int(2, 1, 64),
   /**
-   * Rows of one ingestion's chunks that wait before the transformer builds them into a silver segment
-   * (with its indexes and gold) in one transaction; the rest is built when every chunk has arrived.
+   * Rows of one ingestion's chunks that wait before the transformer builds them into its first silver
+   * segment (with its indexes and gold) in one transaction. Later segments wait for as many rows as
+   * the ingestion already has, up to SEGMENT_MAX_ROWS; the rest is built when every chunk has arrived.
    */
-  SEGMENT_ROWS: int(500_000, 1, 100_000_000),
+  SEGMENT_ROWS: int(250_000, 1, 100_000_000),
+  SEGMENT_MAX_ROWS: int(4_000_000, 1, 1_000_000_000),
   /** maintenance_work_mem of a segment build or merge (MB): its index builds sort in memory up to this size. */
   SEGMENT_BUILD_MEMORY_MB: int(256, 16, 16_384),
   /** Segments of one size tier merged into one at once (docs/architecture.md, "Merging segments"). */

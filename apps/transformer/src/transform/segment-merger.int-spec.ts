@@ -32,7 +32,7 @@ describe('SegmentMerger: segments merged into one, every answer unchanged', () =
   }
 
   it('merges a full tier of segments, keeping every count, and drops the merged partitions', async () => {
-    const service = transformService(pool, { SEGMENT_ROWS: 30 });
+    const service = transformService(pool, { SEGMENT_ROWS: 30, SEGMENT_MAX_ROWS: 30 });
     const ing = await createIngestion(pool, { totalChunks: 5, bronzeCompleted: true, totalRows: 150 });
     // Far from every other spec's coordinates, so the cell sums below see only these trips.
     const at = { region: `Mergeville ${ing.ingestionNo}`, lon: -150.5, lat: -60.5 };

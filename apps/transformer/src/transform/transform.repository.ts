@@ -33,6 +33,8 @@ export interface ChunkClaim {
   claimed: boolean;
   /** Rows of the ingestion's chunks that wait for a segment. */
   waitingRows: number;
+  /** Rows of the ingestion already in silver (valid and rejected). */
+  builtRows: number;
   /** Bronze is complete and every one of its chunks has arrived here. */
   allArrived: boolean;
 }
@@ -73,10 +75,12 @@ const toSilverCompletion = (r: SilverCompletionRow): SilverCompletion => ({
 
 interface ArrivalRow {
   waiting_rows: string;
+  built_rows: string;
   all_arrived: boolean | null;
 }
 
-const ARRIVAL = `waiting_rows, bronze_completed_at IS NOT NULL AND claimed_chunks = total_chunks AS all_arrived`;
+const ARRIVAL = `waiting_rows, silver_rows + rejected_rows AS built_rows,
+  bronze_completed_at IS NOT NULL AND claimed_chunks = total_chunks AS all_arrived`;
 
 /**
  * The transformer's markers and its share of meta.ingestions. Every method runs on the caller's
@@ -105,7 +109,7 @@ export class TransformRepository {
        SELECT ingestion_id::text, EXISTS (SELECT 1 FROM marker) AS inserted FROM ingestion`,
       [ingestionNo, chunk.seq, ingestionId, chunk.firstLine, chunk.lastLine, chunk.rows],
     );
-    if (!found[0]) return { ingestionId: null, claimed: false, waitingRows: 0, allArrived: false };
+    if (!found[0]) return { ingestionId: null, claimed: false, waitingRows: 0, builtRows: 0, allArrived: false };
     const claimed = found[0].inserted;
     const { rows } = claimed
       ? await client.query<ArrivalRow>(
@@ -118,6 +122,7 @@ export class TransformRepository {
       ingestionId: found[0].ingestion_id,
       claimed,
       waitingRows: Number(rows[0].waiting_rows),
+      builtRows: Number(rows[0].built_rows),
       allArrived: rows[0].all_arrived === true,
     };
   }
@@ -126,13 +131,19 @@ export class TransformRepository {
   async ingestionForBuild(
     client: pg.ClientBase,
     ingestionNo: number,
-  ): Promise<{ columns: string[]; failed: boolean; allArrived: boolean } | null> {
-    const { rows } = await client.query<{ columns: string[]; failed: boolean; all_arrived: boolean | null }>(
-      `SELECT columns, state = 'failed' AS failed, ${ARRIVAL} FROM meta.ingestions WHERE ingestion_no = $1`,
-      [ingestionNo],
-    );
+  ): Promise<{ columns: string[]; failed: boolean; builtRows: number; allArrived: boolean } | null> {
+    const { rows } = await client.query<{
+      columns: string[];
+      failed: boolean;
+      built_rows: string;
+      all_arrived: boolean | null;
+    }>(`SELECT columns, state = 'failed' AS failed, ${ARRIVAL} FROM meta.ingestions WHERE ingestion_no = $1`, [
+      ingestionNo,
+    ]);
     const r = rows[0];
-    return r ? { columns: r.columns, failed: r.failed, allArrived: r.all_arrived === true } : null;
+    return r
+      ? { columns: r.columns, failed: r.failed, builtRows: Number(r.built_rows), allArrived: r.all_arrived === true }
+      : null;
   }
 
   /** Adds a built segment's chunks and rows to the ingestion (locks the ingestion row until commit). */

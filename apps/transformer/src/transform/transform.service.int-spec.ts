@@ -126,6 +126,21 @@ describe('TransformService: segments, exactly once and completion', () => {
     for (const r of rows) expect(r.indexes).toBe(2);
   });
 
+  it('lets segments grow with the ingestion: each waits for as many rows as are already built, up to SEGMENT_MAX_ROWS', async () => {
+    const growing = transformService(pool, { SEGMENT_ROWS: 10, SEGMENT_MAX_ROWS: 40 });
+    const ing = await createIngestion(pool, { totalChunks: 12, bronzeCompleted: true, totalRows: 120 });
+    const at = { region: `Onceville ${ing.ingestionNo}`, lon: 30.8, lat: 59.9 };
+    const sizes: number[] = [];
+    for (let seq = 0; seq < 12; seq++) {
+      await generateBronze(pool, ing.ingestionNo, 2 + seq * 10, 10, at, seq);
+      const outcome = await growing.handleChunk(chunk(ing, seq, 2 + seq * 10, 10));
+      if (outcome.built) sizes.push(outcome.built.rows);
+    }
+    // 10 (first), 10 (10 built), 20 (20 built), 40 (40 built), then the last 40 rows once all arrived.
+    expect(sizes).toEqual([10, 10, 20, 40, 40]);
+    expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', silver_trips: 120, segments: 5 });
+  });
+
   it('lets the end item complete an ingestion whose chunks were all built before bronze completed', async () => {
     const eager = transformService(pool, { SEGMENT_ROWS: 1 });
     const ing = await createIngestion(pool, { totalChunks: null, bronzeCompleted: false });

@@ -120,6 +120,7 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
 export class TransformService {
   readonly grid: GridSettings;
   private readonly segmentRows: number;
+  private readonly segmentMaxRows: number;
   private readonly buildMemoryMb: number;
 
   constructor(
@@ -132,6 +133,7 @@ export class TransformService {
     assertGridFits(env.GRID_CELL_DEGREES);
     this.grid = { cellDegrees: env.GRID_CELL_DEGREES, bucketMinutes: env.TIME_BUCKET_MINUTES };
     this.segmentRows = env.SEGMENT_ROWS;
+    this.segmentMaxRows = Math.max(env.SEGMENT_ROWS, env.SEGMENT_MAX_ROWS);
     this.buildMemoryMb = env.SEGMENT_BUILD_MEMORY_MB;
   }
 
@@ -148,7 +150,7 @@ export class TransformService {
     );
     const ingestionId = checkIngestion(claim.ingestionId, item);
     // A redelivery builds too: its first delivery may have died in the middle of a build.
-    const due = claim.waitingRows >= this.segmentRows || claim.allArrived;
+    const due = claim.waitingRows >= this.segmentTarget(claim.builtRows) || claim.allArrived;
     return this.advance(ingestionId, item.ingestionNo, claim.claimed, due);
   }
 
@@ -160,6 +162,16 @@ export class TransformService {
     );
     const ingestionId = checkIngestion(end.ingestionId, item);
     return this.advance(ingestionId, item.ingestionNo, end.claimed, true);
+  }
+
+  /**
+   * Rows to wait for before building an ingestion's next segment: as many as it already has in
+   * silver, between SEGMENT_ROWS and SEGMENT_MAX_ROWS. Segments double in size while a large upload
+   * goes on, so it ends in few partitions (fewer merges), and a small upload still gets its first
+   * segment while the rest is arriving.
+   */
+  private segmentTarget(builtRows: number): number {
+    return Math.min(this.segmentMaxRows, Math.max(this.segmentRows, builtRows));
   }
 
   /** Marks the ingestion failed (stage silver); returns the ingestion.failed event to publish, if any. */
@@ -220,7 +232,7 @@ export class TransformService {
       const rows = waiting.reduce((s, c) => s + c.rows, 0);
       let progress: SilverProgress | null = null;
       let built: BuiltSegment | null = null;
-      if (waiting.length > 0 && (rows >= this.segmentRows || ingestion.allArrived)) {
+      if (waiting.length > 0 && (rows >= this.segmentTarget(ingestion.builtRows) || ingestion.allArrived)) {
         const segmentNo = await this.segments.nextSegmentNo(client);
         const { chunks, steps } = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
         const valid = chunks.reduce((s, c) => s + c.validRows, 0);

@@ -1,20 +1,25 @@
-// The floor under the pipeline's throughput: the CPU that the work every design must do costs on
+// The floor under the pipeline's throughput: the CPU that the work this design must do costs on
 // this machine, measured piece by piece with everything else taken away, against the bare
 // `psql \copy` of the same file (the reference of `npm run bench`).
 //
-//   kafka   the raw chunks (cut as upload-gateway cuts them) produced to a topic and consumed back
-//           with kafkajs, no processing: client CPU + broker CPU
-//   bronze  COPY of the chunks with (ingestion_no, line_no) into bronze.trips: backend CPU
-//   silver  COPY of the already typed rows (parsed here, untimed) into silver.trips with the indexes
-//           the exact area queries read: backend CPU
-//   gold    plain INSERT … SELECT … GROUP BY from silver into the empty gold tables (no upserts, one
-//           statement per table: the cheapest way to build them): backend CPU
-// then again with a schema stripped to what the ingestion issue alone names (silver without indexes,
-// gold = trip groups only).
+//   kafka         the raw chunks (cut as upload-gateway cuts them) produced to a topic and consumed
+//                 back with kafkajs, no processing: client CPU + broker CPU
+//   bronze        one INSERT per raw chunk into bronze.chunks, the loader's statement (bytea, lz4 by
+//                 TOAST), each its own transaction: backend CPU
+//   parse         parseTrips + encodeSilverRows over every chunk (dictionary ids already cached), in
+//                 this process: Node CPU (one core)
+//   silver        in one transaction, as a segment build does it (SegmentRepository) with every row
+//                 in one segment: the segment's partitions created, COPY (FORMAT binary, FREEZE) of
+//                 the encoded rows into its silver table: backend CPU; then, reported apart,
+//                 silver's indexes built once
+//   gold          the segment's gold partitions filled from silver (gold-cells.sql) and indexed; then,
+//                 reported apart, the upserts of the small region tables (gold.sql): backend CPU
+//   attach        the partitions attached and analyzed: backend CPU
 //
-// Left out, so the sum stays a lower bound: HTTP and CSV scanning in the gateway, text parsing and
-// validation, markers, events, WAL writer and checkpointer CPU, and any waiting. With 2 cores, no
-// schedule can finish in less than (sum of CPU) / 2.
+// Left out, so the sum stays a lower bound: HTTP and CSV scanning in the gateway, the loader's and
+// the transformer's markers and counters, events, dictionary look-ups, rejects (the file has none),
+// the Kafka work items between the services, WAL writer, checkpointer and autovacuum CPU, and any
+// waiting (commits, locks, I/O). With C cores, no schedule can finish in less than (sum of CPU) / C.
 //
 //   npm run build && node dist/scripts/bench/floor.js [--rows 1000000]
 import { execFileSync } from 'node:child_process';
@@ -22,14 +27,22 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { loadConfig } from '#config';
-import { RecordChunker, type Chunk } from '#csv';
+import {
+  RecordChunker,
+  binaryCopyHeader,
+  binaryCopyTrailer,
+  encodeSilverRows,
+  parseTrips,
+  recordLines,
+  type Chunk,
+} from '#csv';
 import { ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
+import { Dictionaries } from '../../apps/transformer/src/transform/dictionaries.js';
+import { SEGMENTED_TABLES, SegmentRepository } from '../../apps/transformer/src/transform/segment.repository.js';
 import { HEADER } from './generate.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 
@@ -38,28 +51,43 @@ const { values } = parseArgs({
 });
 const rows = Number(values.rows);
 const root = repoRoot();
+const cores = cpus().length;
 const say = (msg: string) => process.stdout.write(`[bench:floor] ${msg}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(2);
+const us = (ms: number) => ((ms * 1000) / rows).toFixed(2);
 
-/** Wall and backend CPU of `work` run on one connection. */
+interface Piece {
+  label: string;
+  wallMs: number;
+  cpuMs: number;
+}
+const pieces: Piece[] = [];
+const report = (piece: Piece, what: string, cpu = 'backend CPU') => {
+  pieces.push(piece);
+  say(`${piece.label}: ${what} ${s(piece.wallMs)} s; ${cpu} ${s(piece.cpuMs)} s (${us(piece.cpuMs)} µs/row)`);
+};
+
+/** Wall and backend CPU of `work` run on `client`. */
 async function onBackend(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<unknown>,
+  client: pg.ClientBase,
+  work: () => Promise<unknown>,
 ): Promise<{ wallMs: number; cpuMs: number }> {
-  const client = await pool.connect();
-  try {
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    const cpu0 = processCpuMs(pid);
-    const t = performance.now();
-    await work(client);
-    return { wallMs: performance.now() - t, cpuMs: processCpuMs(pid) - cpu0 };
-  } finally {
-    client.release();
-  }
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const cpu0 = processCpuMs(pid);
+  const t = performance.now();
+  await work();
+  return { wallMs: performance.now() - t, cpuMs: processCpuMs(pid) - cpu0 };
 }
 
-const copy = (client: pg.PoolClient, sql: string, data: Buffer) =>
-  pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
+/** Wall and CPU of this process running `work`. */
+async function inNode(work: () => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+  const cpu0 = process.cpuUsage();
+  const t = performance.now();
+  await work();
+  const wallMs = performance.now() - t;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
 
 // 1. the file of `npm run bench` and its bare \copy
 const file = await benchFile(rows);
@@ -74,20 +102,20 @@ await ensureDatabase(databaseUrl);
 await runMigrations(databaseUrl);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const bareMs = await bareCopyMs(pool, databaseUrl, file, rows);
-say(`${rows} rows; bare psql \\copy ${s(bareMs)} s → 3× target = ${s(3 * bareMs)} s; ${cpus().length} cores`);
+say(`${rows} rows; bare psql \\copy ${s(bareMs)} s → 3× target = ${s(3 * bareMs)} s; ${cores} cores`);
 
 // 2. kafka: produce the raw chunks, consume them back
-const body = readFileSync(file).subarray(HEADER.length);
-const chunker = new RecordChunker(512 * 1024, 2);
-const chunks: Chunk[] = [...chunker.push(body), ...chunker.end()];
-execFileSync('bash', [join(root, 'scripts/kafka/start.sh')], { stdio: 'inherit' });
-const brokerPid = Number(readFileSync(join(root, '.cache/kafka/kafka.pid'), 'utf8'));
 const env = loadConfig({
   ...process.env,
   DATABASE_URL: databaseUrl,
   KAFKA_TOPIC_PREFIX: `bench-floor-${Date.now().toString(36)}.`,
   LOG_LEVEL: 'warn',
 });
+const body = readFileSync(file).subarray(HEADER.length);
+const chunker = new RecordChunker(env.UPLOAD_CHUNK_BYTES, 2);
+const chunks: Chunk[] = [...chunker.push(body), ...chunker.end()];
+execFileSync('bash', [join(root, 'scripts/kafka/start.sh')], { stdio: 'inherit' });
+const brokerPid = Number(readFileSync(join(root, '.cache/kafka/kafka.pid'), 'utf8'));
 const kafka = createKafka(env, 'bench-floor');
 await ensureTopics(kafka, env);
 const rawTopic = topicSpecs(env)[0].topic;
@@ -118,156 +146,128 @@ for (let i = 0; i < chunks.length; i += 4) {
 }
 await consumedAll;
 const kafkaWallMs = performance.now() - t;
-const client = process.cpuUsage(cpu0);
-const kafkaCpuMs = (client.user + client.system) / 1000 + processCpuMs(brokerPid) - broker0;
+const kafkaClient = process.cpuUsage(cpu0);
+const kafkaClientMs = (kafkaClient.user + kafkaClient.system) / 1000;
+const kafkaCpuMs = kafkaClientMs + processCpuMs(brokerPid) - broker0;
 await Promise.all([producer.disconnect(), consumer.disconnect()]);
 const kafkaAdmin = kafka.admin();
 await kafkaAdmin.connect();
 await kafkaAdmin.deleteTopics({ topics: topicSpecs(env).map((x) => x.topic) }).catch(() => undefined);
 await kafkaAdmin.disconnect();
+pieces.push({ label: 'kafka', wallMs: kafkaWallMs, cpuMs: kafkaCpuMs });
 say(
-  `kafka: ${chunks.length} chunks produced and consumed in ${s(kafkaWallMs)} s; CPU ${s(kafkaCpuMs)} s (kafkajs ${s((client.user + client.system) / 1000)} s, broker ${s(kafkaCpuMs - (client.user + client.system) / 1000)} s)`,
+  `kafka: ${chunks.length} chunks produced and consumed in ${s(kafkaWallMs)} s; CPU ${s(kafkaCpuMs)} s (kafkajs ${s(kafkaClientMs)} s, broker ${s(kafkaCpuMs - kafkaClientMs)} s; ${us(kafkaCpuMs)} µs/row)`,
 );
 
-// 3. bronze: the chunks with their lineage, COPYed
+// 3. bronze: every raw chunk a bronze.chunks row, as the loader inserts it (one transaction each)
+const columns = HEADER.trim().split(',');
 const ingestionNo = (
   await pool.query<{ n: number }>(
     `INSERT INTO meta.ingestions (ingestion_id, state, columns) VALUES (gen_random_uuid(), 'processing', $1) RETURNING ingestion_no AS n`,
-    [HEADER.trim().split(',')],
+    [columns],
   )
 ).rows[0].n;
-const bronzeRows = Buffer.from(
-  chunks
-    .flatMap((c) => {
-      const lines = c.data.toString().split('\n');
-      lines.pop();
-      return lines.map((l, k) => `${ingestionNo},${c.firstLine + k},${l}\n`);
-    })
-    .join(''),
-);
-await pool.query('CHECKPOINT');
-const bronze = await onBackend(pool, (c) =>
-  copy(
-    c,
-    'COPY bronze.trips (ingestion_no, line_no, region, origin_coord, destination_coord, datetime, datasource) FROM STDIN WITH (FORMAT csv)',
-    bronzeRows,
-  ),
-);
-say(`bronze: COPY ${s(bronze.wallMs)} s; backend CPU ${s(bronze.cpuMs)} s`);
-
-// 4. silver: typed rows, parsed here (untimed), COPYed with silver's indexes
-const cell = env.GRID_CELL_DEGREES;
-const regions = new Map<string, number>();
-const datasources = new Map<string, number>();
-const point = /POINT \(([-0-9.e]+) ([-0-9.e]+)\)/;
-const cellOf = (lon: number, lat: number) =>
-  (Math.floor(lat / cell) + 2097152) * 4194304 + (Math.floor(lon / cell) + 2097152);
-const subOf = (lat: number) => Math.min(9, Math.max(0, Math.floor((lat / cell - Math.floor(lat / cell)) * 10)));
-const silverLines: string[] = [];
-let line = 2;
-for (const text of body.toString().split('\n')) {
-  if (!text) continue;
-  const [region, o, d, datetime, ds] = text.split(','); // the generator writes no quoted fields
-  const [, olon, olat] = point.exec(o)!.map(Number);
-  const [, dlon, dlat] = point.exec(d)!.map(Number);
-  if (!regions.has(region)) regions.set(region, regions.size + 1);
-  if (!datasources.has(ds)) datasources.set(ds, datasources.size + 1);
-  const [hh, mi] = datetime.slice(11).split(':').map(Number);
-  silverLines.push(
-    [
-      ingestionNo,
-      line++,
-      regions.get(region),
-      datasources.get(ds),
-      olon,
-      olat,
-      dlon,
-      dlat,
-      datetime,
-      cellOf(olon, olat),
-      cellOf(dlon, dlat),
-      Math.floor((hh * 60 + mi) / env.TIME_BUCKET_MINUTES),
-      subOf(olat),
-      subOf(dlat),
-    ].join(','),
-  );
-}
-for (const [name, id] of regions)
-  await pool.query('INSERT INTO silver.regions (region_id, name, name_key) VALUES ($1, $2, lower($2))', [id, name]);
-for (const [name, id] of datasources)
-  await pool.query('INSERT INTO silver.datasources (datasource_id, name) VALUES ($1, $2)', [id, name]);
-const silverData = Buffer.from(silverLines.join('\n') + '\n');
-await pool.query('CHECKPOINT');
-const copySilver = (c: pg.PoolClient) =>
-  copy(
-    c,
-    `COPY silver.trips (ingestion_no, line_no, region_id, datasource_id, origin_lon, origin_lat, destination_lon, destination_lat,
-                        occurred_at, origin_cell, destination_cell, tod_bucket, origin_sub, destination_sub) FROM STDIN WITH (FORMAT csv)`,
-    silverData,
-  );
-const silver = await onBackend(pool, copySilver);
-const { rows: indexes } = await pool.query<{ n: number }>(
-  `SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'silver' AND tablename = 'trips'`,
-);
-say(
-  `silver: COPY of typed rows into silver.trips (${indexes[0].n} indexes) ${s(silver.wallMs)} s; backend CPU ${s(silver.cpuMs)} s`,
-);
-
-// 5. gold: the tables built from silver in one plain INSERT each
-await pool.query('ANALYZE silver.trips');
-await pool.query('CHECKPOINT');
-const week = `date_trunc('week', occurred_at)::date`;
-const gold = await onBackend(pool, async (c) => {
-  await c.query(`INSERT INTO gold.trip_groups (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
-                 SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at), array_agg(DISTINCT datasource_id)
-                   FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
-  for (const end of ['origin', 'destination']) {
-    await c.query(
-      `INSERT INTO gold.weekly_${end}_cells SELECT ${end}_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+const loads = chunks.map((c, seq) => ({ seq, chunk: c, lines: recordLines(c.data, c.firstLine) }));
+const db = await pool.connect();
+await db.query('CHECKPOINT');
+const bronze = await onBackend(db, async () => {
+  for (const { seq, chunk, lines } of loads) {
+    await db.query(
+      `INSERT INTO bronze.chunks (ingestion_no, seq, start_line, first_line, last_line, rows, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [ingestionNo, seq, chunk.firstLine, lines.firstLine, lines.lastLine, lines.records, chunk.data],
     );
   }
-  await c.query(
-    `INSERT INTO gold.weekly_od_cells SELECT origin_cell, destination_cell, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
-  );
-  await c.query(
-    `INSERT INTO gold.weekly_region_counts SELECT region_id, ${week}, datasource_id, count(*) FROM silver.trips GROUP BY 1, 2, 3`,
-  );
-  await c.query(
-    `INSERT INTO gold.region_latest SELECT DISTINCT ON (region_id) region_id, occurred_at, datasource_id FROM silver.trips ORDER BY region_id, occurred_at DESC`,
-  );
 });
-say(`gold: plain INSERT … SELECT of every gold table ${s(gold.wallMs)} s; backend CPU ${s(gold.cpuMs)} s`);
+report({ label: 'bronze', ...bronze }, `${chunks.length} INSERTs into bronze.chunks`);
+
+// 4. parse: the chunks (as read back from bronze) parsed and encoded for binary COPY. A first,
+// untimed pass fills the dictionaries (and warms the parser up, as a long-running transformer is).
+const raw = (
+  await db.query<{ start_line: string; data: Buffer }>(
+    'SELECT start_line, data FROM bronze.chunks WHERE ingestion_no = $1 ORDER BY seq',
+    [ingestionNo],
+  )
+).rows.map((r) => ({ startLine: Number(r.start_line), data: r.data }));
+const grid = { cellDegrees: env.GRID_CELL_DEGREES, bucketMinutes: env.TIME_BUCKET_MINUTES };
+const dictionaries = new Dictionaries();
+for (const c of raw) {
+  const parsed = parseTrips(c.data, c.startLine, columns, grid);
+  await dictionaries.regionIds(pool, parsed.regions);
+  await dictionaries.datasourceIds(pool, parsed.datasources);
+}
+const segments = new SegmentRepository();
+const segmentNo = await segments.nextSegmentNo(db);
+const encoded: Buffer[] = [binaryCopyHeader()];
+let valid = 0;
+const parse = await inNode(async () => {
+  for (const c of raw) {
+    const parsed = parseTrips(c.data, c.startLine, columns, grid);
+    const regionIds = await dictionaries.regionIds(pool, parsed.regions);
+    const datasourceIds = await dictionaries.datasourceIds(pool, parsed.datasources);
+    valid += parsed.trips.length;
+    encoded.push(encodeSilverRows(parsed.trips, segmentNo, ingestionNo, regionIds, datasourceIds));
+  }
+});
+encoded.push(binaryCopyTrailer());
+if (valid !== rows) throw new Error(`parsed ${valid} valid rows, expected ${rows}`);
+const copyBytes = encoded.reduce((n, b) => n + b.length, 0);
+report(
+  { label: 'parse', ...parse },
+  `parseTrips + encodeSilverRows (${(copyBytes / 1e6).toFixed(0)} MB of COPY data)`,
+  'Node CPU',
+);
+
+// 5. silver and gold: one segment holding every row, built in one transaction as TransformService
+// builds it, each step timed alone
+await db.query('CHECKPOINT');
+await db.query('BEGIN');
+await db.query('SET LOCAL jit = off');
+await db.query(`SET LOCAL maintenance_work_mem = '${env.SEGMENT_BUILD_MEMORY_MB}MB'`);
+const silver = await onBackend(db, async () => {
+  await segments.createPartitions(db, segmentNo);
+  // a Readable is the AsyncIterable copySilver takes; the rows are already encoded
+  await segments.copySilver(db, segmentNo, Readable.from(encoded));
+});
+report(
+  { label: 'silver COPY', ...silver },
+  `partitions created, COPY (FORMAT binary, FREEZE) into silver.trips_${segmentNo}`,
+);
+const { rows: silverIndexes } = await db.query<{ n: number }>(
+  `SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'silver.trips'::regclass`,
+);
+const indexes = await onBackend(db, () => segments.buildIndexes(db, 'silver.trips', segmentNo));
+report({ label: 'silver indexes', ...indexes }, `${silverIndexes[0].n} indexes built`);
+const goldTables = SEGMENTED_TABLES.filter((x) => x !== 'silver.trips');
+const goldCells = await onBackend(db, async () => {
+  await segments.fillGoldCells(db, segmentNo);
+  for (const table of goldTables) await segments.buildIndexes(db, table, segmentNo);
+});
+report({ label: 'gold cells', ...goldCells }, `${goldTables.length} gold partitions filled and indexed`);
+const gold = await onBackend(db, () => segments.foldGold(db, segmentNo));
+report({ label: 'gold regions', ...gold }, 'region upserts (gold.sql)');
+const attach = await onBackend(db, () => segments.attach(db, segmentNo));
+report({ label: 'attach', ...attach }, `${SEGMENTED_TABLES.length} partitions attached and analyzed`);
+await db.query('COMMIT');
+const { rows: silverRows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips');
+if (Number(silverRows[0].n) !== rows) throw new Error(`silver.trips holds ${silverRows[0].n} rows, expected ${rows}`);
+db.release();
 
 // 6. the floor
-const floor = (label: string, cpuMs: number) => {
-  const ms = cpuMs / cpus().length;
+const floor = (label: string, ps: readonly Piece[]) => {
+  const cpuMs = ps.reduce((n, p) => n + p.cpuMs, 0);
+  const ms = cpuMs / cores;
   say(
-    `${label}: sum of CPU ${s(cpuMs)} s over ${cpus().length} cores → no pipeline can finish under ${s(ms)} s = ${(ms / bareMs).toFixed(2)}× the bare copy (target 3×)`,
+    `${label}: sum of CPU ${s(cpuMs)} s over ${cores} cores → no pipeline can finish under ${s(ms)} s = ${(ms / bareMs).toFixed(2)}× the bare copy (target 3×)`,
   );
 };
-floor('this schema', kafkaCpuMs + bronze.cpuMs + silver.cpuMs + gold.cpuMs);
-
-// 7. the same with a schema stripped to what the ingestion issue alone names: silver without any
-// index (no area queries, no lineage lookups) and gold reduced to the trip groups and their key.
-await pool.query('TRUNCATE silver.trips, gold.trip_groups');
-const { rows: silverIndexes } = await pool.query<{ name: string }>(
-  `SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'silver.trips'::regclass`,
+say(`CPU per row (µs): ${pieces.map((p) => `${p.label} ${us(p.cpuMs)}`).join(', ')}`);
+say(`wall per row (µs): ${pieces.map((p) => `${p.label} ${us(p.wallMs)}`).join(', ')}`);
+floor('floor', pieces);
+floor(
+  'rows into silver only (no indexes, no gold)',
+  pieces.filter((p) => ['kafka', 'bronze', 'parse', 'silver COPY'].includes(p.label)),
 );
-await pool.query('ALTER TABLE silver.trips DROP CONSTRAINT trips_pkey');
-for (const { name } of silverIndexes) await pool.query(`DROP INDEX IF EXISTS ${name}`);
-await pool.query('DROP INDEX gold.trip_groups_size_idx');
-await pool.query('CHECKPOINT');
-const bareSilver = await onBackend(pool, copySilver);
-await pool.query('ANALYZE silver.trips');
-const groupsOnly = await onBackend(pool, (c) =>
-  c.query(`INSERT INTO gold.trip_groups (region_id, origin_cell, destination_cell, tod_bucket, trip_count, first_seen, last_seen, datasource_ids)
-           SELECT region_id, origin_cell, destination_cell, tod_bucket, count(*), min(occurred_at), max(occurred_at), array_agg(DISTINCT datasource_id)
-             FROM silver.trips GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`),
-);
-say(
-  `stripped: silver COPY without indexes ${s(bareSilver.wallMs)} s (CPU ${s(bareSilver.cpuMs)} s); gold trip groups only ${s(groupsOnly.wallMs)} s (CPU ${s(groupsOnly.cpuMs)} s)`,
-);
-floor('stripped schema', kafkaCpuMs + bronze.cpuMs + bareSilver.cpuMs + groupsOnly.cpuMs);
 await pool.end();
 await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
 await admin.end();

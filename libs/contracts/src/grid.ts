@@ -1,7 +1,8 @@
 /**
  * Spatial cells, sub-rows and time-of-day buckets, as docs/architecture.md defines them: the one home
- * of the grid rules. sql/transform/chunk.sql computes the same keys in PostgreSQL; every function here
- * performs exactly the same float operations, so both produce bit-identical results.
+ * of the grid rules. The transformer's parser (libs/csv/src/trips.ts) computes the keys of silver with
+ * exactly these float operations, which are also those of the former SQL path (test/oracle/chunk.sql),
+ * so keys are bit-identical whichever computed them.
  */
 
 /** Cell coordinates are offset by 2^21 so they are non-negative; each axis gets 22 bits. */

@@ -2,7 +2,7 @@
  * Byte-level parser of a raw trips chunk into validated, columnar silver rows. It reproduces, byte for
  * byte, what the former pipeline produced: bronze-loader's record handling (COPY … FORMAT csv for an
  * upload with exactly the schema columns, csv-parse per record otherwise or after COPY rejected the
- * chunk) followed by sql/transform/dictionaries.sql + chunk.sql (checks, reason order, derived values).
+ * chunk) followed by the former test/oracle/dictionaries.sql + test/oracle/chunk.sql (checks, reason order, derived values).
  * test/oracle/parser-parity.int-spec.ts compares both on hostile input.
  *
  * Hot path: one byte loop over the chunk (records and field boundaries), then per record a hand-written

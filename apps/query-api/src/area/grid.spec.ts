@@ -17,7 +17,7 @@ import {
 
 const G = 0.01;
 const inRanges = (ranges: KeyRange[], key: number) => ranges.some((r) => key >= r.lo && key <= r.hi);
-// The transformer's formula (sql/transform/chunk.sql), in the same floating point.
+// The transformer's formula (libs/contracts/src/grid.ts, as the former test/oracle/chunk.sql), in the same floating point.
 const storedCell = (lon: number, lat: number, g = G) => cellKey(Math.floor(lon / g), Math.floor(lat / g));
 
 describe('cell keys', () => {

@@ -61,7 +61,7 @@ say(`bare psql \\copy: ${secs(copyMs)} s (${Math.round(rows / (copyMs / 1000))} 
   // The settings that matter most for ingestion (scripts/postgres/tune.sh), so a figure can be reproduced.
   const { rows: settings } = await pool.query<{ s: string }>(
     `SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) AS s
-       FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')`,
+       FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression')`,
   );
   say(`postgres: ${settings[0].s}`);
 }

@@ -27,7 +27,7 @@ region_latest AS (
 ),
 weekly_regions AS (
   INSERT INTO gold.weekly_region_counts AS w (region_id, week_start, datasource_id, trips)
-  SELECT region_id, date_trunc('week', occurred_at)::date, datasource_id, count(*)
+  SELECT region_id, date_bin('7 days', occurred_at, '2000-01-03')::date, datasource_id, count(*)
     FROM silver.segment
    GROUP BY 1, 2, 3
    ORDER BY 1, 2, 3

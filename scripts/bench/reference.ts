@@ -1,31 +1,52 @@
 // What the benchmarks share: the cached synthetic file, the bare `psql \copy` every throughput
 // figure is compared with, and the CPU a local process has used.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { repoRoot } from '#db';
-import { generateFile } from './generate.js';
+import { columnsOf, generateFile, type Shape } from './generate.js';
 
-/** The file of N synthetic trips under .cache/bench, generated on first use (`announce` says so first). */
-export async function benchFile(rows: number, announce: (msg: string) => void = () => undefined): Promise<string> {
+/**
+ * The file of N synthetic trips of a shape under .cache/bench (trips-<shape>-<N>.csv), generated on
+ * first use (`announce` says so first). A plain file cached under the earlier name trips-<N>.csv
+ * (byte-identical) is linked to the new name rather than generated again.
+ */
+export async function benchFile(
+  rows: number,
+  announce: (msg: string) => void = () => undefined,
+  shape: Shape = 'plain',
+): Promise<string> {
   const dir = join(repoRoot(), '.cache', 'bench');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `trips-${rows}.csv`);
+  const file = join(dir, `trips-${shape}-${rows}.csv`);
+  const legacy = join(dir, `trips-${rows}.csv`);
+  if (!existsSync(file) && shape === 'plain' && existsSync(legacy)) linkSync(legacy, file);
   if (!existsSync(file)) {
-    announce(`generating ${rows} rows → ${file}`);
-    await generateFile(file, rows);
+    announce(`generating ${rows} rows (${shape}) → ${file}`);
+    const partial = `${file}.partial-${process.pid}`;
+    await generateFile(partial, rows, 42, shape);
+    renameSync(partial, file);
   }
   return file;
 }
 
 /**
- * Times a bare `psql \copy` of the file into an empty logged 5-text-column table of the database
- * (checkpointed before and after, the table dropped after) and checks it loaded `rows` rows; in ms.
+ * Times a bare `psql \copy` of the file into an empty logged table of text columns (one per column of
+ * the file's shape) of the database (checkpointed before and after, the table dropped after) and
+ * checks it loaded `rows` rows; in ms.
  */
-export async function bareCopyMs(pool: pg.Pool, databaseUrl: string, file: string, rows: number): Promise<number> {
+export async function bareCopyMs(
+  pool: pg.Pool,
+  databaseUrl: string,
+  file: string,
+  rows: number,
+  shape: Shape = 'plain',
+): Promise<number> {
   await pool.query(
-    'CREATE TABLE public.bench_copy (region text, origin_coord text, destination_coord text, datetime text, datasource text)',
+    `CREATE TABLE public.bench_copy (${columnsOf(shape)
+      .map((c) => `${c} text`)
+      .join(', ')})`,
   );
   await pool.query('CHECKPOINT');
   const t = performance.now();

@@ -30,8 +30,15 @@ interface WeeklyAnswer {
  * widths are log-uniform from 0.001° (a street, ~100 m) to 0.5° (a whole city); match modes are
  * equally likely. One in five restricts to a datasource, one in five to a period.
  */
-export function benchQueries(n: number, seed = 1): BenchQuery[] {
+export function benchQueries(n: number, seed = 1, regionNames?: readonly string[]): BenchQuery[] {
   const rand = rng(seed);
+  // Region names per city: the city's own name, or (files of the `varied` shape) its districts, picked
+  // from a second sequence so that the queries are the same whichever names the data holds.
+  const randName = rng(seed ^ 0x7e91);
+  const namesOf = (region: string) => {
+    const names = (regionNames ?? []).filter((r) => r === region || r.startsWith(`${region} `));
+    return names.length ? names : [region];
+  };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const round = (v: number) => Number(v.toFixed(6));
   const queries: BenchQuery[] = [];
@@ -45,7 +52,9 @@ export function benchQueries(n: number, seed = 1): BenchQuery[] {
     }
     const city = pick(CITIES);
     if (rand() < 0.25) {
-      queries.push({ kind: 'region', params: { region: city.region, ...extra }, size: 0 });
+      const names = namesOf(city.region);
+      const region = names.length === 1 ? names[0] : names[Math.floor(randName() * names.length)];
+      queries.push({ kind: 'region', params: { region, ...extra }, size: 0 });
       continue;
     }
     const w = Math.exp(Math.log(0.001) + rand() * (Math.log(0.5) - Math.log(0.001)));
@@ -106,6 +115,10 @@ export interface QueryBenchDetail {
   p50: number;
   p95: number;
   checked: number;
+  /** Answers checked against brute force per kind (region and each match mode); at least `minChecks` each. */
+  checkedByKind: Record<string, number>;
+  /** Every timed query: its kind, box width (0 for regions) and latency in ms, in the order run. */
+  samples: { kind: string; size: number; ms: number }[];
   /** Latency percentiles per kind of query (region, or the bbox match mode) and per box size. */
   byKind: Record<string, { n: number; p50: number; p95: number; max: number }>;
   /** The slowest 5 % of the queries (those that set p95), their parameters and latency. */
@@ -113,28 +126,37 @@ export interface QueryBenchDetail {
 }
 
 /**
- * Runs `n` queries one after another (after a short warm-up), measures each HTTP round trip in ms,
- * and checks every `checkEvery`-th answer against a brute-force count; throws on any difference.
+ * Runs `n` queries one after another (after a short warm-up), measures each HTTP round trip in ms, and
+ * checks answers against a brute-force count; throws on any difference. Of each kind (region, and each
+ * bbox match mode) about every (count / minChecks)-th query is checked, so each kind gets at least
+ * `minChecks` checks when it has that many queries; a kind with fewer gets more, untimed, queries
+ * (drawn with another seed) until it has its `minChecks`. `regionNames` (silver.regions) lets region
+ * queries pick names the data holds (benchQueries).
  */
 export async function runQueryBenchDetailed(
   queryApiUrl: string,
   pool: pg.Pool,
   n: number,
-  checkEvery = Math.max(1, Math.ceil(n / 25)),
+  minChecks = 5,
+  regionNames?: readonly string[],
 ): Promise<QueryBenchDetail> {
-  const queries = benchQueries(n);
+  const queries = benchQueries(n, 1, regionNames);
   const ask = async (q: BenchQuery): Promise<WeeklyAnswer> => {
     const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
     if (res.status !== 200)
       throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as WeeklyAnswer;
   };
-  for (const q of benchQueries(10, 99)) await ask(q);
+  for (const q of benchQueries(10, 99, regionNames)) await ask(q);
+  const kinds: BenchQuery['kind'][] = ['region', ...MATCHES];
+  const total = new Map(kinds.map((k) => [k, queries.filter((q) => q.kind === k).length]));
+  const step = new Map(kinds.map((k) => [k, Math.max(1, Math.floor(total.get(k)! / minChecks))]));
+  const seen = new Map(kinds.map((k) => [k, 0]));
+  const checkedByKind: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
   const timings: { kind: string; ms: number }[] = [];
   const each: { params: Record<string, string>; ms: number }[] = [];
-  let checked = 0;
-  for (let i = 0; i < queries.length; i++) {
-    const q = queries[i];
+  const samples: QueryBenchDetail['samples'] = [];
+  for (const q of queries) {
     const t = performance.now();
     const answer = await ask(q);
     const ms = performance.now() - t;
@@ -142,11 +164,24 @@ export async function runQueryBenchDetailed(
     timings.push({ kind: q.kind, ms });
     if (size) timings.push({ kind: `${q.kind}${size}`, ms });
     each.push({ params: q.params, ms });
-    if (i % checkEvery === 0) {
+    samples.push({ kind: q.kind, size: q.size, ms });
+    const i = seen.get(q.kind)!;
+    seen.set(q.kind, i + 1);
+    if (i % step.get(q.kind)! === 0) {
       check(q, answer, await bruteForce(pool, q));
-      checked++;
+      checkedByKind[q.kind]++;
     }
   }
+  // Kinds with fewer than minChecks queries (small n): more queries of that kind, checked, not timed.
+  for (let seed = 2; kinds.some((k) => checkedByKind[k] < minChecks); seed++) {
+    if (seed > 50) throw new Error(`could not draw ${minChecks} queries of every kind`);
+    for (const q of benchQueries(Math.max(n, 40), seed, regionNames)) {
+      if (checkedByKind[q.kind] >= minChecks) continue;
+      check(q, await ask(q), await bruteForce(pool, q));
+      checkedByKind[q.kind]++;
+    }
+  }
+  const checked = Object.values(checkedByKind).reduce((a, b) => a + b, 0);
   const all = each.map((q) => q.ms).sort((a, b) => a - b);
   const byKind: QueryBenchDetail['byKind'] = {};
   for (const kind of [...new Set(timings.map((t) => t.kind))].sort()) {
@@ -157,7 +192,7 @@ export async function runQueryBenchDetailed(
     byKind[kind] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms.at(-1)! };
   }
   const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, Math.ceil(each.length / 20));
-  return { p50: percentile(all, 50), p95: percentile(all, 95), checked, byKind, slowest };
+  return { p50: percentile(all, 50), p95: percentile(all, 95), checked, checkedByKind, byKind, slowest, samples };
 }
 
 /** Latency of `n` random weekly-average queries (ms, p50 / p95) and how many answers were checked exact. */
@@ -206,10 +241,22 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const trips = (await pool.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
-    const result = await runQueryBenchDetailed(url, pool, Number(values.n));
+    const names = (await pool.query<{ name: string }>('SELECT name FROM silver.regions ORDER BY name')).rows;
+    const result = await runQueryBenchDetailed(
+      url,
+      pool,
+      Number(values.n),
+      5,
+      names.map((r) => r.name),
+    );
     const f = (ms: number) => ms.toFixed(1);
     process.stdout.write(
       `[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`,
+    );
+    process.stdout.write(
+      `[bench]   brute-force checks: ${Object.entries(result.checkedByKind)
+        .map(([k, c]) => `${k} ${c}`)
+        .join(', ')}\n`,
     );
     for (const [kind, s] of Object.entries(result.byKind))
       process.stdout.write(

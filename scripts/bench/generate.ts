@@ -113,7 +113,8 @@ export function rowGenerator(seed = 42, shape: Shape = 'plain'): (count: number)
 
 /**
  * A CSV file of `rows` trips as a stream, produced on demand: the header, then batches of 10,000 rows,
- * each generated only when the consumer asks for more (backpressure). `bytes()` tells how many bytes
+ * each generated only when the consumer asks for more (backpressure), on a later turn of the event loop.
+ * `bytes()` tells how many bytes
  * it has produced so far.
  */
 export function csvStream(rows: number, shape: Shape = 'plain', seed = 42): Readable & { bytes(): number } {
@@ -139,7 +140,9 @@ export function csvStream(rows: number, shape: Shape = 'plain', seed = 42): Read
       }
       const n = Math.min(10_000, rows - done);
       done += n;
-      push(this, next(n));
+      // Generated on the next turn of the event loop: the process's timers (run.ts samples every second)
+      // run between batches instead of waiting for the whole stream.
+      setImmediate(() => push(this, next(n)));
     },
   });
   return Object.assign(stream, { bytes: () => bytes });

@@ -168,7 +168,7 @@ export class TransformRepository {
               rejected_rows = rejected_rows + ($3 - $4),
               gold_rows = gold_rows + $4,
               waiting_rows = waiting_rows - $3,
-              updated_at = now()
+              updated_at = clock_timestamp()
         WHERE ingestion_no = $1
        RETURNING ingestion_id::text, silver_chunks, total_chunks, silver_rows, rejected_rows, total_rows`,
       [ingestionNo, chunks, rows, validRows],
@@ -186,13 +186,15 @@ export class TransformRepository {
 
   /**
    * Completes the ingestion if every chunk of a complete bronze layer is in a segment: silver and gold
-   * at once, since a segment's gold commits with it. Runs under the ingestion's row lock, so exactly
+   * at once, since a segment's gold commits with it. The times are the clock's, not now() (the start
+   * of the transaction, which may be a segment build of many seconds earlier). Runs under the ingestion's row lock, so exactly
    * one transaction wins; the others get null.
    */
   async tryComplete(client: pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
     const { rows } = await client.query<CompletionRow>(
       `UPDATE meta.ingestions
-          SET silver_completed_at = now(), gold_completed_at = now(), completed_at = now(), state = 'completed', updated_at = now()
+          SET silver_completed_at = clock_timestamp(), gold_completed_at = clock_timestamp(), completed_at = clock_timestamp(),
+              state = 'completed', updated_at = clock_timestamp()
         WHERE ingestion_no = $1
           AND completed_at IS NULL
           AND state <> 'failed'

@@ -6,6 +6,7 @@ import { CONFIG, type Env } from '#config';
 import { PG_POOL, withTransaction } from '#db';
 import { nextMerge, type MergePolicy } from './merge-policy.js';
 import { SEGMENTED_TABLES, SegmentRepository } from './segment.repository.js';
+import { SEGMENT_BUILD_LOCK } from './transform.service.js';
 
 /** Key of the advisory lock that lets one merge run at a time in the whole deployment. */
 const MERGE_LOCK = 0x6d657267; // 'merg'
@@ -106,16 +107,23 @@ export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationS
     return { ...merged, ms: Math.round(performance.now() - started) };
   }
 
-  /** Whether an ingestion in flight has progressed within MERGE_QUIET_MS. */
+  /**
+   * Whether an ingestion is progressing: a segment build holds its lock (every build takes it,
+   * shared), or an ingestion in flight has progressed within MERGE_QUIET_MS (chunks arriving).
+   */
   private async ingesting(client: pg.ClientBase): Promise<boolean> {
     if (this.env.MERGE_QUIET_MS === 0) return false;
     const { rows } = await client.query<{ busy: boolean }>(
       `SELECT EXISTS (
-         SELECT 1 FROM meta.ingestions
-          WHERE state IN ('accepted', 'uploading', 'processing')
-            AND updated_at > now() - make_interval(secs => $1::float8 / 1000)
-       ) AS busy`,
-      [this.env.MERGE_QUIET_MS],
+                SELECT 1 FROM pg_locks
+                 WHERE locktype = 'advisory' AND classid = 0 AND objid = $2 AND objsubid = 1 AND granted
+              )
+           OR EXISTS (
+                SELECT 1 FROM meta.ingestions
+                 WHERE state IN ('accepted', 'uploading', 'processing')
+                   AND updated_at > now() - make_interval(secs => $1::float8 / 1000)
+              ) AS busy`,
+      [this.env.MERGE_QUIET_MS, SEGMENT_BUILD_LOCK],
     );
     return rows[0].busy;
   }

@@ -60,6 +60,9 @@ export interface SegmentSteps {
   attach: number;
 }
 
+/** Key of the advisory lock every segment build holds (shared) for its transaction. */
+export const SEGMENT_BUILD_LOCK = 0x6275696c; // 'buil'
+
 /** Chunks read from bronze at a time while a segment is built (each up to UPLOAD_CHUNK_BYTES). */
 const READ_BATCH = 8;
 
@@ -224,8 +227,11 @@ export class TransformService {
     started: number,
   ): Promise<{ progress: SilverProgress | null; completion: Completion | null; built: BuiltSegment | null } | null> {
     return withTransaction(this.pool, async (client) => {
+      // Shared: builds never wait for one another; merges look for it and wait while any is held.
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [SEGMENT_BUILD_LOCK]);
       await client.query('SET LOCAL jit = off');
       await client.query(`SET LOCAL maintenance_work_mem = '${this.buildMemoryMb}MB'`);
+      await client.query(`SET LOCAL work_mem = '${this.buildMemoryMb}MB'`);
       const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
       if (!ingestion || ingestion.failed) return null;
       const waiting = await this.segments.claimWaiting(client, ingestionNo);

@@ -12,8 +12,9 @@
 //                 in one segment: the segment's partitions created, COPY (FORMAT binary, FREEZE) of
 //                 the encoded rows into its silver table: backend CPU; then, reported apart,
 //                 silver's indexes built once
-//   gold          the segment's gold partitions filled from silver (gold-cells.sql) and indexed; then,
-//                 reported apart, the upserts of the small region tables (gold.sql): backend CPU
+//   gold          the segment's gold aggregated in Node (GoldDeltas: Node CPU), then its gold partitions
+//                 COPYed and indexed, and, reported apart, the upserts of the small region tables
+//                 (gold.sql): backend CPU
 //   attach        the partitions attached and analyzed: backend CPU
 //
 // Left out, so the sum stays a lower bound: HTTP and CSV scanning in the gateway, the loader's and
@@ -38,10 +39,12 @@ import {
   parseTrips,
   recordLines,
   type Chunk,
+  type ParsedTrips,
 } from '#csv';
 import { ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
 import { Dictionaries } from '../../apps/transformer/src/transform/dictionaries.js';
+import { GoldDeltas } from '../../apps/transformer/src/transform/gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository } from '../../apps/transformer/src/transform/segment.repository.js';
 import { HEADER } from './generate.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
@@ -200,6 +203,7 @@ const segments = new SegmentRepository();
 const segmentNo = await segments.nextSegmentNo(db);
 const encoded: Buffer[] = [binaryCopyHeader()];
 let valid = 0;
+const parsedChunks: { trips: ParsedTrips; regionIds: number[]; datasourceIds: number[] }[] = [];
 const parse = await inNode(async () => {
   for (const c of raw) {
     const parsed = parseTrips(c.data, c.startLine, columns, grid);
@@ -207,6 +211,7 @@ const parse = await inNode(async () => {
     const datasourceIds = await dictionaries.datasourceIds(pool, parsed.datasources);
     valid += parsed.trips.length;
     encoded.push(encodeSilverRows(parsed.trips, segmentNo, ingestionNo, regionIds, datasourceIds));
+    parsedChunks.push({ trips: parsed.trips, regionIds, datasourceIds });
   }
 });
 encoded.push(binaryCopyTrailer());
@@ -239,11 +244,20 @@ const { rows: silverIndexes } = await db.query<{ n: number }>(
 const indexes = await onBackend(db, () => segments.buildIndexes(db, 'silver.trips', segmentNo));
 report({ label: 'silver indexes', ...indexes }, `${silverIndexes[0].n} indexes built`);
 const goldTables = SEGMENTED_TABLES.filter((x) => x !== 'silver.trips');
+const deltas = new GoldDeltas();
+const aggregate = await inNode(() => {
+  for (const c of parsedChunks) deltas.add(c.trips, c.regionIds, c.datasourceIds);
+  return Promise.resolve();
+});
+report({ label: 'gold aggregation', ...aggregate }, 'GoldDeltas over every parsed trip', 'Node CPU');
 const goldCells = await onBackend(db, async () => {
-  await segments.fillGoldCells(db, segmentNo);
+  for (const table of deltas.tables()) await segments.copyGold(db, segmentNo, table);
   for (const table of goldTables) await segments.buildIndexes(db, table, segmentNo);
 });
-report({ label: 'gold cells', ...goldCells }, `${goldTables.length} gold partitions filled and indexed`);
+report(
+  { label: 'gold cells', ...goldCells },
+  `${goldTables.length} gold partitions COPYed (binary, FREEZE) and indexed`,
+);
 const gold = await onBackend(db, () => segments.foldGold(db, segmentNo));
 report({ label: 'gold regions', ...gold }, 'region upserts (gold.sql)');
 const attach = await onBackend(db, () => segments.attach(db, segmentNo));

@@ -2,7 +2,7 @@
 // chunks as upload-gateway cuts them and stored in bronze.chunks as bronze-loader stores them; then
 // every chunk's work item is handed to TransformService one after the other, as one consumer would,
 // and each segment build reports the milliseconds of its steps; then the merges that are due run.
-// Ends with the bytes per row of each layer. Usage: npm run build && node dist/scripts/bench/segment.js [--rows N] [--segment-rows S]
+// Ends with the bytes per row of each layer. Usage: npm run build && node dist/scripts/bench/segment.js [--rows N] [--segment-rows S] [--segment-max-rows M]
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,7 +21,8 @@ import { layerBytes } from './sizes.js';
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
-    'segment-rows': { type: 'string', default: '500000' },
+    'segment-rows': { type: 'string', default: '250000' },
+    'segment-max-rows': { type: 'string', default: '' },
     'chunk-bytes': { type: 'string', default: String(512 * 1024) },
     database: { type: 'string', default: 'trips_bench_segment' },
   },
@@ -46,6 +47,7 @@ const env = loadConfig({
   ...process.env,
   DATABASE_URL: databaseUrl,
   SEGMENT_ROWS: values['segment-rows'],
+  ...(values['segment-max-rows'] ? { SEGMENT_MAX_ROWS: values['segment-max-rows'] } : {}),
   LOG_LEVEL: 'warn',
 });
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -98,7 +100,8 @@ for (const item of items) {
   segments++;
   for (const k of Object.keys(steps) as (keyof SegmentSteps)[]) steps[k] += outcome.built.steps[k];
   say(
-    `segment ${outcome.built.segmentNo}: ${outcome.built.rows} rows in ${outcome.built.ms} ms ${JSON.stringify(outcome.built.steps)}`,
+    `segment ${outcome.built.segmentNo}: ${outcome.built.rows} rows in ${outcome.built.ms} ms ${JSON.stringify(outcome.built.steps)}, ` +
+      `RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
   );
 }
 const transformMs = performance.now() - t;

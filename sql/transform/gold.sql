@@ -1,6 +1,7 @@
 -- Folds one silver segment into the gold tables that are not partitioned by segment (weekly region
 -- counts, each region's latest trip: a few rows per segment), in the transaction that builds the
--- segment; gold-cells.sql builds the segment's partitions of the other gold tables.
+-- segment; the transformer aggregates and COPYs the segment's partitions of the other gold tables
+-- (apps/transformer/src/transform/gold-deltas.ts).
 -- `silver.segment` stands for the segment's table (silver.trips_<n>); the transformer substitutes it.
 -- Returns one row: the gold rows upserted per table.
 --

@@ -4,8 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { SILVER_COPY_COLUMNS, type TripReject } from '#csv';
+import { binaryCopyHeader, binaryCopyTrailer, SILVER_COPY_COLUMNS, type TripReject } from '#csv';
 import { sqlPath } from '#db';
+import type { GoldCopy } from './gold-deltas.js';
 import type { SegmentSize } from './merge-policy.js';
 
 const { from: copyFrom } = copyStreams;
@@ -65,7 +66,6 @@ interface PartitionShape {
 @Injectable()
 export class SegmentRepository {
   private readonly goldSql = readFileSync(sqlPath('transform', 'gold.sql'), 'utf8');
-  private readonly goldCellsSql = readFileSync(sqlPath('transform', 'gold-cells.sql'), 'utf8');
   private readonly mergeSql = readFileSync(sqlPath('transform', 'merge.sql'), 'utf8');
   private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
@@ -149,9 +149,23 @@ export class SegmentRepository {
     for (const index of indexes) await client.query(`CREATE INDEX ON ${partitionOf(table, n)} ${index}`);
   }
 
-  /** Aggregates the segment's silver rows into its gold partitions (sql/transform/gold-cells.sql). */
-  async fillGoldCells(client: pg.ClientBase, n: number): Promise<void> {
-    await client.query(segmentSql(this.goldCellsSql, n));
+  /** COPYs one gold table's aggregated rows (binary, FREEZE) into segment `n`'s partition of it. */
+  async copyGold(client: pg.ClientBase, n: number, gold: GoldCopy): Promise<void> {
+    const rows = gold.pieces(n);
+    await pipeline(
+      Readable.from(
+        (function* () {
+          yield binaryCopyHeader();
+          yield* rows;
+          yield binaryCopyTrailer();
+        })(),
+      ),
+      client.query(
+        copyFrom(
+          `COPY ${partitionOf(`gold.${gold.table}`, n)} (${gold.columns.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`,
+        ),
+      ),
+    );
   }
 
   /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql). */

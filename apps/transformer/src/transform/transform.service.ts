@@ -20,6 +20,7 @@ import {
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
+import { GoldDeltas } from './gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
   TransformRepository,
@@ -47,13 +48,13 @@ export interface BuiltSegment {
   steps: SegmentSteps;
 }
 
-/** Milliseconds per step of a segment build: parse + COPY overlap (the rows stream into COPY). */
+/** Milliseconds per step of a segment build: parse, gold aggregation and COPY overlap (the rows stream into COPY). */
 export interface SegmentSteps {
   copy: number;
   rejects: number;
   /** silver's indexes */
   indexes: number;
-  /** the per-cell gold partitions and their indexes */
+  /** the gold partitions (aggregated in the transformer while silver streams in) and their indexes */
   goldCells: number;
   /** the upserts of the unpartitioned gold tables */
   gold: number;
@@ -262,6 +263,7 @@ export class TransformService {
   ): Promise<{ chunks: SegmentChunk[]; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
+    const deltas = new GoldDeltas();
     let t = performance.now();
     const lap = () => {
       const now = performance.now();
@@ -273,16 +275,17 @@ export class TransformService {
     await this.segments.copySilver(
       client,
       segmentNo,
-      this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects),
+      this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects, deltas),
     );
     const copy = lap();
     await this.segments.copyRejects(client, ingestionNo, rejects);
     const rejectsMs = lap();
     await this.segments.buildIndexes(client, 'silver.trips', segmentNo);
     const indexes = lap();
-    await this.segments.fillGoldCells(client, segmentNo);
-    for (const table of SEGMENTED_TABLES)
+    for (const gold of deltas.tables()) await this.segments.copyGold(client, segmentNo, gold);
+    for (const table of SEGMENTED_TABLES) {
       if (table !== 'silver.trips') await this.segments.buildIndexes(client, table, segmentNo);
+    }
     const goldCells = lap();
     await this.segments.foldGold(client, segmentNo);
     const gold = lap();
@@ -302,6 +305,7 @@ export class TransformService {
     waiting: readonly WaitingChunk[],
     chunks: SegmentChunk[],
     rejects: TripReject[],
+    deltas: GoldDeltas,
   ): AsyncGenerator<Buffer> {
     yield binaryCopyHeader();
     for (let i = 0; i < waiting.length; i += READ_BATCH) {
@@ -332,6 +336,7 @@ export class TransformService {
         chunks.push({ seq: chunk.seq, validRows: parsed.trips.length, rejectedRows: parsed.rejects.length });
         for (const r of parsed.rejects) rejects.push(r);
         if (parsed.trips.length > 0) {
+          deltas.add(parsed.trips, regionIds, datasourceIds);
           yield encodeSilverRows(parsed.trips, segmentNo, ingestionNo, regionIds, datasourceIds);
         }
       }

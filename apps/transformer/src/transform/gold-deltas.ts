@@ -1,0 +1,354 @@
+/**
+ * A segment's gold, aggregated in the transformer while the segment's rows stream into silver, then
+ * COPYed (binary, FREEZE) into the segment's gold partitions. PostgreSQL's GROUP BY cost 1–2 µs per
+ * row and table on this machine (four tables: two thirds of a segment build); these typed-array hash
+ * tables cost a fraction of that, in the transformer's process, while PostgreSQL is busy with COPY.
+ *
+ * Keys are integers below 2^53 (cells are < 2^44), so they are exact in float64 arrays.
+ */
+import type { ParsedTrips } from '#csv';
+import { writeMicros } from '#csv';
+
+const EMPTY = -1;
+const TWO_32 = 2 ** 32;
+/** Days from 2000-01-01 (PostgreSQL's date epoch, a Saturday) to the first Monday, 2000-01-03. */
+const FIRST_MONDAY = 2;
+const DAY = 86_400;
+
+/** Monday of the ISO week of a time given as seconds since 2000-01-01, as days since 2000-01-01. */
+export function weekStartDay(seconds: number): number {
+  const day = Math.floor(seconds / DAY);
+  return day - ((((day - FIRST_MONDAY) % 7) + 7) % 7);
+}
+
+/**
+ * An open-addressing hash table from keys of `width` integer components to a dense entry index;
+ * entries are numbered in insertion order, their key components stored in one float64 array.
+ */
+export class KeyIndex {
+  keys: Float64Array<ArrayBuffer>;
+  size = 0;
+  private slots: Int32Array;
+  private mask: number;
+
+  constructor(
+    readonly width: number,
+    capacity = 1024,
+  ) {
+    const slots = nextPowerOfTwo(capacity * 2);
+    this.slots = new Int32Array(slots).fill(EMPTY);
+    this.mask = slots - 1;
+    this.keys = new Float64Array(capacity * width);
+  }
+
+  /** The entry of the key held in `k` (its first `width` values), added if new; `added` tells which. */
+  find(k: Float64Array): number {
+    const w = this.width;
+    let h = 0x811c9dc5;
+    for (let c = 0; c < w; c++) {
+      const v = k[c];
+      h = Math.imul(h ^ (v >>> 0), 0x01000193);
+      h = Math.imul(h ^ Math.floor(v / TWO_32), 0x01000193);
+    }
+    h ^= h >>> 15;
+    let slot = h & this.mask;
+    const keys = this.keys;
+    for (;;) {
+      const e = this.slots[slot];
+      if (e === EMPTY) break;
+      let same = true;
+      for (let c = 0; c < w; c++) {
+        if (keys[e * w + c] !== k[c]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.added = false;
+        return e;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    const e = this.size++;
+    if (e * w + w > keys.length) this.growKeys();
+    for (let c = 0; c < w; c++) this.keys[e * w + c] = k[c];
+    this.slots[slot] = e;
+    this.added = true;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    return e;
+  }
+
+  /** Whether the last {@link find} added its key. */
+  added = false;
+
+  private growKeys(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+    const mask = slots.length - 1;
+    const k = new Float64Array(this.width);
+    const old = this.size;
+    this.slots = slots;
+    this.mask = mask;
+    this.size = 0;
+    // Re-insert in entry order: find() appends, so every entry keeps its index.
+    const keys = this.keys;
+    for (let e = 0; e < old; e++) {
+      for (let c = 0; c < this.width; c++) k[c] = keys[e * this.width + c];
+      this.find(k);
+    }
+  }
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Float64Array that doubles when an index past its end is needed. */
+function ensure(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Float64Array(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** One gold table's COPY: its columns in the order the rows are encoded. */
+export interface GoldCopy {
+  table: 'weekly_origin_cells' | 'weekly_destination_cells' | 'weekly_od_cells' | 'trip_group_parts';
+  columns: readonly string[];
+  /** The encoded tuples, in pieces of at most `rowsPerPiece` rows (no header, no trailer). */
+  pieces(segmentNo: number, rowsPerPiece?: number): Generator<Buffer>;
+}
+
+/** Weekly trip counts per (…cells, week, datasource): weekly_origin/destination/od_cells. */
+class WeeklyCells implements GoldCopy {
+  private readonly index: KeyIndex;
+  private counts = new Float64Array(1024);
+  private readonly key: Float64Array;
+
+  constructor(
+    readonly table: GoldCopy['table'],
+    readonly columns: readonly string[],
+    /** Cell components of the key (1: one end, 2: origin and destination). */
+    private readonly cells: 1 | 2,
+  ) {
+    this.index = new KeyIndex(cells + 2);
+    this.key = new Float64Array(cells + 2);
+  }
+
+  add(c0: number, c1: number, week: number, datasource: number): void {
+    const k = this.key;
+    k[0] = c0;
+    if (this.cells === 2) k[1] = c1;
+    k[this.cells] = week;
+    k[this.cells + 1] = datasource;
+    const e = this.index.find(k);
+    this.counts = ensure(this.counts, e + 1);
+    this.counts[e] = this.index.added ? 1 : this.counts[e] + 1;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  *pieces(segmentNo: number, rowsPerPiece = 65_536): Generator<Buffer> {
+    const { keys, width, size } = this.index;
+    // field count; cells (len + int8 each); week (len + date); datasource (len + int2); trips (len + int8); segment (len + int4)
+    const rowBytes = 2 + this.cells * 12 + 8 + 6 + 12 + 8;
+    for (let from = 0; from < size; from += rowsPerPiece) {
+      const to = Math.min(size, from + rowsPerPiece);
+      const out = Buffer.allocUnsafe((to - from) * rowBytes);
+      let p = 0;
+      for (let e = from; e < to; e++) {
+        const k = e * width;
+        p = out.writeInt16BE(this.cells + 4, p);
+        for (let c = 0; c < this.cells; c++) p = writeInt8(out, p, keys[k + c]);
+        p = out.writeInt32BE(4, p);
+        p = out.writeInt32BE(keys[k + this.cells], p);
+        p = out.writeInt32BE(2, p);
+        p = out.writeInt16BE(keys[k + this.cells + 1], p);
+        p = writeInt8(out, p, this.counts[e]);
+        p = out.writeInt32BE(4, p);
+        p = out.writeInt32BE(segmentNo, p);
+      }
+      yield out.subarray(0, p);
+    }
+  }
+}
+
+/**
+ * Trip groups: (region, origin cell, destination cell, time-of-day bucket) → trips, first and last
+ * seen, and the set of datasource ids (a 52-bit mask for ids 1–52, a Set for any larger id).
+ */
+class TripGroups implements GoldCopy {
+  readonly table = 'trip_group_parts';
+  readonly columns = [
+    'region_id',
+    'origin_cell',
+    'destination_cell',
+    'tod_bucket',
+    'trip_count',
+    'first_seen',
+    'last_seen',
+    'datasource_ids',
+    'segment_no',
+  ] as const;
+  private readonly index = new KeyIndex(4);
+  private readonly key = new Float64Array(4);
+  private counts = new Float64Array(1024);
+  private first = new Float64Array(1024);
+  private last = new Float64Array(1024);
+  private masks = new Float64Array(1024);
+  private readonly large = new Map<number, Set<number>>();
+
+  add(region: number, origin: number, destination: number, bucket: number, at: number, datasource: number): void {
+    const k = this.key;
+    k[0] = region;
+    k[1] = origin;
+    k[2] = destination;
+    k[3] = bucket;
+    const e = this.index.find(k);
+    if (this.index.added) {
+      const n = e + 1;
+      this.counts = ensure(this.counts, n);
+      this.first = ensure(this.first, n);
+      this.last = ensure(this.last, n);
+      this.masks = ensure(this.masks, n);
+      this.counts[e] = 1;
+      this.first[e] = at;
+      this.last[e] = at;
+      this.masks[e] = 0;
+    } else {
+      this.counts[e]++;
+      if (at < this.first[e]) this.first[e] = at;
+      if (at > this.last[e]) this.last[e] = at;
+    }
+    if (datasource >= 1 && datasource <= 52) {
+      const bit = 2 ** (datasource - 1);
+      if (Math.floor(this.masks[e] / bit) % 2 === 0) this.masks[e] += bit;
+    } else {
+      const set = this.large.get(e) ?? new Set<number>();
+      set.add(datasource);
+      this.large.set(e, set);
+    }
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** How many datasource ids the group has. */
+  private idsCount(e: number): number {
+    let n = this.large.get(e)?.size ?? 0;
+    for (let mask = this.masks[e]; mask > 0; mask = Math.floor(mask / 2)) n += mask % 2;
+    return n;
+  }
+
+  /** The group's datasource ids, ascending (ids of the mask are all below those of the Set). */
+  idsOf(e: number): number[] {
+    const ids: number[] = [];
+    let id = 1;
+    for (let mask = this.masks[e]; mask > 0; mask = Math.floor(mask / 2), id++) if (mask % 2 === 1) ids.push(id);
+    const large = this.large.get(e);
+    if (large) ids.push(...[...large].sort((a, b) => a - b));
+    return ids;
+  }
+
+  *pieces(segmentNo: number, rowsPerPiece = 65_536): Generator<Buffer> {
+    const size = this.index.size;
+    // Field count, region, 2 cells, bucket, count, 2 timestamps, segment, and the array's length and
+    // header (ndim, has-nulls, element type, length, lower bound); then 6 bytes per id.
+    const fixed = 2 + 6 + 24 + 6 + 12 + 24 + 8 + 4 + 20;
+    for (let from = 0; from < size; from += rowsPerPiece) {
+      const to = Math.min(size, from + rowsPerPiece);
+      let bytes = 0;
+      for (let e = from; e < to; e++) bytes += fixed + 6 * this.idsCount(e);
+      const out = Buffer.allocUnsafe(bytes);
+      let p = 0;
+      for (let e = from; e < to; e++) p = this.writeRow(out, p, e, segmentNo);
+      yield out.subarray(0, p);
+    }
+  }
+
+  private writeRow(out: Buffer, p: number, e: number, segmentNo: number): number {
+    const k = e * 4;
+    const keys = this.index.keys;
+    p = out.writeInt16BE(this.columns.length, p);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(keys[k], p);
+    p = writeInt8(out, p, keys[k + 1]);
+    p = writeInt8(out, p, keys[k + 2]);
+    p = out.writeInt32BE(2, p);
+    p = out.writeInt16BE(keys[k + 3], p);
+    p = writeInt8(out, p, this.counts[e]);
+    p = writeMicros(out, p, this.first[e]);
+    p = writeMicros(out, p, this.last[e]);
+    const ids = this.idsOf(e);
+    // A one-dimensional smallint[]: ndim, has-nulls, element type (int2 = 21), length, lower bound.
+    p = out.writeInt32BE(20 + ids.length * 6, p);
+    p = out.writeInt32BE(1, p);
+    p = out.writeInt32BE(0, p);
+    p = out.writeInt32BE(21, p);
+    p = out.writeInt32BE(ids.length, p);
+    p = out.writeInt32BE(1, p);
+    for (const id of ids) {
+      p = out.writeInt32BE(2, p);
+      p = out.writeInt16BE(id, p);
+    }
+    p = out.writeInt32BE(4, p);
+    return out.writeInt32BE(segmentNo, p);
+  }
+}
+
+/** A length-prefixed int8 of a safe integer. */
+function writeInt8(out: Buffer, p: number, v: number): number {
+  p = out.writeInt32BE(8, p);
+  const hi = Math.floor(v / TWO_32);
+  p = out.writeInt32BE(hi, p);
+  return out.writeUInt32BE(v - hi * TWO_32, p);
+}
+
+/** The four gold tables partitioned by segment, aggregated over one segment's trips. */
+export class GoldDeltas {
+  readonly originCells = new WeeklyCells(
+    'weekly_origin_cells',
+    ['origin_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
+    1,
+  );
+  readonly destinationCells = new WeeklyCells(
+    'weekly_destination_cells',
+    ['destination_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
+    1,
+  );
+  readonly odCells = new WeeklyCells(
+    'weekly_od_cells',
+    ['origin_cell', 'destination_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
+    2,
+  );
+  readonly tripGroups = new TripGroups();
+
+  /** Adds a parsed chunk's trips; `regionIds[i]` / `datasourceIds[i]` are the ids of its i-th names. */
+  add(trips: ParsedTrips, regionIds: ArrayLike<number>, datasourceIds: ArrayLike<number>): void {
+    const { originCell, destinationCell, occurredAt, todBucket, regionIndex, datasourceIndex } = trips;
+    for (let i = 0; i < trips.length; i++) {
+      const week = weekStartDay(occurredAt[i]);
+      const ds = datasourceIds[datasourceIndex[i]];
+      const o = originCell[i];
+      const d = destinationCell[i];
+      this.originCells.add(o, 0, week, ds);
+      this.destinationCells.add(d, 0, week, ds);
+      this.odCells.add(o, d, week, ds);
+      this.tripGroups.add(regionIds[regionIndex[i]], o, d, todBucket[i], occurredAt[i], ds);
+    }
+  }
+
+  tables(): GoldCopy[] {
+    return [this.originCells, this.destinationCells, this.odCells, this.tripGroups];
+  }
+}

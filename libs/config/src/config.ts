@@ -66,7 +66,7 @@ export const envSchema = z.object({
    * the ingestion already has, up to SEGMENT_MAX_ROWS; the rest is built when every chunk has arrived.
    */
   SEGMENT_ROWS: int(250_000, 1, 100_000_000),
-  SEGMENT_MAX_ROWS: int(2_000_000, 1, 1_000_000_000),
+  SEGMENT_MAX_ROWS: int(1_000_000, 1, 1_000_000_000),
   /** maintenance_work_mem of a segment build or merge (MB): its index builds sort in memory up to this size. */
   SEGMENT_BUILD_MEMORY_MB: int(256, 16, 16_384),
   /** Segments of one size tier merged into one at once (docs/architecture.md, "Merging segments"). */

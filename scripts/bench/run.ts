@@ -13,6 +13,7 @@
 // Stops everything it started at the end, including a Kafka broker that it started itself.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ import { createKafka, ensureTopics } from '#kafka';
 import { nextMerge, type MergePolicy } from '../../apps/transformer/src/transform/merge-policy.js';
 import { csvStream, SHAPES, type Shape } from './generate.js';
 import { runQueryBenchDetailed, type QueryBenchDetail } from './queries.js';
-import { bareCopyMs, benchFile } from './reference.js';
+import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 import { layerBytes } from './sizes.js';
 
 const { values } = parseArgs({
@@ -142,6 +143,21 @@ async function dropBenchDatabase(): Promise<void> {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
   await admin.end();
+}
+
+/** Busy CPU time of the whole machine (all cores) in ms, from /proc/stat (USER_HZ = 100). */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
+function safeCpuMs(pid: number): number {
+  try {
+    return processCpuMs(pid);
+  } catch {
+    return 0;
+  }
 }
 
 /** VmRSS of a process in MB, or undefined when it is gone (or /proc cannot tell). */
@@ -302,6 +318,15 @@ try {
   let phase: Phase = 'ingest';
   let sampling = false;
   const t = performance.now();
+  // CPU of each process and of the whole machine over the ingestion: where the 2 cores went.
+  const cpuAt = () => ({
+    machineMs: machineBusyMs(),
+    benchMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+    services: Object.fromEntries(
+      Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? 0 : safeCpuMs(pid)]),
+    ),
+  });
+  const cpuStart = cpuAt();
   const sample = async () => {
     const at = (performance.now() - t) / 1000;
     const rss: Record<string, number> = {};
@@ -393,6 +418,23 @@ try {
     silverRows: Number(status.silver_rows),
     rejectedRows: Number(status.rejected_rows),
   };
+
+  // CPU per process over the ingestion; PostgreSQL and everything else is the machine's rest.
+  {
+    const end = cpuAt();
+    const us = (ms: number) => ((ms * 1000) / rows).toFixed(2);
+    const per = Object.entries(end.services).map(([name, ms]) => [name, ms - (cpuStart.services[name] ?? 0)] as const);
+    const ours = per.reduce((n, [, ms]) => n + ms, 0) + (end.benchMs - cpuStart.benchMs);
+    const machine = end.machineMs - cpuStart.machineMs;
+    say(
+      `CPU during ingestion (µs per row): ${per.map(([n, ms]) => `${n} ${us(ms)}`).join(', ')}, bench process ${us(end.benchMs - cpuStart.benchMs)}, ` +
+        `PostgreSQL and the rest ${us(machine - ours)}; machine ${us(machine)} = ${(machine / pipelineMs).toFixed(2)} of ${cpus().length} cores busy`,
+    );
+    figures.cpuUsPerRow = Object.fromEntries([
+      ...per.map(([n, ms]) => [n, (ms * 1000) / rows]),
+      ['machine', (machine * 1000) / rows],
+    ]);
+  }
 
   // Peak RSS and throughput per slice, from the samples of the ingestion.
   const peak: Record<string, number> = {};

@@ -244,7 +244,7 @@ const { rows: silverIndexes } = await db.query<{ n: number }>(
 const indexes = await onBackend(db, () => segments.buildIndexes(db, 'silver.trips', segmentNo));
 report({ label: 'silver indexes', ...indexes }, `${silverIndexes[0].n} indexes built`);
 const goldTables = SEGMENTED_TABLES.filter((x) => x !== 'silver.trips');
-const deltas = new GoldDeltas();
+const deltas = new GoldDeltas(rows);
 const aggregate = await inNode(() => {
   for (const c of parsedChunks) deltas.add(c.trips, c.regionIds, c.datasourceIds);
   return Promise.resolve();

@@ -129,7 +129,7 @@ export interface GoldCopy {
 /** Weekly trip counts per (…cells, week, datasource): weekly_origin/destination/od_cells. */
 class WeeklyCells implements GoldCopy {
   private readonly index: KeyIndex;
-  private counts = new Float64Array(1024);
+  private counts: Float64Array<ArrayBuffer>;
   private readonly key: Float64Array;
 
   constructor(
@@ -137,8 +137,10 @@ class WeeklyCells implements GoldCopy {
     readonly columns: readonly string[],
     /** Cell components of the key (1: one end, 2: origin and destination). */
     private readonly cells: 1 | 2,
+    capacity: number,
   ) {
-    this.index = new KeyIndex(cells + 2);
+    this.index = new KeyIndex(cells + 2, capacity);
+    this.counts = new Float64Array(capacity);
     this.key = new Float64Array(cells + 2);
   }
 
@@ -199,13 +201,21 @@ class TripGroups implements GoldCopy {
     'datasource_ids',
     'segment_no',
   ] as const;
-  private readonly index = new KeyIndex(4);
+  private readonly index: KeyIndex;
   private readonly key = new Float64Array(4);
-  private counts = new Float64Array(1024);
-  private first = new Float64Array(1024);
-  private last = new Float64Array(1024);
-  private masks = new Float64Array(1024);
+  private counts: Float64Array<ArrayBuffer>;
+  private first: Float64Array<ArrayBuffer>;
+  private last: Float64Array<ArrayBuffer>;
+  private masks: Float64Array<ArrayBuffer>;
   private readonly large = new Map<number, Set<number>>();
+
+  constructor(capacity: number) {
+    this.index = new KeyIndex(4, capacity);
+    this.counts = new Float64Array(capacity);
+    this.first = new Float64Array(capacity);
+    this.last = new Float64Array(capacity);
+    this.masks = new Float64Array(capacity);
+  }
 
   add(region: number, origin: number, destination: number, bucket: number, at: number, datasource: number): void {
     const k = this.key;
@@ -316,22 +326,29 @@ function writeInt8(out: Buffer, p: number, v: number): number {
 
 /** The four gold tables partitioned by segment, aggregated over one segment's trips. */
 export class GoldDeltas {
-  readonly originCells = new WeeklyCells(
-    'weekly_origin_cells',
-    ['origin_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
-    1,
-  );
-  readonly destinationCells = new WeeklyCells(
-    'weekly_destination_cells',
-    ['destination_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
-    1,
-  );
-  readonly odCells = new WeeklyCells(
-    'weekly_od_cells',
-    ['origin_cell', 'destination_cell', 'week_start', 'datasource_id', 'trips', 'segment_no'],
-    2,
-  );
-  readonly tripGroups = new TripGroups();
+  readonly originCells: WeeklyCells;
+  readonly destinationCells: WeeklyCells;
+  readonly odCells: WeeklyCells;
+  readonly tripGroups: TripGroups;
+
+  /**
+   * `expectedRows`: the segment's rows, to size the tables once (growing them cost a tenth of the
+   * aggregation in a CPU profile). Most trips are a pair-week and a group of their own; fewer share
+   * an end's cell-week.
+   */
+  constructor(expectedRows = 1024) {
+    const n = Math.max(1024, Math.ceil(expectedRows));
+    const cells = ['week_start', 'datasource_id', 'trips', 'segment_no'];
+    this.originCells = new WeeklyCells('weekly_origin_cells', ['origin_cell', ...cells], 1, Math.ceil(n / 2));
+    this.destinationCells = new WeeklyCells(
+      'weekly_destination_cells',
+      ['destination_cell', ...cells],
+      1,
+      Math.ceil(n / 2),
+    );
+    this.odCells = new WeeklyCells('weekly_od_cells', ['origin_cell', 'destination_cell', ...cells], 2, n);
+    this.tripGroups = new TripGroups(n);
+  }
 
   /** Adds a parsed chunk's trips; `regionIds[i]` / `datasourceIds[i]` are the ids of its i-th names. */
   add(trips: ParsedTrips, regionIds: ArrayLike<number>, datasourceIds: ArrayLike<number>): void {

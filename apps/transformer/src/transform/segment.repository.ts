@@ -9,7 +9,7 @@ import { sqlPath } from '#db';
 import type { GoldCopy } from './gold-deltas.js';
 import type { SegmentSize } from './merge-policy.js';
 
-const { from: copyFrom } = copyStreams;
+const { from: copyFrom, to: copyTo } = copyStreams;
 
 /** A chunk whose marker waits for its segment, locked by the build that claimed it. */
 export interface WaitingChunk {
@@ -81,13 +81,29 @@ export class SegmentRepository {
     return rows;
   }
 
-  /** The raw chunks, read outside the build's transaction (bronze chunks never change once written). */
-  async readChunks(db: pg.Pool | pg.ClientBase, ingestionNo: number, seqs: readonly number[]): Promise<BronzeChunk[]> {
-    const { rows } = await db.query<{ seq: number; start_line: string; rows: number; data: Buffer }>(
-      `SELECT seq, start_line, rows, data FROM bronze.chunks WHERE ingestion_no = $1 AND seq = ANY($2::int[]) ORDER BY seq`,
-      [ingestionNo, seqs],
-    );
-    return rows.map((r) => ({ seq: r.seq, startLine: Number(r.start_line), rows: r.rows, data: r.data }));
+  /**
+   * The raw chunks, read outside the build's transaction (bronze chunks never change once written),
+   * with `COPY (SELECT …) TO STDOUT (FORMAT binary)`: a query result would bring each bytea as hex
+   * text, twice its size, and decoding that cost the transformer ≈ 1.6 µs per row (CPU profile).
+   */
+  async readChunks(pool: pg.Pool, ingestionNo: number, seqs: readonly number[]): Promise<BronzeChunk[]> {
+    const list = seqs.map((n) => String(Math.trunc(n))).join(',');
+    if (list === '') return [];
+    const client = await pool.connect();
+    try {
+      const parts: Buffer[] = [];
+      const stream = client.query(
+        copyTo(
+          `COPY (SELECT seq, start_line, rows, data FROM bronze.chunks
+                  WHERE ingestion_no = ${Math.trunc(ingestionNo)} AND seq IN (${list}) ORDER BY seq)
+           TO STDOUT (FORMAT binary)`,
+        ),
+      );
+      for await (const part of stream) parts.push(part as Buffer);
+      return decodeChunkRows(Buffer.concat(parts));
+    } finally {
+      client.release();
+    }
   }
 
   async nextSegmentNo(client: pg.ClientBase): Promise<number> {
@@ -292,6 +308,31 @@ function segmentSql(sql: string, n: number): string {
     .replaceAll('silver.segment', partitionOf('silver.trips', n))
     .replaceAll('_segment ', `_${n} `)
     .replaceAll(':segment_no', String(n));
+}
+
+/**
+ * The tuples of a binary COPY of (seq int4, start_line int8, rows int4, data bytea): after the
+ * 19-byte header, each tuple is a field count and, per field, a length and the value's bytes.
+ */
+export function decodeChunkRows(buf: Buffer): BronzeChunk[] {
+  const chunks: BronzeChunk[] = [];
+  let p = 19;
+  for (;;) {
+    const fields = buf.readInt16BE(p);
+    p += 2;
+    if (fields === -1) return chunks;
+    if (fields !== 4) throw new Error(`bronze chunk row with ${fields} fields`);
+    const seq = buf.readInt32BE(p + 4);
+    p += 8;
+    const startLine = Number(buf.readBigInt64BE(p + 4));
+    p += 12;
+    const rows = buf.readInt32BE(p + 4);
+    p += 8;
+    const length = buf.readInt32BE(p);
+    const data = buf.subarray(p + 4, p + 4 + length);
+    p += 4 + length;
+    chunks.push({ seq, startLine, rows, data });
+  }
 }
 
 /** A CSV field for COPY: unquoted empty is NULL, anything else quoted (so '' stays an empty string). */

@@ -263,7 +263,7 @@ export class TransformService {
   ): Promise<{ chunks: SegmentChunk[]; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
-    const deltas = new GoldDeltas();
+    const deltas = new GoldDeltas(waiting.reduce((n, c) => n + c.rows, 0));
     let t = performance.now();
     const lap = () => {
       const now = performance.now();

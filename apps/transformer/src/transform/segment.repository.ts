@@ -69,14 +69,24 @@ export class SegmentRepository {
   private readonly mergeSql = readFileSync(sqlPath('transform', 'merge.sql'), 'utf8');
   private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
-  /** The ingestion's waiting chunks that no other build holds, locked for this one. */
-  async claimWaiting(client: pg.ClientBase, ingestionNo: number): Promise<WaitingChunk[]> {
+  /**
+   * The ingestion's first waiting chunks that no other build holds, locked for this one: about
+   * `maxRows` rows (chunk sizes vary little), so a backlog becomes several segments, never one
+   * larger than the transformer's memory allows.
+   */
+  async claimWaiting(client: pg.ClientBase, ingestionNo: number, maxRows: number): Promise<WaitingChunk[]> {
+    const { rows: avg } = await client.query<{ rows: number | null }>(
+      `SELECT avg(rows)::float8 AS rows FROM meta.silver_chunks WHERE ingestion_no = $1 AND segment_no IS NULL`,
+      [ingestionNo],
+    );
+    const limit = Math.max(1, Math.ceil(maxRows / Math.max(1, avg[0].rows ?? 1)));
     const { rows } = await client.query<{ seq: number; rows: number }>(
       `SELECT seq, rows FROM meta.silver_chunks
         WHERE ingestion_no = $1 AND segment_no IS NULL
         ORDER BY seq
+        LIMIT $2
           FOR UPDATE SKIP LOCKED`,
-      [ingestionNo],
+      [ingestionNo, limit],
     );
     return rows;
   }

@@ -131,10 +131,17 @@ export class TransformRepository {
   async ingestionForBuild(
     client: pg.ClientBase,
     ingestionNo: number,
-  ): Promise<{ columns: string[]; failed: boolean; builtRows: number; allArrived: boolean } | null> {
+  ): Promise<{
+    columns: string[];
+    failed: boolean;
+    waitingRows: number;
+    builtRows: number;
+    allArrived: boolean;
+  } | null> {
     const { rows } = await client.query<{
       columns: string[];
       failed: boolean;
+      waiting_rows: string;
       built_rows: string;
       all_arrived: boolean | null;
     }>(`SELECT columns, state = 'failed' AS failed, ${ARRIVAL} FROM meta.ingestions WHERE ingestion_no = $1`, [
@@ -142,7 +149,13 @@ export class TransformRepository {
     ]);
     const r = rows[0];
     return r
-      ? { columns: r.columns, failed: r.failed, builtRows: Number(r.built_rows), allArrived: r.all_arrived === true }
+      ? {
+          columns: r.columns,
+          failed: r.failed,
+          waitingRows: Number(r.waiting_rows),
+          builtRows: Number(r.built_rows),
+          allArrived: r.all_arrived === true,
+        }
       : null;
   }
 

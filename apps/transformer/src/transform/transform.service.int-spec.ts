@@ -141,6 +141,26 @@ describe('TransformService: segments, exactly once and completion', () => {
     expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', silver_trips: 120, segments: 5 });
   });
 
+  it('builds a backlog in segments of at most SEGMENT_MAX_ROWS rows, one transaction each', async () => {
+    const ing = await createIngestion(pool, { totalChunks: 5, bronzeCompleted: true, totalRows: 50 });
+    const at = { region: `Onceville ${ing.ingestionNo}`, lon: 30.9, lat: 59.9 };
+    // Five chunks arrive while nothing is built (SEGMENT_ROWS 1 000): the backlog.
+    for (let seq = 0; seq < 4; seq++) {
+      await generateBronze(pool, ing.ingestionNo, 2 + seq * 10, 10, at, seq);
+      expect((await service.handleChunk(chunk(ing, seq, 2 + seq * 10, 10))).built).toBeNull();
+    }
+    await generateBronze(pool, ing.ingestionNo, 42, 10, at, 4);
+    const small = transformService(pool, { SEGMENT_ROWS: 10, SEGMENT_MAX_ROWS: 20 });
+    const last = await small.handleChunk(chunk(ing, 4, 42, 10));
+    expect(types(last)).toEqual(['silver.progress', 'silver.progress', 'silver.progress', ...COMPLETION]);
+    const { rows } = await pool.query<{ rows: number }>(
+      'SELECT rows::int FROM meta.segments WHERE ingestion_no = $1 ORDER BY segment_no',
+      [ing.ingestionNo],
+    );
+    expect(rows.map((r) => r.rows)).toEqual([20, 20, 10]);
+    expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', silver_trips: 50, gold_rows: 50 });
+  });
+
   it('lets the end item complete an ingestion whose chunks were all built before bronze completed', async () => {
     const eager = transformService(pool, { SEGMENT_ROWS: 1 });
     const ing = await createIngestion(pool, { totalChunks: null, bronzeCompleted: false });

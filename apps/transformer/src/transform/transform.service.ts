@@ -205,18 +205,27 @@ export class TransformService {
     firstDelivery: boolean,
     due: boolean,
   ): Promise<WorkOutcome> {
-    const started = performance.now();
-    const result = due ? await this.build(ingestionNo, started) : null;
     const events: IngestionEvent<IngestionEventType>[] = [];
-    if (result?.progress) events.push(progressEvent(result.progress));
-    if (result?.completion) {
-      const c = result.completion;
-      events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
-    } else if (!firstDelivery) {
+    let built: BuiltSegment | null = null;
+    let completed = false;
+    // A backlog (chunks that arrived while the transformer was busy or down) is built in segments of
+    // at most SEGMENT_MAX_ROWS, one transaction each, until no segment is due.
+    for (let again = due; again;) {
+      const result = await this.build(ingestionNo, performance.now());
+      if (result?.progress) events.push(progressEvent(result.progress));
+      if (result?.completion) {
+        const c = result.completion;
+        events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
+        completed = true;
+      }
+      built = result?.built ?? built;
+      again = result?.moreDue === true;
+    }
+    if (!completed && !firstDelivery) {
       const c = await this.repo.completionOf(this.pool, ingestionNo);
       if (c) events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
     }
-    return { ingestionId, firstDelivery, built: result?.built ?? null, events };
+    return { ingestionId, firstDelivery, built, events };
   }
 
   /**
@@ -226,7 +235,13 @@ export class TransformService {
   private build(
     ingestionNo: number,
     started: number,
-  ): Promise<{ progress: SilverProgress | null; completion: Completion | null; built: BuiltSegment | null } | null> {
+  ): Promise<{
+    progress: SilverProgress | null;
+    completion: Completion | null;
+    built: BuiltSegment | null;
+    /** Another segment is due right away (the claim stopped at SEGMENT_MAX_ROWS). */
+    moreDue: boolean;
+  } | null> {
     return withTransaction(this.pool, async (client) => {
       // Shared: builds never wait for one another; merges look for it and wait while any is held.
       await client.query('SELECT pg_advisory_xact_lock_shared($1)', [SEGMENT_BUILD_LOCK]);
@@ -235,7 +250,7 @@ export class TransformService {
       await client.query(`SET LOCAL work_mem = '${this.buildMemoryMb}MB'`);
       const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
       if (!ingestion || ingestion.failed) return null;
-      const waiting = await this.segments.claimWaiting(client, ingestionNo);
+      const waiting = await this.segments.claimWaiting(client, ingestionNo, this.segmentMaxRows);
       const rows = waiting.reduce((s, c) => s + c.rows, 0);
       let progress: SilverProgress | null = null;
       let built: BuiltSegment | null = null;
@@ -249,7 +264,12 @@ export class TransformService {
         built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms), steps };
       }
       const completion = await this.repo.tryComplete(client, ingestionNo);
-      return { progress, completion, built };
+      const after = built && !completion ? await this.repo.ingestionForBuild(client, ingestionNo) : null;
+      const moreDue =
+        after !== null &&
+        after.waitingRows > 0 &&
+        (after.waitingRows >= this.segmentTarget(after.builtRows) || after.allArrived);
+      return { progress, completion, built, moreDue };
     });
   }
 

@@ -15,7 +15,7 @@ export class LayerCountsDto {
 
   @ApiProperty({
     description:
-      'Silver trips folded into gold so far. Gold follows silver in batches of GOLD_BATCH_ROWS rows, and equals silver once the ingestion is completed.',
+      'Silver trips in gold so far. Silver and gold are built together, a segment at a time, so this equals the silver count.',
     example: 98,
   })
   gold: number;

@@ -65,7 +65,7 @@ export interface ParsedChunk {
   rejects: TripReject[];
 }
 
-/** The upload's header cannot be mapped onto the schema (same rules as bronze-loader's planColumns). */
+/** The upload's header cannot be mapped onto the schema (see {@link columnIndices}). */
 export class TripColumnsError extends Error {
   constructor(message: string) {
     super(message);
@@ -141,7 +141,7 @@ export function parseTrips(
   grid: GridSettings,
 ): ParsedChunk {
   const width = columns.length;
-  const indices = planIndices(columns);
+  const indices = columnIndices(columns);
   const verbatim = width === REQUIRED_COLUMNS.length;
   scanRecords(chunk, firstLine);
   const n = recCount;
@@ -287,8 +287,12 @@ export function parseTrips(
   };
 }
 
-/** Column index of each schema field (REQUIRED_COLUMNS order); the header rules of planColumns. */
-function planIndices(columns: readonly string[]): number[] {
+/**
+ * Column index of each schema field (REQUIRED_COLUMNS order) in an upload's header (lower-cased names
+ * in file order): every schema column exactly once, extra columns allowed. The one home of the header
+ * rule past the gateway: bronze-loader checks a raw chunk's header with it too.
+ */
+export function columnIndices(columns: readonly string[]): number[] {
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length) throw new TripColumnsError(`upload columns lack ${missing.join(', ')}`);
   const duplicated = REQUIRED_COLUMNS.filter((c) => columns.indexOf(c) !== columns.lastIndexOf(c));

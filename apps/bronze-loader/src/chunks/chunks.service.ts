@@ -13,9 +13,8 @@ import {
   type RawUploadEndV1,
 } from '#contracts';
 import { PermanentMessageError, Publisher, Throttle, type MessageContext } from '#kafka';
-import { recordLines } from '#csv';
+import { columnIndices, recordLines, TripColumnsError } from '#csv';
 import { BronzeRepository, type BronzeCounters } from './bronze.repository.js';
-import { ColumnsError, checkColumns } from './columns.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CACHE_LIMIT = 10_000;
@@ -70,9 +69,9 @@ export class ChunksService {
   private async chunk(message: RawChunkV1, value: Buffer, ingestionNo: number, log: Logger): Promise<void> {
     const { ingestionId, seq } = message;
     try {
-      checkColumns(message.columns);
+      columnIndices(message.columns);
     } catch (error) {
-      if (error instanceof ColumnsError) throw new PermanentMessageError('bad_columns', error.message);
+      if (error instanceof TripColumnsError) throw new PermanentMessageError('bad_columns', error.message);
       throw error;
     }
     const started = performance.now();

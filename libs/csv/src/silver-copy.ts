@@ -93,7 +93,7 @@ export function encodeSilverRows(
 }
 
 /** A length-prefixed int8 of a safe integer (|v| < 2^53). */
-function writeInt8(out: Buffer, p: number, v: number): number {
+export function writeInt8(out: Buffer, p: number, v: number): number {
   p = out.writeInt32BE(8, p);
   const hi = Math.floor(v / TWO_32);
   p = out.writeInt32BE(hi, p);

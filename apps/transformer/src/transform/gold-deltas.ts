@@ -6,8 +6,7 @@
  *
  * Keys are integers below 2^53 (cells are < 2^44), so they are exact in float64 arrays.
  */
-import type { ParsedTrips } from '#csv';
-import { writeMicros } from '#csv';
+import { writeInt8, writeMicros, type ParsedTrips } from '#csv';
 
 const EMPTY = -1;
 const TWO_32 = 2 ** 32;
@@ -314,14 +313,6 @@ class TripGroups implements GoldCopy {
     p = out.writeInt32BE(4, p);
     return out.writeInt32BE(segmentNo, p);
   }
-}
-
-/** A length-prefixed int8 of a safe integer. */
-function writeInt8(out: Buffer, p: number, v: number): number {
-  p = out.writeInt32BE(8, p);
-  const hi = Math.floor(v / TWO_32);
-  p = out.writeInt32BE(hi, p);
-  return out.writeUInt32BE(v - hi * TWO_32, p);
 }
 
 /** The four gold tables partitioned by segment, aggregated over one segment's trips. */

@@ -141,14 +141,7 @@ export class SegmentRepository {
    * its heap.
    */
   async copySilver(client: pg.ClientBase, n: number, rows: AsyncIterable<Buffer>): Promise<void> {
-    await pipeline(
-      Readable.from(rows),
-      client.query(
-        copyFrom(
-          `COPY ${partitionOf('silver.trips', n)} (${SILVER_COPY_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`,
-        ),
-      ),
-    );
+    await binaryCopyIn(client, partitionOf('silver.trips', n), SILVER_COPY_COLUMNS, rows);
   }
 
   async copyRejects(client: pg.ClientBase, ingestionNo: number, rejects: readonly TripReject[]): Promise<void> {
@@ -158,14 +151,11 @@ export class SegmentRepository {
       const values = [r.reason, f?.region, f?.origin_coord, f?.destination_coord, f?.datetime, f?.datasource, r.raw];
       return `${ingestionNo},${r.line},${values.map(csvValue).join(',')}\n`;
     });
-    await pipeline(
-      Readable.from([Buffer.from(lines.join(''))]),
-      client.query(
-        copyFrom(
-          `COPY silver.rejects (ingestion_no, line_no, reason, region, origin_coord, destination_coord, datetime, datasource, raw_record)
-           FROM STDIN WITH (FORMAT csv)`,
-        ),
-      ),
+    await copyIn(
+      client,
+      `COPY silver.rejects (ingestion_no, line_no, reason, region, origin_coord, destination_coord, datetime, datasource, raw_record)
+       FROM STDIN WITH (FORMAT csv)`,
+      [Buffer.from(lines.join(''))],
     );
   }
 
@@ -177,21 +167,7 @@ export class SegmentRepository {
 
   /** COPYs one gold table's aggregated rows (binary, FREEZE) into segment `n`'s partition of it. */
   async copyGold(client: pg.ClientBase, n: number, gold: GoldCopy): Promise<void> {
-    const rows = gold.pieces(n);
-    await pipeline(
-      Readable.from(
-        (function* () {
-          yield binaryCopyHeader();
-          yield* rows;
-          yield binaryCopyTrailer();
-        })(),
-      ),
-      client.query(
-        copyFrom(
-          `COPY ${partitionOf(`gold.${gold.table}`, n)} (${gold.columns.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`,
-        ),
-      ),
-    );
+    await binaryCopyIn(client, partitionOf(`gold.${gold.table}`, n), gold.columns, gold.pieces(n));
   }
 
   /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql). */
@@ -343,6 +319,34 @@ export function decodeChunkRows(buf: Buffer): BronzeChunk[] {
     p += 4 + length;
     chunks.push({ seq, startLine, rows, data });
   }
+}
+
+/** Streams `data` into `COPY … FROM STDIN` on the client. */
+async function copyIn(
+  client: pg.ClientBase,
+  sql: string,
+  data: Iterable<Buffer> | AsyncIterable<Buffer>,
+): Promise<void> {
+  await pipeline(Readable.from(data), client.query(copyFrom(sql)));
+}
+
+/**
+ * Binary COPY of encoded tuples (libs/csv/src/silver-copy.ts) into a partition created in this
+ * transaction, framed with the format's header and trailer; FREEZE writes the rows frozen and
+ * all-visible.
+ */
+async function binaryCopyIn(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  tuples: Iterable<Buffer> | AsyncIterable<Buffer>,
+): Promise<void> {
+  async function* framed() {
+    yield binaryCopyHeader();
+    yield* tuples;
+    yield binaryCopyTrailer();
+  }
+  await copyIn(client, `COPY ${table} (${columns.join(', ')}) FROM STDIN (FORMAT binary, FREEZE)`, framed());
 }
 
 /** A CSV field for COPY: unquoted empty is NULL, anything else quoted (so '' stays an empty string). */

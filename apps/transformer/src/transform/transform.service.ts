@@ -9,14 +9,7 @@ import {
   type IngestionEvent,
   type IngestionEventType,
 } from '#contracts';
-import {
-  binaryCopyHeader,
-  binaryCopyTrailer,
-  encodeSilverRows,
-  parseTrips,
-  type GridSettings,
-  type TripReject,
-} from '#csv';
+import { encodeSilverRows, parseTrips, type GridSettings, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
@@ -315,7 +308,7 @@ export class TransformService {
   }
 
   /**
-   * The binary COPY stream of the waiting chunks' valid rows, parsed from bronze a few chunks at a
+   * The binary COPY tuples of the waiting chunks' valid rows, parsed from bronze a few chunks at a
    * time (memory stays at a few chunks whatever the segment's size); fills `chunks` and `rejects`.
    */
   private async *encode(
@@ -327,7 +320,6 @@ export class TransformService {
     rejects: TripReject[],
     deltas: GoldDeltas,
   ): AsyncGenerator<Buffer> {
-    yield binaryCopyHeader();
     for (let i = 0; i < waiting.length; i += READ_BATCH) {
       const batch = waiting.slice(i, i + READ_BATCH);
       const raw = await this.segments.readChunks(
@@ -361,7 +353,6 @@ export class TransformService {
         }
       }
     }
-    yield binaryCopyTrailer();
   }
 }
 

@@ -13,9 +13,10 @@ import pg from 'pg';
 import { loadConfig } from '#config';
 import { encodeRawChunkHeaders } from '#contracts';
 import { RecordChunker, recordLines, type Chunk } from '#csv';
-import { ensureDatabase, repoRoot, runMigrations } from '#db';
+import { repoRoot } from '#db';
 import { Publisher, createKafka, ensureTopics, topicSpecs } from '#kafka';
 import { HEADER, rowGenerator } from './generate.js';
+import { benchDatabaseUrl, dropBenchDatabase, freshBenchDatabase } from './database.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,10 +33,7 @@ const concurrency = Number(values.concurrency);
 const say = (msg: string) => process.stdout.write(`[bench:bronze-loader] ${msg}\n`);
 const rate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} rows/s`;
 
-if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
-base.pathname = `/${values.database}`;
-const databaseUrl = base.toString();
+const databaseUrl = benchDatabaseUrl(values.database);
 const prefix = `bench-loader-${Date.now().toString(36)}.`;
 const childEnv = {
   ...process.env,
@@ -46,17 +44,8 @@ const childEnv = {
 };
 const env = loadConfig(childEnv);
 
-async function dropDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
-  await admin.end();
-}
-
 // 1. a fresh database and topics of our own
-await dropDatabase();
-await ensureDatabase(databaseUrl);
-await runMigrations(databaseUrl);
+await freshBenchDatabase(values.database);
 const kafka = createKafka(env, 'bench-loader');
 await ensureTopics(kafka, env);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: concurrency + 1 });
@@ -202,4 +191,4 @@ const admin = kafka.admin();
 await admin.connect();
 await admin.deleteTopics({ topics: topicSpecs(env).map((s) => s.topic) }).catch(() => undefined);
 await admin.disconnect();
-if (!values.keep) await dropDatabase();
+if (!values.keep) await dropBenchDatabase(databaseUrl);

@@ -31,22 +31,14 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '#config';
-import {
-  RecordChunker,
-  binaryCopyHeader,
-  binaryCopyTrailer,
-  encodeSilverRows,
-  parseTrips,
-  recordLines,
-  type Chunk,
-  type ParsedTrips,
-} from '#csv';
-import { ensureDatabase, repoRoot, runMigrations } from '#db';
+import { RecordChunker, encodeSilverRows, parseTrips, recordLines, type Chunk, type ParsedTrips } from '#csv';
+import { repoRoot } from '#db';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
 import { Dictionaries } from '../../apps/transformer/src/transform/dictionaries.js';
 import { GoldDeltas } from '../../apps/transformer/src/transform/gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository } from '../../apps/transformer/src/transform/segment.repository.js';
 import { HEADER } from './generate.js';
+import { dropBenchDatabase, freshBenchDatabase } from './database.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 
 const { values } = parseArgs({
@@ -94,15 +86,7 @@ async function inNode(work: () => Promise<unknown>): Promise<{ wallMs: number; c
 
 // 1. the file of `npm run bench` and its bare \copy
 const file = await benchFile(rows);
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
-base.pathname = `/${values.database}`;
-const databaseUrl = base.toString();
-if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
-const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
-await ensureDatabase(databaseUrl);
-await runMigrations(databaseUrl);
+const databaseUrl = await freshBenchDatabase(values.database);
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const bareMs = await bareCopyMs(pool, databaseUrl, file, rows);
 say(`${rows} rows; bare psql \\copy ${s(bareMs)} s → 3× target = ${s(3 * bareMs)} s; ${cores} cores`);
@@ -201,7 +185,7 @@ for (const c of raw) {
 }
 const segments = new SegmentRepository();
 const segmentNo = await segments.nextSegmentNo(db);
-const encoded: Buffer[] = [binaryCopyHeader()];
+const encoded: Buffer[] = [];
 let valid = 0;
 const parsedChunks: { trips: ParsedTrips; regionIds: number[]; datasourceIds: number[] }[] = [];
 const parse = await inNode(async () => {
@@ -214,7 +198,6 @@ const parse = await inNode(async () => {
     parsedChunks.push({ trips: parsed.trips, regionIds, datasourceIds });
   }
 });
-encoded.push(binaryCopyTrailer());
 if (valid !== rows) throw new Error(`parsed ${valid} valid rows, expected ${rows}`);
 const copyBytes = encoded.reduce((n, b) => n + b.length, 0);
 report(
@@ -283,5 +266,4 @@ floor(
   pieces.filter((p) => ['kafka', 'bronze', 'parse', 'silver COPY'].includes(p.label)),
 );
 await pool.end();
-await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
-await admin.end();
+await dropBenchDatabase(databaseUrl);

@@ -19,10 +19,11 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadConfig } from '#config';
-import { ensureDatabase, repoRoot, runMigrations } from '#db';
+import { repoRoot } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { nextMerge, type MergePolicy } from '../../apps/transformer/src/transform/merge-policy.js';
 import { csvStream, SHAPES, type Shape } from './generate.js';
+import { benchDatabaseUrl, dropBenchDatabase, freshBenchDatabase } from './database.js';
 import { runQueryBenchDetailed, type QueryBenchDetail } from './queries.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 import { layerBytes } from './sizes.js';
@@ -96,7 +97,7 @@ function cleanup(error?: unknown): Promise<void> {
     await Promise.all([...children.values()].map(stopChild));
     await pool?.end().catch(() => undefined);
     if (databaseCreated && !values.keep)
-      await dropBenchDatabase().catch((e: unknown) => say(`drop database: ${String(e)}`));
+      await dropBenchDatabase(databaseUrl).catch((e: unknown) => say(`drop database: ${String(e)}`));
     writeReport(error);
     if (kafkaStartedByBench) {
       say('stopping the Kafka broker the bench started');
@@ -134,16 +135,7 @@ function writeReport(error?: unknown): void {
 }
 
 // ---- helpers ----------------------------------------------------------------------------------------
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
-base.pathname = `/${values.database}`;
-const databaseUrl = base.toString();
-async function dropBenchDatabase(): Promise<void> {
-  if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
-  const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
-  await admin.end();
-}
+const databaseUrl = benchDatabaseUrl(values.database);
 
 /** Busy CPU time of the whole machine (all cores) in ms, from /proc/stat (USER_HZ = 100). */
 function machineBusyMs(): number {
@@ -244,10 +236,8 @@ try {
   }
   const prefix = `bench-${Date.now().toString(36)}.`;
   const env = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' });
-  await dropBenchDatabase();
   databaseCreated = true;
-  await ensureDatabase(databaseUrl);
-  await runMigrations(databaseUrl);
+  await freshBenchDatabase(values.database);
   await ensureTopics(createKafka(env, 'bench'), env);
 
   // 3. baseline: bare \copy into an empty logged text table

@@ -9,13 +9,13 @@ import pg from 'pg';
 import { loadConfig } from '#config';
 import { REQUIRED_COLUMNS } from '#contracts';
 import { RecordChunker, recordLines, type Chunk } from '#csv';
-import { ensureDatabase, runMigrations } from '#db';
 import { Dictionaries } from '../../apps/transformer/src/transform/dictionaries.js';
 import { SegmentMerger } from '../../apps/transformer/src/transform/segment-merger.js';
 import { SegmentRepository } from '../../apps/transformer/src/transform/segment.repository.js';
 import { TransformRepository } from '../../apps/transformer/src/transform/transform.repository.js';
 import { TransformService, type SegmentSteps } from '../../apps/transformer/src/transform/transform.service.js';
 import { rowGenerator } from './generate.js';
+import { freshBenchDatabase } from './database.js';
 import { layerBytes } from './sizes.js';
 
 const { values } = parseArgs({
@@ -31,18 +31,7 @@ const rows = Number(values.rows);
 const say = (msg: string) => process.stdout.write(`[bench:segment] ${msg}\n`);
 const us = (ms: number) => ((ms * 1000) / rows).toFixed(2);
 
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
-base.pathname = `/${values.database}`;
-const databaseUrl = base.toString();
-if (!values.database.includes('bench')) throw new Error('the bench database name must contain "bench"');
-{
-  const admin = new pg.Client({ connectionString: databaseUrl.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(values.database)} WITH (FORCE)`);
-  await admin.end();
-}
-await ensureDatabase(databaseUrl);
-await runMigrations(databaseUrl);
+const databaseUrl = await freshBenchDatabase(values.database);
 const env = loadConfig({
   ...process.env,
   DATABASE_URL: databaseUrl,

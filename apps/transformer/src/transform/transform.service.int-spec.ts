@@ -1,7 +1,7 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { BronzeChunkLoadedV1, BronzeCompletedWorkV1 } from '#contracts';
 import { PermanentMessageError } from '#kafka';
-import { testPool } from '#testing';
+import { testEnv, testPool } from '#testing';
 import { createIngestion, generateBronze, transformService, type TestIngestion } from '../../test/bronze-fixtures.js';
 import type { TransformService, WorkOutcome } from './transform.service.js';
 
@@ -201,6 +201,38 @@ describe('TransformService: segments, exactly once and completion', () => {
     const last = await service.handleChunk(chunk(ing, 0, 2, 5));
     expect(last.built).toMatchObject({ chunks: 2, rows: 10 });
     expect(types(last)).toEqual(['silver.progress', ...COMPLETION]);
+  });
+
+  it('completes every ingestion when its work items are handled concurrently, in any order', async () => {
+    // Two consumers (TRANSFORMER_CONCURRENCY) take an ingestion's items from different partitions at
+    // once. An item that finds no segment due must not hold waiting chunks out of the build that is
+    // due meanwhile, or they wait for a trigger that never comes.
+    const ingestions = await Promise.all(
+      Array.from({ length: 80 }, async (_, k) => {
+        const ing = await createIngestion(pool, { totalChunks: 3, bronzeCompleted: true, totalRows: 15 });
+        const at = { region: `Onceville ${ing.ingestionNo}`, lon: 35 + k / 10, lat: 59.9 };
+        for (let seq = 0; seq < 3; seq++) await generateBronze(pool, ing.ingestionNo, 2 + seq * 5, 5, at, seq);
+        return ing;
+      }),
+    );
+    // A build holds up to three connections (its transaction, a bronze reader, a dictionary insert).
+    const wide = new pg.Pool({ connectionString: testEnv().DATABASE_URL, max: 12 });
+    const concurrent = transformService(wide, { SEGMENT_ROWS: 1_000 });
+    try {
+      for (const [k, ing] of ingestions.entries()) {
+        const items = [
+          () => concurrent.handleChunk(chunk(ing, 0, 2, 5)),
+          () => concurrent.handleChunk(chunk(ing, 1, 7, 5)),
+          () => concurrent.handleChunk(chunk(ing, 2, 12, 5)),
+          () => concurrent.handleEnd(end(ing, 3)),
+        ];
+        await Promise.all([...items.slice(k % 4), ...items.slice(0, k % 4)].map((handle) => handle()));
+      }
+    } finally {
+      await wide.end();
+    }
+    for (const ing of ingestions)
+      expect(await state(ing.ingestionNo)).toMatchObject({ state: 'completed', silver_trips: 15, gold_rows: 15 });
   });
 
   it('completes a header-only upload on its end item', async () => {

@@ -147,7 +147,7 @@ export class TransformService {
     );
     const ingestionId = checkIngestion(claim.ingestionId, item);
     // A redelivery builds too: its first delivery may have died in the middle of a build.
-    const due = claim.waitingRows >= this.segmentTarget(claim.builtRows) || claim.allArrived;
+    const due = this.segmentDue(claim) || claim.allArrived;
     return this.advance(ingestionId, item.ingestionNo, claim.claimed, due);
   }
 
@@ -169,6 +169,11 @@ export class TransformService {
    */
   private segmentTarget(builtRows: number): number {
     return Math.min(this.segmentMaxRows, Math.max(this.segmentRows, builtRows));
+  }
+
+  /** Whether the ingestion's waiting rows make a segment: enough of them, or the last of its chunks. */
+  private segmentDue(i: { waitingRows: number; builtRows: number; allArrived: boolean }): boolean {
+    return i.waitingRows > 0 && (i.waitingRows >= this.segmentTarget(i.builtRows) || i.allArrived);
   }
 
   /** Marks the ingestion failed (stage silver); returns the ingestion.failed event to publish, if any. */
@@ -243,11 +248,17 @@ export class TransformService {
       await client.query(`SET LOCAL work_mem = '${this.buildMemoryMb}MB'`);
       const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
       if (!ingestion || ingestion.failed) return null;
-      const waiting = await this.segments.claimWaiting(client, ingestionNo, this.segmentMaxRows);
+      // Claim only when a segment is due, and then build whatever the claim gets: a claim locks the
+      // chunks it finds and hides them from every other build (SKIP LOCKED), so a transaction that
+      // claimed and then built nothing would hide them from the build that was due meanwhile, and
+      // they would wait for a trigger that never comes.
+      const waiting = this.segmentDue(ingestion)
+        ? await this.segments.claimWaiting(client, ingestionNo, this.segmentMaxRows)
+        : [];
       const rows = waiting.reduce((s, c) => s + c.rows, 0);
       let progress: SilverProgress | null = null;
       let built: BuiltSegment | null = null;
-      if (waiting.length > 0 && (rows >= this.segmentTarget(ingestion.builtRows) || ingestion.allArrived)) {
+      if (waiting.length > 0) {
         const segmentNo = await this.segments.nextSegmentNo(client);
         const { chunks, steps } = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
         const valid = chunks.reduce((s, c) => s + c.validRows, 0);
@@ -258,10 +269,7 @@ export class TransformService {
       }
       const completion = await this.repo.tryComplete(client, ingestionNo);
       const after = built && !completion ? await this.repo.ingestionForBuild(client, ingestionNo) : null;
-      const moreDue =
-        after !== null &&
-        after.waitingRows > 0 &&
-        (after.waitingRows >= this.segmentTarget(after.builtRows) || after.allArrived);
+      const moreDue = after !== null && this.segmentDue(after);
       return { progress, completion, built, moreDue };
     });
   }

@@ -109,7 +109,7 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.hours=168
 log.segment.bytes=1073741824
-log.retention.check.interval.ms=300000
+log.retention.check.interval.ms=30000
 PROPS
 
   cat >"$LOG4J" <<'L4J'

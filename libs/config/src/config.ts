@@ -33,6 +33,8 @@ export const envSchema = z.object({
   KAFKA_RAW_PARTITIONS: int(4, 1, 1000),
   KAFKA_WORK_PARTITIONS: int(4, 1, 1000),
   KAFKA_EVENTS_PARTITIONS: int(4, 1, 1000),
+  /** How often the bronze-loader deletes the raw chunks it has committed from their topic; 0: never (they expire after the topic's retention). */
+  KAFKA_RAW_TRIM_INTERVAL_MS: int(10_000, 0, 3_600_000),
 
   UPLOAD_GATEWAY_PORT: port(3000),
   QUERY_API_PORT: port(3001),

@@ -3,3 +3,4 @@ export * from './publisher.js';
 export * from './consumer.js';
 export * from './kafka.module.js';
 export * from './throttle.js';
+export * from './topic-trimmer.js';

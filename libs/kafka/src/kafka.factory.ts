@@ -37,7 +37,14 @@ export const groupId = (env: Env, name: string): string => `${env.KAFKA_TOPIC_PR
 /** The project's topics with their partition counts. */
 export function topicSpecs(env: Env): ITopicConfig[] {
   return [
-    { topic: topic(env, 'rawChunks'), numPartitions: env.KAFKA_RAW_PARTITIONS, replicationFactor: 1 },
+    {
+      topic: topic(env, 'rawChunks'),
+      numPartitions: env.KAFKA_RAW_PARTITIONS,
+      replicationFactor: 1,
+      // The bronze-loader deletes what it has committed (TopicTrimmer); the broker frees the disk a
+      // whole segment at a time, so segments are small.
+      configEntries: [{ name: 'segment.bytes', value: String(64 * 1024 * 1024) }],
+    },
     { topic: topic(env, 'bronzeWork'), numPartitions: env.KAFKA_WORK_PARTITIONS, replicationFactor: 1 },
     {
       topic: topic(env, 'ingestionEvents'),

@@ -5,6 +5,7 @@ import { eventually, testEnv } from '#testing';
 import { ConsumerRunner, PermanentMessageError } from './consumer.js';
 import { createKafka, ensureTopics, groupId, topic } from './kafka.factory.js';
 import { Publisher } from './publisher.js';
+import { TopicTrimmer } from './topic-trimmer.js';
 
 const env = testEnv({ KAFKA_TOPIC_PREFIX: `${process.env.KAFKA_TOPIC_PREFIX}kafka.` });
 const log = pino({ level: 'silent' });
@@ -112,5 +113,50 @@ describe('libs/kafka against the real broker', () => {
       ]),
     );
     await Promise.all([failing.stop(), dlq.stop()]);
+  });
+  it('trims the raw-chunk topic up to what its group committed, and never past it', async () => {
+    const marker = randomUUID();
+    const rawTopic = topic(env, 'rawChunks');
+    const group = groupId(env, `trim-${marker}`);
+    const consumed: string[] = [];
+    const runner = new ConsumerRunner(kafka, publisher, {
+      groupId: group,
+      topic: rawTopic,
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        consumed.push(message.key?.toString() ?? '');
+      },
+    });
+    await runner.start();
+    const keys = Array.from({ length: 12 }, (_, i) => `${marker}:${i}`);
+    await publisher.send(
+      'rawChunks',
+      keys.map((key) => ({ key, value: 'x' })),
+    );
+    await eventually(() => keys.every((k) => consumed.includes(k)), { what: 'the chunks consumed' });
+    await runner.stop();
+    // Published after the group stopped: not committed, so never trimmed.
+    await publisher.send('rawChunks', [{ key: `${marker}:late`, value: 'y' }]);
+
+    const trimmer = new TopicTrimmer(kafka, { topic: rawTopic, groupId: group, intervalMs: 0, log });
+    expect(await trimmer.trimOnce()).toBeGreaterThan(0);
+    expect(await trimmer.trimOnce()).toBe(0); // nothing new committed
+    await trimmer.stop();
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [rawTopic] });
+    const offsets = await admin.fetchTopicOffsets(rawTopic);
+    await admin.disconnect();
+    const low = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
+    const high = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+    let retained = 0;
+    for (const p of committed.partitions) {
+      // The log now starts at the committed offset: everything consumed is gone, the rest is kept.
+      if (Number(p.offset) >= 0) expect(low.get(p.partition)).toBe(Number(p.offset));
+      retained += high.get(p.partition)! - low.get(p.partition)!;
+    }
+    expect(retained).toBe(1);
   });
 });

@@ -2,17 +2,19 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Kafka } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { CONFIG, type Env } from '#config';
-import { ConsumerRunner, KAFKA, Publisher, groupId, topic } from '#kafka';
+import { ConsumerRunner, KAFKA, Publisher, TopicTrimmer, groupId, topic } from '#kafka';
 import { ChunksService } from './chunks.service.js';
 
 /**
  * The bronze-loader's member of consumer group `bronze-loader` on the raw-chunk topic. Starts in the
  * background so the service boots (and reports on /health) while Kafka or PostgreSQL is down; stops
- * before the pool and the producer close, finishing and committing the chunk in flight.
+ * before the pool and the producer close, finishing and committing the chunk in flight. Chunks it
+ * has committed are deleted from the topic: bronze holds them from then on.
  */
 @Injectable()
 export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly runner: ConsumerRunner;
+  private readonly trimmer: TopicTrimmer;
 
   constructor(
     @Inject(CONFIG) env: Env,
@@ -29,13 +31,21 @@ export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplication
       handle: (ctx) => chunks.handle(ctx),
       onDeadLetter: (ctx, error) => chunks.onDeadLetter(ctx, error),
     });
+    this.trimmer = new TopicTrimmer(kafka, {
+      topic: topic(env, 'rawChunks'),
+      groupId: groupId(env, 'bronze-loader'),
+      intervalMs: env.KAFKA_RAW_TRIM_INTERVAL_MS,
+      log: logger.logger.child({ component: 'raw-chunk-trimmer' }),
+    });
   }
 
   onApplicationBootstrap(): void {
     this.runner.startInBackground();
+    this.trimmer.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.trimmer.stop();
     await this.runner.stop();
   }
 }

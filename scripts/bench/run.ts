@@ -45,6 +45,8 @@ if (!Number.isInteger(rows) || rows < 1) throw new Error('--rows must be a posit
 const stream = values.stream;
 /** Rows of the file the bare copy is measured on in --stream mode (then scaled to N rows). */
 const REFERENCE_ROWS = 1_000_000;
+/** Seconds between progress lines during the ingestion. */
+const PROGRESS_EVERY_S = 60;
 const root = repoRoot();
 const say = (msg: string) => process.stdout.write(`[bench] ${msg}\n`);
 const secs = (ms: number) => (ms / 1000).toFixed(2);
@@ -336,7 +338,20 @@ try {
       silver: r[0] ? Number(r[0].silver) : null,
       rssMb: rss,
     });
+    // A long run shows how it goes while it goes: a line every PROGRESS_EVERY_S seconds.
+    if (phase === 'ingest' && r[0] && at - lastProgress.t >= PROGRESS_EVERY_S) {
+      const silverNow = Number(r[0].silver);
+      const rate = (silverNow - lastProgress.silver) / (at - lastProgress.t);
+      say(
+        `  ${at.toFixed(0)} s: bronze ${Number(r[0].bronze).toLocaleString('en')}, silver ${silverNow.toLocaleString('en')} ` +
+          `(${(rate / 1000).toFixed(1)}k rows/s since the last line); RSS MB ${Object.entries(rss)
+            .map(([n, v]) => `${n} ${v}`)
+            .join(', ')}`,
+      );
+      lastProgress = { t: at, silver: silverNow };
+    }
   };
+  let lastProgress = { t: 0, silver: 0 };
   sampler = setInterval(() => {
     if (sampling) return;
     sampling = true;

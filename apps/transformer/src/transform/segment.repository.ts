@@ -70,11 +70,17 @@ export class SegmentRepository {
   private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
   /**
-   * The ingestion's first waiting chunks that no other build holds, locked for this one: about
-   * `maxRows` rows (chunk sizes vary little), so a backlog becomes several segments, never one
-   * larger than the transformer's memory allows.
+   * The ingestion's first waiting chunks, locked for this build: about `maxRows` rows (chunk sizes
+   * vary little), so a backlog becomes several segments, never one larger than the transformer's
+   * memory allows. Chunks another transaction holds are skipped, or with `wait` waited for and
+   * taken if that transaction did not build them.
    */
-  async claimWaiting(client: pg.ClientBase, ingestionNo: number, maxRows: number): Promise<WaitingChunk[]> {
+  async claimWaiting(
+    client: pg.ClientBase,
+    ingestionNo: number,
+    maxRows: number,
+    locked: 'skip' | 'wait',
+  ): Promise<WaitingChunk[]> {
     const { rows: avg } = await client.query<{ rows: number | null }>(
       `SELECT avg(rows)::float8 AS rows FROM meta.silver_chunks WHERE ingestion_no = $1 AND segment_no IS NULL`,
       [ingestionNo],
@@ -85,7 +91,7 @@ export class SegmentRepository {
         WHERE ingestion_no = $1 AND segment_no IS NULL
         ORDER BY seq
         LIMIT $2
-          FOR UPDATE SKIP LOCKED`,
+          FOR UPDATE${locked === 'skip' ? ' SKIP LOCKED' : ''}`,
       [ingestionNo, limit],
     );
     return rows;

@@ -203,6 +203,30 @@ describe('TransformService: segments, exactly once and completion', () => {
     expect(types(last)).toEqual(['silver.progress', ...COMPLETION]);
   });
 
+  it('does not cut a small segment from the chunks that arrive while a build holds the others', async () => {
+    const batched = transformService(pool, { SEGMENT_ROWS: 30, SEGMENT_MAX_ROWS: 100 });
+    const ing = await createIngestion(pool, { totalChunks: 4, bronzeCompleted: false });
+    const at = { region: `Onceville ${ing.ingestionNo}`, lon: 36.6, lat: 59.9 };
+    for (let seq = 0; seq < 4; seq++) await generateBronze(pool, ing.ingestionNo, 2 + seq * 10, 10, at, seq);
+    for (const seq of [0, 1]) expect((await batched.handleChunk(chunk(ing, seq, 2 + seq * 10, 10))).built).toBeNull();
+    // A build in flight holds chunks 0 and 1 (its transaction has claimed them).
+    const inFlight = await pool.connect();
+    try {
+      await inFlight.query('BEGIN');
+      await inFlight.query(
+        'SELECT 1 FROM meta.silver_chunks WHERE ingestion_no = $1 AND segment_no IS NULL FOR UPDATE',
+        [ing.ingestionNo],
+      );
+      // 30 rows wait, but only chunk 2's 10 are free: too few for a segment of their own.
+      expect((await batched.handleChunk(chunk(ing, 2, 22, 10))).built).toBeNull();
+    } finally {
+      await inFlight.query('ROLLBACK');
+      inFlight.release();
+    }
+    // The build in flight rolled back: the next item takes all four chunks.
+    expect((await batched.handleChunk(chunk(ing, 3, 32, 10))).built).toMatchObject({ chunks: 4, rows: 40 });
+  });
+
   it('completes every ingestion when its work items are handled concurrently, in any order', async () => {
     // Two consumers (TRANSFORMER_CONCURRENCY) take an ingestion's items from different partitions at
     // once. An item that finds no segment due must not hold waiting chunks out of the build that is

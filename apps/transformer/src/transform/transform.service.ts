@@ -8,6 +8,7 @@ import {
   type BronzeCompletedWorkV1,
   type IngestionEvent,
   type IngestionEventType,
+  isUuid,
 } from '#contracts';
 import { encodeSilverRows, parseTrips, type GridSettings, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
@@ -59,8 +60,6 @@ export const SEGMENT_BUILD_LOCK = 0x6275696c; // 'buil'
 
 /** Chunks read from bronze at a time while a segment is built (each up to UPLOAD_CHUNK_BYTES). */
 const READ_BATCH = 8;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** silver.completed, with its deterministic id and the time silver completed. */
 export function silverCompletedEvent(ingestionId: string, c: SilverCompletion): IngestionEvent<'silver.completed'> {
@@ -178,7 +177,7 @@ export class TransformService {
 
   /** Marks the ingestion failed (stage silver); returns the ingestion.failed event to publish, if any. */
   async fail(ingestionId: string, code: string, message: string): Promise<IngestionEvent<'ingestion.failed'> | null> {
-    if (!UUID.test(ingestionId)) return null;
+    if (!isUuid(ingestionId)) return null;
     const id = ingestionId.toLowerCase();
     const failure = await this.repo.markFailed(this.pool, id, code, message);
     if (!failure) return null;
@@ -248,17 +247,21 @@ export class TransformService {
       await client.query(`SET LOCAL work_mem = '${this.buildMemoryMb}MB'`);
       const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
       if (!ingestion || ingestion.failed) return null;
-      // Claim only when a segment is due, and then build whatever the claim gets: a claim locks the
-      // chunks it finds and hides them from every other build (SKIP LOCKED), so a transaction that
-      // claimed and then built nothing would hide them from the build that was due meanwhile, and
-      // they would wait for a trigger that never comes.
-      const waiting = this.segmentDue(ingestion)
-        ? await this.segments.claimWaiting(client, ingestionNo, this.segmentMaxRows)
-        : [];
+      // While chunks are still arriving, a build takes the waiting chunks no other build holds (SKIP
+      // LOCKED) and builds them if they are enough. Once every chunk has arrived, the build waits for
+      // the chunks other transactions hold instead: one that claimed them only to find too few rows
+      // releases them at its commit, and skipping them would leave them waiting for a trigger that
+      // never comes.
+      const waiting = await this.segments.claimWaiting(
+        client,
+        ingestionNo,
+        this.segmentMaxRows,
+        ingestion.allArrived ? 'wait' : 'skip',
+      );
       const rows = waiting.reduce((s, c) => s + c.rows, 0);
       let progress: SilverProgress | null = null;
       let built: BuiltSegment | null = null;
-      if (waiting.length > 0) {
+      if (waiting.length > 0 && (rows >= this.segmentTarget(ingestion.builtRows) || ingestion.allArrived)) {
         const segmentNo = await this.segments.nextSegmentNo(client);
         const { chunks, steps } = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
         const valid = chunks.reduce((s, c) => s + c.validRows, 0);
@@ -365,7 +368,7 @@ export class TransformService {
 }
 
 function assertIngestionId(id: string): void {
-  if (!UUID.test(id))
+  if (!isUuid(id))
     throw new PermanentMessageError('invalid_work_item', `ingestionId ${JSON.stringify(id)} is not a UUID`);
 }
 

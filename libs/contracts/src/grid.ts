@@ -14,9 +14,16 @@ export const SUB_ROWS = 10;
 /** Cell index along one axis: floor(degrees / cell size). */
 export const cellIndex = (degrees: number, cellDegrees: number): number => Math.floor(degrees / cellDegrees);
 
-/** The bigint-sized cell key of a point; exact in a JS number (below 2^44). */
+/**
+ * The key of the cell with indices (cx, cy): `(cy + 2^21) * 2^22 + (cx + 2^21)`. Keys stay below 2^44,
+ * so they are exact in a JS number; within one grid row (one cy) the key grows with cx, so a run of
+ * cells in a row is one key range.
+ */
+export const cellKeyOf = (cx: number, cy: number): number => (cy + CELL_OFFSET) * CELL_AXIS + (cx + CELL_OFFSET);
+
+/** The key of the cell a point lies in. */
 export function cellKey(lon: number, lat: number, cellDegrees: number): number {
-  return (cellIndex(lat, cellDegrees) + CELL_OFFSET) * CELL_AXIS + (cellIndex(lon, cellDegrees) + CELL_OFFSET);
+  return cellKeyOf(cellIndex(lon, cellDegrees), cellIndex(lat, cellDegrees));
 }
 
 /** Inverse of {@link cellKey}: the cell's indices; its south-west corner is (cx, cy) × cell size. */

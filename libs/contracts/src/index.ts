@@ -5,3 +5,4 @@ export * from './ingestion-events.js';
 export * from './socket.js';
 export * from './csv-schema.js';
 export * from './grid.js';
+export * from './ids.js';

@@ -11,12 +11,12 @@ import {
   type RawChunkV1,
   type RawMessageV1,
   type RawUploadEndV1,
+  isUuid,
 } from '#contracts';
 import { PermanentMessageError, Publisher, Throttle, type MessageContext } from '#kafka';
 import { columnIndices, recordLines, TripColumnsError } from '#csv';
 import { BronzeRepository, type BronzeCounters } from './bronze.repository.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CACHE_LIMIT = 10_000;
 
 /**
@@ -57,7 +57,7 @@ export class ChunksService {
     } catch {
       return; // no ingestion to blame
     }
-    if (!UUID.test(ingestionId)) return;
+    if (!isUuid(ingestionId)) return;
     const failure = await this.repository.markFailed(ingestionId, error.code, error.message);
     if (!failure) return;
     await this.publisher.publishEvent(
@@ -174,7 +174,7 @@ export class ChunksService {
   private async resolveIngestion(ingestionId: string): Promise<number> {
     const cached = this.ingestionNos.get(ingestionId);
     if (cached !== undefined) return cached;
-    const found = UUID.test(ingestionId) ? await this.repository.findIngestionNo(ingestionId) : undefined;
+    const found = isUuid(ingestionId) ? await this.repository.findIngestionNo(ingestionId) : undefined;
     if (found === undefined)
       throw new PermanentMessageError('unknown_ingestion', `ingestion ${ingestionId} does not exist`);
     if (this.ingestionNos.size >= CACHE_LIMIT)

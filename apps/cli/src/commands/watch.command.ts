@@ -6,6 +6,7 @@ import { formatListItem, isTerminalState, parseIngestionList } from '../progress
 import { IngestionTracker } from '../progress/ingestion-tracker.js';
 import { finishFollowing } from './finish-following.js';
 import { err, makeReporter, onInterrupt } from './output.js';
+import { isUuid } from '#contracts';
 
 export interface WatchCommandOptions {
   notifier: string;
@@ -13,8 +14,6 @@ export interface WatchCommandOptions {
   /** How many recent ingestions `--all` lists (and replays when unfinished). */
   limit: number;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** GET a query-api resource; `undefined` when the query-api cannot be reached (it is optional for watching). */
 async function getJson(url: URL): Promise<{ status: number; body: unknown } | undefined> {
@@ -29,7 +28,7 @@ async function getJson(url: URL): Promise<{ status: number; body: unknown } | un
 
 /** `trips watch <id>`: replays the ingestion's stored events, follows it live, ends with its summary. */
 export async function watchOneCommand(ingestionId: string, options: WatchCommandOptions): Promise<number> {
-  if (!UUID.test(ingestionId)) {
+  if (!isUuid(ingestionId)) {
     err([`trips: ${ingestionId} is not an ingestion id (a UUID)`]);
     return EXIT.rejected;
   }

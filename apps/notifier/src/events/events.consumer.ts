@@ -5,7 +5,7 @@ import { CONFIG, type Env } from '#config';
 import { parseIngestionEvent, type IngestionEvent } from '#contracts';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic } from '#kafka';
 import { EventsRepository } from './events.repository.js';
-import { isUuid } from './subscribe-request.js';
+import { isUuid } from '#contracts';
 
 /** Decodes and validates one message of the events topic; a malformed one is dead-lettered. */
 export function decodeEventMessage(value: Buffer | null): IngestionEvent {

@@ -2,7 +2,8 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import type { SocketIngestionEvent } from '#contracts';
 import { AppError } from '#common';
 import { EventsRepository } from './events.repository.js';
-import { isUuid, MAX_SEQ } from './subscribe-request.js';
+import { MAX_SEQ } from './subscribe-request.js';
+import { isUuid } from '#contracts';
 
 /** One page of an ingestion's stored events. */
 export interface EventsPage {

@@ -1,3 +1,5 @@
+import { isUuid } from '#contracts';
+
 /** A validated `subscribe` / `unsubscribe` payload. */
 export type ParsedSubscribeRequest = { kind: 'ingestion'; ingestionId: string; afterSeq: number } | { kind: 'all' };
 
@@ -6,10 +8,6 @@ export interface RequestError {
   code: 'invalid_request' | 'invalid_ingestion_id' | 'invalid_after_seq';
   message: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string): boolean => UUID.test(value);
 
 /** Largest accepted `afterSeq` (meta.events.seq is a PostgreSQL integer). */
 export const MAX_SEQ = 2_147_483_647;

@@ -1,11 +1,15 @@
+import { CELL_AXIS, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
+
 /**
- * The spatial grid of silver and gold (docs/architecture.md): `cx = floor(lon / g)`,
- * `cy = floor(lat / g)`, `cell = (cy + 2^21) * 2^22 + (cx + 2^21)`. Keys stay below 2^44, so they are
- * exact in a JS number; within one grid row (one cy) the key grows with cx, so a run of cells in a
- * row is one key range.
+ * Planning over the spatial grid of silver and gold: which cells a box covers wholly, which only in
+ * part, and how the trips of the partly covered ones are scanned. The grid's own rules (cell keys,
+ * sub-rows) live in #contracts (libs/contracts/src/grid.ts), shared with the transformer that writes
+ * them.
  */
-export const CELL_OFFSET = 2 ** 21;
-export const ROW_STRIDE = 2 ** 22;
+export { CELL_OFFSET, decodeCell, SUB_ROWS } from '#contracts';
+/** Keys of consecutive grid rows are this far apart. */
+export const ROW_STRIDE = CELL_AXIS;
+export const cellKey = cellKeyOf;
 
 /**
  * How far (degrees) a stored cell may be trusted. The transformer computes `floor(lon / g)` in
@@ -32,12 +36,6 @@ export interface KeyRange {
 export interface IndexRange {
   lo: number;
   hi: number;
-}
-
-export const cellKey = (cx: number, cy: number): number => (cy + CELL_OFFSET) * ROW_STRIDE + (cx + CELL_OFFSET);
-
-export function decodeCell(cell: number): { cx: number; cy: number } {
-  return { cx: (cell % ROW_STRIDE) - CELL_OFFSET, cy: Math.floor(cell / ROW_STRIDE) - CELL_OFFSET };
 }
 
 /**
@@ -165,13 +163,6 @@ export function centreRange(min: number, max: number, g: number): IndexRange {
   while (centreOf(hi, g) > max) hi--;
   return { lo, hi };
 }
-
-/**
- * Rows of latitude per cell in the covering silver indexes (migration 0012): a trip's sub-row is
- * `floor((lat / g - floor(lat / g)) * SUB_ROWS)`, clamped to 0..SUB_ROWS-1, and the indexes are
- * keyed (cell, sub-row, longitude).
- */
-export const SUB_ROWS = 10;
 
 /** Longitude bounds that hold every coordinate: a scan not restricted in longitude. */
 const ANY_LON = { lo: -1000, hi: 1000 };

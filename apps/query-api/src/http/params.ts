@@ -1,4 +1,5 @@
 import { AppError } from '#common';
+import { isUuid } from '#contracts';
 
 /** The raw query string object Express hands over (values may be arrays when a key repeats). */
 export type RawQuery = Record<string, unknown>;
@@ -37,11 +38,9 @@ export function intParam(
   return value;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** An ingestion id path parameter: a UUID (any case), returned lower-case. */
 export function ingestionIdParam(id: string): string {
-  if (!UUID.test(id))
+  if (!isUuid(id))
     throw new AppError(400, 'invalid_ingestion_id', 'the ingestion id must be a UUID', { ingestionId: id });
   return id.toLowerCase();
 }

@@ -8,7 +8,7 @@ import {
   transformService,
   type BronzeRecord,
 } from '../../test/bronze-fixtures.js';
-import { cellKey } from './grid.js';
+import { cellKey } from '#contracts';
 
 /** Great-circle distance in metres, to state the test's distances honestly. */
 function metres(lon1: number, lat1: number, lon2: number, lat2: number): number {

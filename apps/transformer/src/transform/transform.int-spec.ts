@@ -10,7 +10,7 @@ import {
   type BronzeRecord,
   type TestIngestion,
 } from '../../test/bronze-fixtures.js';
-import { cellKey } from './grid.js';
+import { cellKey } from '#contracts';
 import type { TransformService } from './transform.service.js';
 
 describe('segments: bronze chunks → silver, rejects and gold', () => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError } from '#common';
+import { isUuid } from '#contracts';
 
 /** How the body is framed: the CSV itself, or a `multipart/form-data` form with a `file` part. */
 export type BodyForm = 'raw' | 'multipart';
@@ -37,8 +38,6 @@ export interface UploadRequest {
   /** `X-File-Name` (raw bodies; multipart uses the part's filename). */
   fileName: string | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const v = headers[name];
@@ -80,7 +79,7 @@ export function parseUploadRequest(headers: IncomingHttpHeaders, maxBytes: numbe
   }
 
   const id = header(headers, 'x-ingestion-id')?.trim();
-  if (id !== undefined && !UUID.test(id)) {
+  if (id !== undefined && !isUuid(id)) {
     throw new AppError(400, 'invalid_ingestion_id', 'X-Ingestion-Id must be a UUID', { ingestionId: id });
   }
 

@@ -10,7 +10,7 @@ export interface MergePolicy {
   baseRows: number;
   /** Segments of one tier merged at once; each tier holds segments about this many times larger than the one below. */
   fanIn: number;
-  /** Segments of at least this many rows are never merged again. */
+  /** No merge makes a segment of more rows; segments of at least this many rows are never merged again. */
   maxRows: number;
 }
 
@@ -22,7 +22,8 @@ export function tierOf(rows: number, p: MergePolicy): number {
 
 /**
  * The segments to merge next, or [] when no merge is due. Size-tiered: as soon as a tier holds
- * `fanIn` segments, its `fanIn` oldest are merged into one of the next tier. Each row is rewritten
+ * `fanIn` segments, its `fanIn` oldest are merged into one of the next tier (as many of them as fit
+ * in maxRows, at least two: at the top tier, fewer). Each row is rewritten
  * about log_fanIn(maxRows / baseRows) times in all, and a table of N rows keeps at most about
  * (fanIn - 1) × that many partitions plus N / maxRows large ones. The lowest full tier goes first:
  * it removes as many partitions as any other merge, for the fewest rows rewritten.
@@ -36,9 +37,20 @@ export function nextMerge(segments: readonly SegmentSize[], p: MergePolicy): num
     members.push(s.segmentNo);
     tiers.set(tier, members);
   }
+  const rowsOf = new Map(segments.map((s) => [s.segmentNo, s.rows]));
   for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
     const members = tiers.get(tier)!;
-    if (members.length >= p.fanIn) return members.slice(0, p.fanIn);
+    if (members.length < p.fanIn) continue;
+    // The merged segment stays within maxRows: a merge needs free disk for a copy of its sources
+    // until it commits, so at the top tier it merges fewer (at least two) rather than more rows.
+    const merge: number[] = [];
+    let rows = 0;
+    for (const no of members.slice(0, p.fanIn)) {
+      if (rows + rowsOf.get(no)! > p.maxRows) break;
+      merge.push(no);
+      rows += rowsOf.get(no)!;
+    }
+    if (merge.length >= 2) return merge;
   }
   return [];
 }

@@ -4,12 +4,19 @@
  * row and table on this machine (four tables: two thirds of a segment build); these typed-array hash
  * tables cost a fraction of that, in the transformer's process, while PostgreSQL is busy with COPY.
  *
- * Keys are integers below 2^53 (cells are < 2^44), so they are exact in float64 arrays.
+ * Keys are integers below 2^53 (cells are < 2^44), so they are exact in float64 arrays. Two small
+ * components share one float64 (`pack`): the tables of two 1M-row segments built at once are most of
+ * the transformer's memory.
  */
 import { writeInt8, writeMicros, type ParsedTrips } from '#csv';
 
 const EMPTY = -1;
 const TWO_32 = 2 ** 32;
+/** Packs a (possibly negative) integer and one in [0, 65536) into one exact float64. */
+const PACK = 65_536;
+const pack = (high: number, low: number): number => high * PACK + low;
+const packedLow = (v: number): number => ((v % PACK) + PACK) % PACK;
+const packedHigh = (v: number): number => (v - packedLow(v)) / PACK;
 /** Days from 2000-01-01 (PostgreSQL's date epoch, a Saturday) to the first Monday, 2000-01-03. */
 const FIRST_MONDAY = 2;
 const DAY = 86_400;
@@ -109,10 +116,10 @@ function nextPowerOfTwo(n: number): number {
   return p;
 }
 
-/** Float64Array that doubles when an index past its end is needed. */
-function ensure(a: Float64Array<ArrayBuffer>, n: number): Float64Array<ArrayBuffer> {
+/** A typed array that doubles when an index past its end is needed. */
+function ensure<T extends Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer>>(a: T, n: number): T {
   if (n <= a.length) return a;
-  const b = new Float64Array(Math.max(n, a.length * 2));
+  const b = new (a.constructor as new (length: number) => T)(Math.max(n, a.length * 2));
   b.set(a);
   return b;
 }
@@ -127,8 +134,9 @@ export interface GoldCopy {
 
 /** Weekly trip counts per (…cells, week, datasource): weekly_origin/destination/od_cells. */
 class WeeklyCells implements GoldCopy {
+  /** Keys: the cells, then week and datasource packed. */
   private readonly index: KeyIndex;
-  private counts: Float64Array<ArrayBuffer>;
+  private counts: Int32Array<ArrayBuffer>;
   private readonly key: Float64Array;
 
   constructor(
@@ -138,17 +146,16 @@ class WeeklyCells implements GoldCopy {
     private readonly cells: 1 | 2,
     capacity: number,
   ) {
-    this.index = new KeyIndex(cells + 2, capacity);
-    this.counts = new Float64Array(capacity);
-    this.key = new Float64Array(cells + 2);
+    this.index = new KeyIndex(cells + 1, capacity);
+    this.counts = new Int32Array(capacity);
+    this.key = new Float64Array(cells + 1);
   }
 
   add(c0: number, c1: number, week: number, datasource: number): void {
     const k = this.key;
     k[0] = c0;
     if (this.cells === 2) k[1] = c1;
-    k[this.cells] = week;
-    k[this.cells + 1] = datasource;
+    k[this.cells] = pack(week, datasource);
     const e = this.index.find(k);
     this.counts = ensure(this.counts, e + 1);
     this.counts[e] = this.index.added ? 1 : this.counts[e] + 1;
@@ -170,10 +177,11 @@ class WeeklyCells implements GoldCopy {
         const k = e * width;
         p = out.writeInt16BE(this.cells + 4, p);
         for (let c = 0; c < this.cells; c++) p = writeInt8(out, p, keys[k + c]);
+        const weekDatasource = keys[k + this.cells];
         p = out.writeInt32BE(4, p);
-        p = out.writeInt32BE(keys[k + this.cells], p);
+        p = out.writeInt32BE(packedHigh(weekDatasource), p);
         p = out.writeInt32BE(2, p);
-        p = out.writeInt16BE(keys[k + this.cells + 1], p);
+        p = out.writeInt16BE(packedLow(weekDatasource), p);
         p = writeInt8(out, p, this.counts[e]);
         p = out.writeInt32BE(4, p);
         p = out.writeInt32BE(segmentNo, p);
@@ -200,17 +208,18 @@ class TripGroups implements GoldCopy {
     'datasource_ids',
     'segment_no',
   ] as const;
+  /** Keys: region and time-of-day bucket packed, origin cell, destination cell. */
   private readonly index: KeyIndex;
-  private readonly key = new Float64Array(4);
-  private counts: Float64Array<ArrayBuffer>;
+  private readonly key = new Float64Array(3);
+  private counts: Int32Array<ArrayBuffer>;
   private first: Float64Array<ArrayBuffer>;
   private last: Float64Array<ArrayBuffer>;
   private masks: Float64Array<ArrayBuffer>;
   private readonly large = new Map<number, Set<number>>();
 
   constructor(capacity: number) {
-    this.index = new KeyIndex(4, capacity);
-    this.counts = new Float64Array(capacity);
+    this.index = new KeyIndex(3, capacity);
+    this.counts = new Int32Array(capacity);
     this.first = new Float64Array(capacity);
     this.last = new Float64Array(capacity);
     this.masks = new Float64Array(capacity);
@@ -218,10 +227,9 @@ class TripGroups implements GoldCopy {
 
   add(region: number, origin: number, destination: number, bucket: number, at: number, datasource: number): void {
     const k = this.key;
-    k[0] = region;
+    k[0] = pack(region, bucket);
     k[1] = origin;
     k[2] = destination;
-    k[3] = bucket;
     const e = this.index.find(k);
     if (this.index.added) {
       const n = e + 1;
@@ -286,15 +294,15 @@ class TripGroups implements GoldCopy {
   }
 
   private writeRow(out: Buffer, p: number, e: number, segmentNo: number): number {
-    const k = e * 4;
+    const k = e * 3;
     const keys = this.index.keys;
     p = out.writeInt16BE(this.columns.length, p);
     p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(keys[k], p);
+    p = out.writeInt16BE(packedHigh(keys[k]), p);
     p = writeInt8(out, p, keys[k + 1]);
     p = writeInt8(out, p, keys[k + 2]);
     p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(keys[k + 3], p);
+    p = out.writeInt16BE(packedLow(keys[k]), p);
     p = writeInt8(out, p, this.counts[e]);
     p = writeMicros(out, p, this.first[e]);
     p = writeMicros(out, p, this.last[e]);

@@ -27,6 +27,7 @@ import { benchDatabaseUrl, dropBenchDatabase, freshBenchDatabase } from './datab
 import { runQueryBenchDetailed, type QueryBenchDetail } from './queries.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 import { layerBytes } from './sizes.js';
+import { PgCpu } from './pg-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -319,6 +320,8 @@ try {
     ),
   });
   const cpuStart = cpuAt();
+  const pgCpu = new PgCpu(pool);
+  await pgCpu.sample();
   const sample = async () => {
     const at = (performance.now() - t) / 1000;
     const rss: Record<string, number> = {};
@@ -338,6 +341,7 @@ try {
       silver: r[0] ? Number(r[0].silver) : null,
       rssMb: rss,
     });
+    if (phase === 'ingest') await pgCpu.sample();
     // A long run shows how it goes while it goes: a line every PROGRESS_EVERY_S seconds.
     if (phase === 'ingest' && r[0] && at - lastProgress.t >= PROGRESS_EVERY_S) {
       const silverNow = Number(r[0].silver);
@@ -435,6 +439,12 @@ try {
       `CPU during ingestion (µs per row): ${per.map(([n, ms]) => `${n} ${us(ms)}`).join(', ')}, bench process ${us(end.benchMs - cpuStart.benchMs)}, ` +
         `PostgreSQL and the rest ${us(machine - ours)}; machine ${us(machine)} = ${(machine / pipelineMs).toFixed(2)} of ${cpus().length} cores busy`,
     );
+    await pgCpu.sample().catch(() => undefined);
+    const pgTotals = pgCpu.totals();
+    say(
+      `  PostgreSQL's processes, by client or kind (µs per row): ${pgTotals.map(([n, ms]) => `${n} ${us(ms)}`).join(', ')}`,
+    );
+    figures.postgresCpuUsPerRow = Object.fromEntries(pgTotals.map(([n, ms]) => [n, (ms * 1000) / rows]));
     figures.cpuUsPerRow = Object.fromEntries([
       ...per.map(([n, ms]) => [n, (ms * 1000) / rows]),
       ['machine', (machine * 1000) / rows],

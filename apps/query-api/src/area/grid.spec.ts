@@ -3,7 +3,7 @@ import {
   boxCells,
   cellCount,
   cellGeometry,
-  cellKey,
+  cellKeyOf,
   centreOf,
   centreRange,
   decodeCell,
@@ -18,7 +18,7 @@ import {
 const G = 0.01;
 const inRanges = (ranges: KeyRange[], key: number) => ranges.some((r) => key >= r.lo && key <= r.hi);
 // The transformer's formula (libs/contracts/src/grid.ts, as the former test/oracle/chunk.sql), in the same floating point.
-const storedCell = (lon: number, lat: number, g = G) => cellKey(Math.floor(lon / g), Math.floor(lat / g));
+const storedCell = (lon: number, lat: number, g = G) => cellKeyOf(Math.floor(lon / g), Math.floor(lat / g));
 
 describe('cell keys', () => {
   it('encode and decode cx, cy across the whole globe', () => {
@@ -29,17 +29,17 @@ describe('cell keys', () => {
       [1443, 5007],
       [-863, 4115],
     ]) {
-      expect(decodeCell(cellKey(cx, cy))).toEqual({ cx, cy });
+      expect(decodeCell(cellKeyOf(cx, cy))).toEqual({ cx, cy });
     }
   });
 
   it('grow with cx within a row, so a run of cells is one key range', () => {
-    expect(cellKey(11, 5) - cellKey(10, 5)).toBe(1);
-    expect(cellKey(-2_000_000, 6)).toBeGreaterThan(cellKey(2_000_000, 5));
+    expect(cellKeyOf(11, 5) - cellKeyOf(10, 5)).toBe(1);
+    expect(cellKeyOf(-2_000_000, 6)).toBeGreaterThan(cellKeyOf(2_000_000, 5));
   });
 
   it('match the documented formula (cy + 2^21) * 2^22 + (cx + 2^21)', () => {
-    expect(cellKey(1443, 5007)).toBe((5007 + 2 ** 21) * 2 ** 22 + (1443 + 2 ** 21));
+    expect(cellKeyOf(1443, 5007)).toBe((5007 + 2 ** 21) * 2 ** 22 + (1443 + 2 ** 21));
   });
 });
 
@@ -47,7 +47,7 @@ describe('boxCells', () => {
   it('a street-sized box inside one cell: one edge cell, no inner cell', () => {
     const c = boxCells({ minLon: 14.4312, minLat: 50.0811, maxLon: 14.4331, maxLat: 50.0822 }, G);
     expect(c.inner).toEqual([]);
-    expect(c.edge).toEqual([{ lo: cellKey(1443, 5008), hi: cellKey(1443, 5008) }]);
+    expect(c.edge).toEqual([{ lo: cellKeyOf(1443, 5008), hi: cellKeyOf(1443, 5008) }]);
   });
 
   it('a city box: inner rectangle plus a one-cell ring of edge cells, one range per row and run', () => {
@@ -65,7 +65,7 @@ describe('boxCells', () => {
     // 14.30 may be stored in cell 1429 or 1430 depending on rounding: both are looked at.
     expect(c.innerX.lo).toBeGreaterThanOrEqual(1430);
     expect(c.innerX.hi).toBeLessThanOrEqual(1439);
-    expect(inRanges(c.edge, cellKey(1429, 5005)) || inRanges(c.edge, cellKey(1430, 5005))).toBe(true);
+    expect(inRanges(c.edge, cellKeyOf(1429, 5005)) || inRanges(c.edge, cellKeyOf(1430, 5005))).toBe(true);
   });
 
   it('a degenerate box (a point) touches the cells around it and has no inner cell', () => {
@@ -155,10 +155,10 @@ describe('inner cells and their complement', () => {
     expect(outside).toHaveLength(19 + 1);
     for (const key of [cells[0], cells[100], cells.at(-1)!]) expect(inRanges(outside, key)).toBe(false);
     for (const key of [
-      cellKey(1430, 5005),
-      cellKey(1460, 5005),
-      cellKey(1440, 4999),
-      cellKey(1440, 5019),
+      cellKeyOf(1430, 5005),
+      cellKeyOf(1460, 5005),
+      cellKeyOf(1440, 4999),
+      cellKeyOf(1440, 5019),
       0,
       2 ** 44 - 1,
     ]) {
@@ -171,11 +171,11 @@ describe('inner cells and their complement', () => {
 
 describe('cell geometry and centres', () => {
   it('prints centre and bounds rounded to 9 decimals', () => {
-    expect(cellGeometry(cellKey(1443, 5007), G)).toEqual({
+    expect(cellGeometry(cellKeyOf(1443, 5007), G)).toEqual({
       centre: { lon: 14.435, lat: 50.075 },
       bounds: [14.43, 50.07, 14.44, 50.08],
     });
-    expect(cellGeometry(cellKey(-863, -1), G)).toEqual({
+    expect(cellGeometry(cellKeyOf(-863, -1), G)).toEqual({
       centre: { lon: -8.625, lat: -0.005 },
       bounds: [-8.63, -0.01, -8.62, 0],
     });

@@ -6,10 +6,9 @@ import { CELL_AXIS, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
  * sub-rows) live in #contracts (libs/contracts/src/grid.ts), shared with the transformer that writes
  * them.
  */
-export { CELL_OFFSET, decodeCell, SUB_ROWS } from '#contracts';
+export { CELL_OFFSET, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
 /** Keys of consecutive grid rows are this far apart. */
 export const ROW_STRIDE = CELL_AXIS;
-export const cellKey = cellKeyOf;
 
 /**
  * How far (degrees) a stored cell may be trusted. The transformer computes `floor(lon / g)` in
@@ -82,7 +81,7 @@ export function boxCells(box: Bbox, g: number): BoxCells {
   const inner: KeyRange[] = [];
   const edge: KeyRange[] = [];
   const run = (list: KeyRange[], cy: number, lo: number, hi: number) => {
-    if (lo <= hi) list.push({ lo: cellKey(lo, cy), hi: cellKey(hi, cy) });
+    if (lo <= hi) list.push({ lo: cellKeyOf(lo, cy), hi: cellKeyOf(hi, cy) });
   };
   for (let cy = ty.lo; cy <= ty.hi; cy++) {
     if (cy >= innerY.lo && cy <= innerY.hi) {
@@ -104,7 +103,7 @@ const KEY_MAX = 2 ** 45;
 export function innerCellKeys(c: BoxCells): number[] {
   const keys: number[] = [];
   for (let cy = c.innerY.lo; cy <= c.innerY.hi; cy++)
-    for (let cx = c.innerX.lo; cx <= c.innerX.hi; cx++) keys.push(cellKey(cx, cy));
+    for (let cx = c.innerX.lo; cx <= c.innerX.hi; cx++) keys.push(cellKeyOf(cx, cy));
   return keys;
 }
 

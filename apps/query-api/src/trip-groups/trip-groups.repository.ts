@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#db';
-import { cellKey, CELL_OFFSET, ROW_STRIDE, type IndexRange } from '../area/grid.js';
+import { cellKeyOf, CELL_OFFSET, ROW_STRIDE, type IndexRange } from '../area/grid.js';
 
 /** Sort key of a group: trip_count descending, then the primary key ascending. */
 export type GroupKey = [
@@ -51,7 +51,9 @@ export class TripGroupsRepository {
       const { x, y } = filter.originCells;
       // One key range from the box's first to its last cell lets the primary key (region_id,
       // origin_cell, ...) be range-scanned once per region; the arithmetic below trims it to the box.
-      where.push(`g.origin_cell BETWEEN ${$(cellKey(x.lo, y.lo), 'bigint')} AND ${$(cellKey(x.hi, y.hi), 'bigint')}`);
+      where.push(
+        `g.origin_cell BETWEEN ${$(cellKeyOf(x.lo, y.lo), 'bigint')} AND ${$(cellKeyOf(x.hi, y.hi), 'bigint')}`,
+      );
       where.push(
         `g.origin_cell / ${ROW_STRIDE} BETWEEN ${$(y.lo + CELL_OFFSET, 'bigint')} AND ${$(y.hi + CELL_OFFSET, 'bigint')}`,
       );

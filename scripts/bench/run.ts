@@ -147,12 +147,10 @@ function machineBusyMs(): number {
   return (user + nice + system + irq + softirq + steal) * 10;
 }
 
+/** CPU ms of a process, 0 once it is gone (processCpuMs gives NaN then). */
 function safeCpuMs(pid: number): number {
-  try {
-    return processCpuMs(pid);
-  } catch {
-    return 0;
-  }
+  const ms = processCpuMs(pid);
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 /** VmRSS of a process in MB, or undefined when it is gone (or /proc cannot tell). */

@@ -114,6 +114,7 @@ describe('libs/kafka against the real broker', () => {
     );
     await Promise.all([failing.stop(), dlq.stop()]);
   });
+
   it('trims the raw-chunk topic up to what its group committed, and never past it', async () => {
     const marker = randomUUID();
     const rawTopic = topic(env, 'rawChunks');

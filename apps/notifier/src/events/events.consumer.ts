@@ -2,10 +2,9 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Kafka } from 'kafkajs';
 import { PinoLogger } from 'nestjs-pino';
 import { CONFIG, type Env } from '#config';
-import { parseIngestionEvent, type IngestionEvent } from '#contracts';
+import { isUuid, parseIngestionEvent, type IngestionEvent } from '#contracts';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic } from '#kafka';
 import { EventsRepository } from './events.repository.js';
-import { isUuid } from '#contracts';
 
 /** Decodes and validates one message of the events topic; a malformed one is dead-lettered. */
 export function decodeEventMessage(value: Buffer | null): IngestionEvent {

@@ -1,9 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import type { SocketIngestionEvent } from '#contracts';
+import { isUuid, type SocketIngestionEvent } from '#contracts';
 import { AppError } from '#common';
 import { EventsRepository } from './events.repository.js';
 import { MAX_SEQ } from './subscribe-request.js';
-import { isUuid } from '#contracts';
 
 /** One page of an ingestion's stored events. */
 export interface EventsPage {

@@ -29,15 +29,14 @@ export function tierOf(rows: number, p: MergePolicy): number {
  * it removes as many partitions as any other merge, for the fewest rows rewritten.
  */
 export function nextMerge(segments: readonly SegmentSize[], p: MergePolicy): number[] {
-  const tiers = new Map<number, number[]>();
+  const tiers = new Map<number, SegmentSize[]>();
   for (const s of [...segments].sort((a, b) => a.segmentNo - b.segmentNo)) {
     if (s.rows >= p.maxRows) continue;
     const tier = tierOf(s.rows, p);
     const members = tiers.get(tier) ?? [];
-    members.push(s.segmentNo);
+    members.push(s);
     tiers.set(tier, members);
   }
-  const rowsOf = new Map(segments.map((s) => [s.segmentNo, s.rows]));
   for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
     const members = tiers.get(tier)!;
     if (members.length < p.fanIn) continue;
@@ -45,10 +44,10 @@ export function nextMerge(segments: readonly SegmentSize[], p: MergePolicy): num
     // until it commits, so at the top tier it merges fewer (at least two) rather than more rows.
     const merge: number[] = [];
     let rows = 0;
-    for (const no of members.slice(0, p.fanIn)) {
-      if (rows + rowsOf.get(no)! > p.maxRows) break;
-      merge.push(no);
-      rows += rowsOf.get(no)!;
+    for (const s of members.slice(0, p.fanIn)) {
+      if (rows + s.rows > p.maxRows) break;
+      merge.push(s.segmentNo);
+      rows += s.rows;
     }
     if (merge.length >= 2) return merge;
   }

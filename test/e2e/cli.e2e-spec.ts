@@ -84,17 +84,6 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
   let urls: { gateway: string; notifier: string };
 
   /** What a stuck ingestion looks like from the inside: its row, its chunk markers and the services' last log lines. */
-  async function diagnose(ingestionId: string): Promise<string> {
-    const { rows } = await pipeline.pool.query(
-      `SELECT i.*, (SELECT count(*) FROM meta.silver_chunks c WHERE c.ingestion_no = i.ingestion_no) AS markers,
-              (SELECT count(*) FROM meta.silver_chunks c WHERE c.ingestion_no = i.ingestion_no AND c.segment_no IS NULL) AS waiting
-         FROM meta.ingestions i WHERE ingestion_id = $1`,
-      [ingestionId],
-    );
-    const tail = (s: RunningService) => `--- ${s.name} ---\n${s.output().slice(-3000)}`;
-    return [JSON.stringify(rows[0]), ...[pipeline.gateway, pipeline.loader, pipeline.transformer].map(tail)].join('\n');
-  }
-
   beforeAll(async () => {
     pipeline = await startPipeline('cli');
     notifier = await startService('notifier', pipeline.env);
@@ -193,7 +182,7 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
           ).rowCount === 1,
         { timeoutMs: 90_000, what: 'the ingestion completing while the CLI is disconnected' },
       ).catch(async (error: unknown) => {
-        throw new Error(`${(error as Error).message}\n${await diagnose(id as string)}`, { cause: error });
+        throw new Error(`${(error as Error).message}\n${await pipeline.diagnose(id as string)}`, { cause: error });
       });
       const { rows } = await pipeline.pool.query<{ max: number }>(
         'SELECT max(seq) AS max FROM meta.events WHERE ingestion_id = $1',

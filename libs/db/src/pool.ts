@@ -12,8 +12,12 @@ export function createPool(databaseUrl: string, max = 10, applicationName = 'tri
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the next checkout reconnects.
+  // A client losing its connection (PostgreSQL restarted, the session terminated) must not crash the
+  // process. An idle client reports it to the pool, which drops it; a checked-out client emits it on
+  // itself, and only between queries (a query in flight rejects instead): the work holding it fails
+  // on its next query and is retried, and the broken client is not returned to the pool.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -19,6 +19,8 @@ export interface Pipeline {
   loader: RunningService;
   transformer: RunningService;
   stop(): Promise<void>;
+  /** An ingestion's row, its chunk markers and the tail of each service's output: for a test that timed out. */
+  diagnose(ingestionId: string): Promise<string>;
 }
 
 /** Creates and migrates a database of its own for one spec: `<test database>_<name>`. */
@@ -60,6 +62,18 @@ export async function startPipeline(name: string, extraEnv: Record<string, strin
       await Promise.all([pipeline.gateway.stop(), pipeline.loader.stop(), pipeline.transformer.stop()]);
       await pool.end();
       if (process.env.KEEP_TEST_DB !== '1') await dropDatabase(databaseUrl);
+    },
+    async diagnose(ingestionId) {
+      const { rows } = await pool.query(
+        `SELECT i.*, (SELECT count(*) FROM meta.silver_chunks c WHERE c.ingestion_no = i.ingestion_no) AS markers,
+                (SELECT count(*) FROM meta.silver_chunks c WHERE c.ingestion_no = i.ingestion_no AND c.segment_no IS NULL) AS waiting
+           FROM meta.ingestions i WHERE ingestion_id = $1`,
+        [ingestionId],
+      );
+      const tail = (s: RunningService) => `--- ${s.name} ---\n${s.output().slice(-3000)}`;
+      return [JSON.stringify(rows[0]), ...[pipeline.gateway, pipeline.loader, pipeline.transformer].map(tail)].join(
+        '\n',
+      );
     },
   };
   return pipeline;

@@ -6,6 +6,8 @@ import { parseIngestionEvent } from '#contracts';
 import { createKafka, topic } from '#kafka';
 import {
   eventually,
+  exactlyOnce,
+  layerFacts,
   newIngestionId,
   startPipeline,
   startService,
@@ -79,58 +81,12 @@ describe('crash safety: SIGKILL bronze-loader and transformer mid-ingestion', ()
 
     const done = await waitForIngestion(pool, ingestionId, 240_000);
     const no = done.ingestion_no;
-    const count = async (sql: string, params: unknown[] = [no]) => Number((await pool.query(sql, params)).rows[0].n);
-    // Bronze holds every chunk once: its chunks put together are exactly the file after its header.
-    const chunks = await pool.query<{ data: Buffer; rows: number }>(
-      'SELECT data, rows FROM bronze.chunks WHERE ingestion_no = $1 ORDER BY seq',
-      [no],
-    );
-    expect(chunks.rowCount).toBe(await count('SELECT total_chunks AS n FROM meta.ingestions WHERE ingestion_no = $1'));
-    expect(chunks.rows.reduce((n, c) => n + c.rows, 0)).toBe(ROWS);
-    const csv = readFileSync(file);
-    expect(Buffer.concat(chunks.rows.map((c) => c.data)).equals(csv.subarray(csv.indexOf('\n') + 1))).toBe(true);
-    expect(await count('SELECT count(*) AS n FROM silver.trips WHERE ingestion_no = $1')).toBe(ROWS);
-    expect(await count('SELECT count(*) AS n FROM silver.rejects WHERE ingestion_no = $1')).toBe(0);
-    // Every chunk is in exactly one segment, and the segments hold every row once.
-    expect(
-      await count(
-        'SELECT count(*) AS n FROM meta.silver_chunks WHERE ingestion_no = $1 AND segment_no IS NOT NULL AND gold_done',
-      ),
-    ).toBe(chunks.rowCount);
-    expect(await count('SELECT coalesce(sum(rows), 0) AS n FROM meta.segments WHERE ingestion_no = $1')).toBe(ROWS);
-    expect(await count('SELECT count(*) AS n FROM meta.segments WHERE ingestion_no = $1')).toBeGreaterThan(1);
-    // A build killed mid-way rolled back with its table: every segment table is an attached partition.
-    expect(
-      (
-        await pool.query<{ name: string; attached: boolean }>(
-          `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid) AS attached
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'silver' AND c.relkind = 'r' AND c.relname ~ '^trips_[0-9]+$'`,
-        )
-      ).rows.filter((r) => !r.attached),
-    ).toEqual([]);
-    // silver.trips has no primary key across its partitions: check the line set is exactly 2..ROWS+1.
-    expect(
-      await count(
-        'SELECT count(DISTINCT line_no) AS n FROM silver.trips WHERE ingestion_no = $1 AND line_no BETWEEN 2 AND $2',
-        [no, ROWS + 1],
-      ),
-    ).toBe(ROWS);
+    expect(await layerFacts(pool, no, readFileSync(file), ROWS)).toEqual(exactlyOnce(ROWS));
     expect(Number(done.bronze_rows)).toBe(ROWS);
     expect(Number(done.silver_rows)).toBe(ROWS);
-    // Gold was folded once per segment: its totals equal silver (the pipeline has a database of its own).
-    const gold = await pool.query(
-      `SELECT (SELECT sum(trip_count) FROM gold.trip_groups) AS groups,
-              (SELECT sum(trips) FROM gold.weekly_region_counts) AS region_weeks,
-              (SELECT sum(trips) FROM gold.weekly_origin_cells) AS origin_cells,
-              (SELECT sum(trips) FROM gold.weekly_od_cells) AS od_cells,
-              (SELECT count(*) FROM silver.trips) AS silver`,
-    );
-    const g = gold.rows[0];
-    expect(Number(g.groups)).toBe(Number(g.silver));
-    expect(Number(g.region_weeks)).toBe(Number(g.silver));
-    expect(Number(g.origin_cells)).toBe(Number(g.silver));
-    expect(Number(g.od_cells)).toBe(Number(g.silver));
+    // The kill came after a segment was built: the ingestion holds more than one.
+    const segments = await pool.query('SELECT count(*)::int AS n FROM meta.segments WHERE ingestion_no = $1', [no]);
+    expect(segments.rows[0].n).toBeGreaterThan(1);
 
     // Exactly one completion event (a re-published duplicate would carry the same eventId).
     const env = testEnv(pipeline.env);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { Admin } from 'kafkajs';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
 import { startService, testEnv, type RunningService } from '#testing';
@@ -121,3 +122,43 @@ it(`streams a ${BODY_MB} MB chunked upload through a ${HEAP_MB} MB heap with bou
   expect(peak).toBeLessThan(RSS_LIMIT_MB);
   expect(peak - idle).toBeLessThan(BODY_MB / 2);
 }, 120_000);
+
+/** A gzip body of the header, then one quoted field of `fieldMb` MB with no line end (~1 KB of gzip per MB). */
+async function longFieldBomb(fieldMb: number): Promise<Buffer> {
+  async function* plain() {
+    yield Buffer.from(`${HEADER}"`);
+    const mb = Buffer.alloc(1024 * 1024, 'x');
+    for (let i = 0; i < fieldMb; i++) yield mb;
+  }
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(plain()), createGzip({ level: 9 }), async (gz: AsyncIterable<Buffer>) => {
+    for await (const piece of gz) out.push(piece);
+  });
+  return Buffer.concat(out);
+}
+
+it('stops a gzip bomb holding one 400 MB field at UPLOAD_MAX_RECORD_BYTES: 422 record_too_large, bounded memory', async () => {
+  const bomb = await longFieldBomb(400);
+  expect(bomb.length).toBeLessThan(1024 * 1024);
+  const pid = gateway.child.pid!;
+  let peak = rssMb(pid);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(pid));
+  }, 50);
+  try {
+    const res = await fetch(`${gateway.url}/api/v1/ingestions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/gzip' },
+      body: bomb,
+      signal: AbortSignal.timeout(30_000),
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({
+      error: { code: 'record_too_large', details: { line: 2, limit: 1024 * 1024 } },
+    });
+  } finally {
+    clearInterval(sampler);
+  }
+  peak = Math.max(peak, rssMb(pid));
+  expect(peak).toBeLessThan(RSS_LIMIT_MB);
+}, 60_000);

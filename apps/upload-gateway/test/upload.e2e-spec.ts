@@ -26,6 +26,7 @@ import { eventually, startService, testEnv, testPool, type RunningService } from
 const env = testEnv({ KAFKA_TOPIC_PREFIX: `${process.env.KAFKA_TOPIC_PREFIX}gw.` });
 const CHUNK_BYTES = 4096;
 const MAX_BYTES = 500_000;
+const MAX_RECORD_BYTES = 64 * 1024;
 const fixture = (path: string) => readFileSync(join(repoRoot(), 'test/fixtures/csv', path));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const SAMPLE_GZ = fixture('ok/sample.csv.gz');
@@ -71,6 +72,7 @@ beforeAll(async () => {
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     UPLOAD_CHUNK_BYTES: String(CHUNK_BYTES),
     UPLOAD_MAX_BYTES: String(MAX_BYTES),
+    UPLOAD_MAX_RECORD_BYTES: String(MAX_RECORD_BYTES),
     PROGRESS_INTERVAL_MS: '0',
     QUERY_API_PUBLIC_URL: 'http://query.example:3001/',
     NOTIFIER_PUBLIC_URL: 'http://notifier.example:3002',
@@ -468,6 +470,27 @@ describe('POST /api/v1/ingestions', () => {
       await expectFailed(id, 'payload_too_large');
       // What was published before the limit stays (bronze keeps it as raw lineage); the row says failed.
       expect(raw.get(id)?.length ?? 0).toBeGreaterThan(0);
+    });
+
+    it('answers 422 record_too_large with the line where the record starts, publishing nothing of it', async () => {
+      // Lines 2–101: the sample's rows; 102: blank; 103: a quoted region over two lines, too long.
+      const long = `"${'x'.repeat(40_000)}\n${'y'.repeat(40_000)}",POINT (1 1),POINT (1 1),2018-05-28 09:03:40,a\n`;
+      const body = Buffer.concat([
+        SAMPLE,
+        Buffer.from('\n' + long + 'Turin,POINT (1 1),POINT (1 1),2018-05-28 09:03:40,a\n'),
+      ]);
+      const id = randomUUID();
+      const res = await csv(body, { 'x-ingestion-id': id });
+      expect(res).toMatchObject({
+        status: 422,
+        body: { error: { code: 'record_too_large', details: { line: 103, limit: MAX_RECORD_BYTES } } },
+      });
+      expect(res.body.error.message).toMatch(/^Line 103: /);
+      await expectFailed(id, 'record_too_large');
+      const published = (raw.get(id) ?? []).flatMap((r) =>
+        r.meta.kind === 'chunk' ? splitRecords(r.value, r.meta.firstLine).map((rec) => rec.line) : [],
+      );
+      expect(published.every((line) => line < 103)).toBe(true);
     });
 
     it('records client_aborted when the client disconnects mid-upload', async () => {

@@ -54,6 +54,12 @@ export const envSchema = z.object({
   /** Target size of one raw chunk; always below Kafka's 1 MB default message limit. */
   UPLOAD_CHUNK_BYTES: int(512 * 1024, 1024, 900 * 1024),
   /**
+   * Longest record (its line end included) an upload may hold; a longer one stops the upload with
+   * 422 record_too_large and its line, so the gateway never buffers more than this for one record.
+   * The raw-chunk topic accepts messages of this size (kafkaMessageMaxBytes).
+   */
+  UPLOAD_MAX_RECORD_BYTES: int(1024 ** 2, 1024, 64 * 1024 ** 2),
+  /**
    * Raw-chunk sends one upload keeps in flight to Kafka; the gateway stops reading the socket while
    * they are all pending (backpressure), so memory per upload is about this many chunks.
    */

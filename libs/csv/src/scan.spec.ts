@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { RecordChunker, splitRecords } from './scan.js';
+import { RecordChunker, RecordTooLargeError, splitRecords } from './scan.js';
 
 const text = (b: Uint8Array, r: { start: number; end: number }) => Buffer.from(b.subarray(r.start, r.end)).toString();
 
@@ -25,8 +25,8 @@ describe('splitRecords', () => {
 });
 
 describe('RecordChunker', () => {
-  const chunkAll = (input: Buffer, target: number, pieces: number[]) => {
-    const c = new RecordChunker(target, 2);
+  const chunkAll = (input: Buffer, target: number, pieces: number[], maxRecord?: number) => {
+    const c = new RecordChunker(target, 2, maxRecord);
     const out = [];
     let at = 0;
     for (const p of pieces) {
@@ -82,5 +82,51 @@ describe('RecordChunker', () => {
     const chunks = chunkAll(Buffer.from('a\n"b\nc'), 1024, []);
     expect(chunks).toHaveLength(1);
     expect(chunks[0].records).toBe(2);
+  });
+
+  it('refuses the first record longer than the limit, its line end included, with its line', () => {
+    const field = fc.oneof(
+      fc.stringMatching(/^[a-z ]{0,30}$/),
+      fc.stringMatching(/^[a-z\n]{0,30}$/).map((f) => `"${f}"`),
+    );
+    const line = fc.array(field, { minLength: 1, maxLength: 3 }).map((f) => f.join(','));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(line, fc.constant('')), { maxLength: 30 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 10 }),
+        (lines, eol, trailingEol, max, pieces) => {
+          const input = lines.join(eol) + (trailingEol ? eol : '');
+          const buf = Buffer.from(input);
+          // A record's bytes with its line end; the chunker adds a final \n when the input lacks one.
+          const bytesOf = (r: { start: number; end: number }) => {
+            const lf = buf.indexOf(0x0a, r.end);
+            return lf === -1 ? buf.length - r.start + 1 : lf + 1 - r.start;
+          };
+          const first = splitRecords(buf, 2).find((r) => bytesOf(r) > max);
+          const run = () => chunkAll(buf, 16, pieces, max);
+          if (first === undefined) expect(run().reduce((n, c) => n + c.records, 0)).toBe(splitRecords(buf, 2).length);
+          else expect(run).toThrow(new RecordTooLargeError(first.line, max));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('stops a record without a line end as soon as it passes the limit, without buffering the rest', () => {
+    const c = new RecordChunker(1024, 2, 4096);
+    expect(c.push(Buffer.from('a,b\n\n"'))).toEqual([]);
+    const piece = Buffer.alloc(1024, 'x');
+    let pushed = 0;
+    const flood = () => {
+      for (;;) {
+        c.push(piece);
+        pushed += piece.length;
+      }
+    };
+    expect(flood).toThrow(new RecordTooLargeError(4, 4096));
+    expect(pushed).toBeLessThanOrEqual(4096);
   });
 });

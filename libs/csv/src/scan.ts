@@ -77,10 +77,23 @@ export interface Chunk {
   records: number;
 }
 
+/** A record longer than the chunker's `maxRecordBytes`, its line end included. */
+export class RecordTooLargeError extends Error {
+  constructor(
+    /** Physical line where the record starts. */
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`the record starting on line ${line} is longer than ${limit} bytes`);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
 /**
  * Cuts a byte stream (records only, header already removed) into chunks of whole records of about
- * `targetBytes` (a single record longer than that becomes its own, larger chunk).
- * Memory: at most one chunk plus the incoming buffer.
+ * `targetBytes` (a single record longer than that becomes its own, larger chunk). A record longer
+ * than `maxRecordBytes` throws {@link RecordTooLargeError} as soon as its bytes pass the limit, so
+ * memory stays within one chunk, one record and the incoming buffer whatever the input.
  */
 export class RecordChunker {
   private parts: Buffer[] = [];
@@ -99,6 +112,7 @@ export class RecordChunker {
   constructor(
     private readonly targetBytes: number,
     firstLine: number,
+    private readonly maxRecordBytes = Number.POSITIVE_INFINITY,
   ) {
     this.nextLine = firstLine;
   }
@@ -115,6 +129,8 @@ export class RecordChunker {
       this.scan(piece, this.size);
       this.parts.push(piece);
       this.size += piece.length;
+      // The record still open (the bytes since the last line end) must not grow past the limit.
+      if (this.size - this.cut > this.maxRecordBytes) this.tooLarge();
       if (this.size >= this.targetBytes && this.cut > 0) out.push(this.emit());
     }
     return out;
@@ -174,12 +190,19 @@ export class RecordChunker {
   }
 
   private terminate(offsetAfter: number): void {
+    // Every line end moves the cut, so offsetAfter - cut is this record with its line end.
+    if (this.lineHasContent && offsetAfter - this.cut > this.maxRecordBytes) this.tooLarge();
     this.newlines++;
     if (this.lineHasContent) this.records++;
     this.lineHasContent = false;
     this.cut = offsetAfter;
     this.cutRecords = this.records;
     this.cutNewlines = this.newlines;
+  }
+
+  /** Throws for the record after the last cut: it starts on the line after the last line end. */
+  private tooLarge(): never {
+    throw new RecordTooLargeError(this.nextLine + this.cutNewlines, this.maxRecordBytes);
   }
 
   private emit(): Chunk {

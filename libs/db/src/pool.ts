@@ -49,6 +49,22 @@ export async function withTransaction<T>(
   }
 }
 
+/**
+ * Runs an idempotent database call again while it fails transiently (a connection cut, PostgreSQL
+ * restarting), with backoff, for up to `forMs`; then, or on any other error, throws.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, forMs = 15_000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isTransientDbError(error) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
+    }
+  }
+}
+
 /** PostgreSQL error codes worth retrying: the dependency is unavailable or the conflict is transient. */
 export function isTransientDbError(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;

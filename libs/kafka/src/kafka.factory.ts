@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Env } from '#config';
 import { topicName, type TopicKey } from '#contracts';
@@ -34,6 +34,25 @@ export const topic = (env: Env, key: TopicKey): string => topicName(env.KAFKA_TO
 /** Consumer group id for this environment. */
 export const groupId = (env: Env, name: string): string => `${env.KAFKA_TOPIC_PREFIX}${name}`;
 
+/**
+ * The largest message the raw-chunk and dead-letter topics accept. A chunk holds whole records of
+ * about UPLOAD_CHUNK_BYTES; one holding a longer record (up to UPLOAD_MAX_RECORD_BYTES) is that record
+ * plus at most the rest of the piece of input it ended in (a socket or zlib read, ≤ 64 KiB), and the
+ * message adds its key and headers. 1 MiB of margin covers both.
+ */
+export const kafkaMessageMaxBytes = (env: Env): number =>
+  Math.max(env.UPLOAD_CHUNK_BYTES, env.UPLOAD_MAX_RECORD_BYTES) + 1024 ** 2;
+
+/** Per-topic settings applied at creation and again at every start (alterConfigs replaces the set). */
+function rawChunkConfig(env: Env): { name: string; value: string }[] {
+  return [
+    // The bronze-loader deletes what it has committed (TopicTrimmer); the broker frees the disk a
+    // whole segment at a time, so segments are small.
+    { name: 'segment.bytes', value: String(64 * 1024 * 1024) },
+    { name: 'max.message.bytes', value: String(kafkaMessageMaxBytes(env)) },
+  ];
+}
+
 /** The project's topics with their partition counts. */
 export function topicSpecs(env: Env): ITopicConfig[] {
   return [
@@ -41,9 +60,7 @@ export function topicSpecs(env: Env): ITopicConfig[] {
       topic: topic(env, 'rawChunks'),
       numPartitions: env.KAFKA_RAW_PARTITIONS,
       replicationFactor: 1,
-      // The bronze-loader deletes what it has committed (TopicTrimmer); the broker frees the disk a
-      // whole segment at a time, so segments are small.
-      configEntries: [{ name: 'segment.bytes', value: String(64 * 1024 * 1024) }],
+      configEntries: rawChunkConfig(env),
     },
     { topic: topic(env, 'bronzeWork'), numPartitions: env.KAFKA_WORK_PARTITIONS, replicationFactor: 1 },
     {
@@ -53,7 +70,13 @@ export function topicSpecs(env: Env): ITopicConfig[] {
       // Downstream consumers may join late: keep events a week.
       configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3600 * 1000) }],
     },
-    { topic: topic(env, 'deadLetter'), numPartitions: 1, replicationFactor: 1 },
+    {
+      topic: topic(env, 'deadLetter'),
+      numPartitions: 1,
+      replicationFactor: 1,
+      // A dead-lettered raw chunk keeps its value.
+      configEntries: [{ name: 'max.message.bytes', value: String(kafkaMessageMaxBytes(env)) }],
+    },
   ];
 }
 
@@ -71,6 +94,18 @@ export async function ensureTopics(kafka: Kafka, env: Env): Promise<string[]> {
         // Another process created them in between: fine.
         if (!/already exists/i.test(String((error as Error).message))) throw error;
       }
+    }
+    // Topics created by an earlier version (or with another UPLOAD_MAX_RECORD_BYTES) get today's limits.
+    const configured = topicSpecs(env).filter((t) => existing.has(t.topic) && t.configEntries);
+    if (configured.length) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: configured.map((t) => ({
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: t.topic,
+          configEntries: t.configEntries ?? [],
+        })),
+      });
     }
     return missing.map((t) => t.topic);
   } finally {

@@ -105,6 +105,8 @@ export class IngestionsHttpController {
     description: codes({
       missing_columns: 'required columns are missing; `details.missing` (schema order) and `details.found`',
       duplicate_columns: 'a column name appears twice; `details.duplicates`',
+      record_too_large:
+        'a record (its line end included) is longer than `UPLOAD_MAX_RECORD_BYTES`; `details.line` (where it starts) and `details.limit`; the upload stops there and the ingestion is `failed`',
     }),
   })
   @ApiServiceUnavailableResponse({

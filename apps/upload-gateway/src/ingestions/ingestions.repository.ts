@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import type { IngestionState } from '#contracts';
-import { PG_POOL } from '#db';
+import { PG_POOL, retryTransient } from '#db';
 
 export interface NewIngestion {
   ingestionId: string;
@@ -18,7 +18,12 @@ export interface UploadCounters {
   chunks: number;
 }
 
-/** The gateway's SQL on meta.ingestions: it creates the row and owns the upload_* columns. */
+/**
+ * The gateway's SQL on meta.ingestions: it creates the row and owns the upload_* columns. Every
+ * statement after the creation is idempotent and retried through a connection cut (retryTransient),
+ * so a PostgreSQL restart mid-upload does not fail an upload whose chunks are all in Kafka. The
+ * creation is not retried: had the cut come after its commit, the retry would find the id taken.
+ */
 @Injectable()
 export class IngestionsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
@@ -40,7 +45,7 @@ export class IngestionsRepository {
   }
 
   async recordProgress(ingestionId: string, c: UploadCounters): Promise<void> {
-    await this.pool.query(
+    await this.retried(
       `UPDATE meta.ingestions
           SET upload_bytes = $2, upload_rows = $3, upload_chunks = $4, updated_at = now()
         WHERE ingestion_id = $1`,
@@ -55,7 +60,7 @@ export class IngestionsRepository {
    * `failed`) is kept. Returns the resulting state.
    */
   async completeUpload(ingestionId: string, c: UploadCounters & { sha256: string }): Promise<IngestionState> {
-    const { rows } = await this.pool.query<{ state: IngestionState }>(
+    const { rows } = await this.retried<{ state: IngestionState }>(
       `UPDATE meta.ingestions
           SET total_chunks = $4, total_rows = $3, upload_bytes = $2, upload_rows = $3, upload_chunks = $4,
               upload_sha256 = $5, upload_completed_at = now(),
@@ -71,7 +76,7 @@ export class IngestionsRepository {
 
   /** Marks the upload failed; keeps an earlier failure (the first cause is the useful one). True if it changed the row. */
   async failUpload(ingestionId: string, code: string, message: string, c: UploadCounters): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+    const { rowCount } = await this.retried(
       `UPDATE meta.ingestions
           SET state = 'failed', error_stage = 'upload', error_code = $2, error_message = $3, failed_at = now(),
               upload_bytes = $4, upload_rows = $5, upload_chunks = $6, updated_at = now()
@@ -79,5 +84,12 @@ export class IngestionsRepository {
       [ingestionId, code, message, c.bytes, c.rows, c.chunks],
     );
     return rowCount === 1;
+  }
+
+  private retried<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return retryTransient(() => this.pool.query<R>(sql, params));
   }
 }

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppError } from '#common';
 import { CONFIG, type Env } from '#config';
 import { encodeRawChunkHeaders, ingestionRoom, makeEvent, SOCKET_NAMESPACE, type IngestionState } from '#contracts';
-import { RecordChunker, type Chunk } from '#csv';
+import { RecordChunker, RecordTooLargeError, type Chunk } from '#csv';
 import { isTransientDbError } from '#db';
 import { Publisher, topic } from '#kafka';
 import { BoundedSender } from './bounded-sender.js';
@@ -171,6 +171,7 @@ export class UploadService {
     const chunker = new RecordChunker(
       chunkTargetBytes(this.env.UPLOAD_CHUNK_BYTES, header.columns, topic(this.env, 'rawChunks')),
       u.found.nextLine,
+      this.env.UPLOAD_MAX_RECORD_BYTES,
     );
     const sender = new BoundedSender(this.env.UPLOAD_SENDS_IN_FLIGHT);
     const progress = new ProgressReporter(this.env.PROGRESS_INTERVAL_MS, async (c) => {
@@ -294,6 +295,14 @@ export class UploadService {
   /** Maps whatever stopped an upload to the error the client gets (and the ingestion records). */
   private toAppError(error: unknown, req: IncomingMessage, ingestionId?: string): AppError {
     if (error instanceof AppError) return error;
+    if (error instanceof RecordTooLargeError) {
+      return new AppError(
+        422,
+        'record_too_large',
+        `Line ${error.line}: the record is longer than ${error.limit} bytes (UPLOAD_MAX_RECORD_BYTES); the upload stopped there`,
+        { line: error.line, limit: error.limit },
+      );
+    }
     if (req.destroyed && !req.complete) {
       return new AppError(400, 'client_aborted', 'The client closed the connection before the upload was complete');
     }

@@ -21,6 +21,9 @@ WITH checked AS (
       WHEN t.early_reason IS NOT NULL THEN t.early_reason
       WHEN coalesce(t.region_key, '') = '' THEN 'missing_region'
       WHEN coalesce(t.datasource_name, '') = '' THEN 'missing_datasource'
+      -- added with MAX_NAME_CHARS (200): names are unique btree keys
+      WHEN char_length(t.region_key) > 200 THEN 'region_too_long'
+      WHEN char_length(t.datasource_name) > 200 THEN 'datasource_too_long'
       WHEN t.o IS NULL THEN 'bad_origin'
       WHEN t.d IS NULL THEN 'bad_destination'
       WHEN NOT (t.origin_lon BETWEEN -180 AND 180 AND t.origin_lat BETWEEN -90 AND 90) THEN 'origin_out_of_range'

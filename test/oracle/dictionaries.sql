@@ -6,13 +6,15 @@
 -- Only names missing from the dictionary reach INSERT: ON CONFLICT DO NOTHING still draws an id from
 -- the smallint identity for every proposed row, and re-proposing known names on every chunk would
 -- exhaust it. Rows go in key order so two transformers adding the same names cannot deadlock.
--- Records that fail the first checks (field count, encoding, empty region or datasource) add nothing.
+-- Records that fail the first checks (field count, encoding, empty or too long region or datasource) add nothing.
 WITH src AS (
   SELECT b.line_no, btrim(b.region) AS region_name, btrim(b.datasource) AS datasource_name
   FROM bronze.trips b
   WHERE b.ingestion_no = $1 AND b.line_no BETWEEN $2 AND $3
     AND b.raw_record IS NULL
     AND btrim(b.region) <> '' AND btrim(b.datasource) <> ''
+    -- added with MAX_NAME_CHARS (200)
+    AND char_length(btrim(b.region)) <= 200 AND char_length(btrim(b.datasource)) <= 200
     AND strpos(concat(b.region, b.origin_coord, b.destination_coord, b.datetime, b.datasource), U&'\FFFD') = 0
 ),
 new_regions AS (

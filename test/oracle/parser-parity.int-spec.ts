@@ -224,6 +224,12 @@ const region = fc.constantFrom(
   'σ',
   'ς',
   '"Montreal"',
+  // MAX_NAME_CHARS is 200: at the limit, past it, and past it in bytes only (2-byte characters)
+  'r'.repeat(200),
+  ` ${'r'.repeat(200)} `,
+  'r'.repeat(201),
+  'é'.repeat(200),
+  'é'.repeat(201),
 );
 const datasource = fc.constantFrom(
   'funny_car',
@@ -236,6 +242,8 @@ const datasource = fc.constantFrom(
   '\tfunny_car',
   'Funny_Car',
   'x\u00a0',
+  'd'.repeat(200),
+  'd'.repeat(6000),
 );
 const noise = fc.oneof(
   fc.string({ maxLength: 8 }),
@@ -579,6 +587,7 @@ describe('parseTrips parity with the old bronze → silver path', () => {
       'bad_datetime',
       'bad_destination',
       'bad_origin',
+      'datasource_too_long',
       'destination_out_of_range',
       'field_count',
       'invalid_datetime',
@@ -586,6 +595,7 @@ describe('parseTrips parity with the old bronze → silver path', () => {
       'missing_datasource',
       'missing_region',
       'origin_out_of_range',
+      'region_too_long',
     ]);
   }, 120_000);
 });

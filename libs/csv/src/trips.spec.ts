@@ -50,6 +50,10 @@ describe('parseTrips', () => {
     ['invalid_encoding', `${OK},\uFFFD`], // a raw record with U+FFFD is an encoding reject, not a field count one
     ['missing_region', row({ region: '  ' })],
     ['missing_datasource', row({ datasource: '' })],
+    ['region_too_long', row({ region: 'x'.repeat(6000) })],
+    ['region_too_long', row({ region: 'é'.repeat(201) })],
+    ['valid', row({ region: ` ${'é'.repeat(200)} ` })], // 200 characters after trimming, 400 bytes
+    ['datasource_too_long', row({ datasource: 'd'.repeat(201) })],
     ['bad_origin', row({ origin_coord: 'POINT (NaN 1)' })],
     ['bad_destination', row({ destination_coord: 'POINT (1e100 1)' })], // 3-digit exponent
     ['origin_out_of_range', row({ origin_coord: 'POINT (180.000001 0)' })],

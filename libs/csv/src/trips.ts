@@ -10,7 +10,15 @@
  * sequence) and for rejects.
  */
 import { isUtf8 } from 'node:buffer';
-import { CELL_AXIS, CELL_OFFSET, REQUIRED_COLUMNS, SUB_ROWS, type RejectReason, type RequiredColumn } from '#contracts';
+import {
+  CELL_AXIS,
+  CELL_OFFSET,
+  MAX_NAME_CHARS,
+  REQUIRED_COLUMNS,
+  SUB_ROWS,
+  type RejectReason,
+  type RequiredColumn,
+} from '#contracts';
 
 export interface GridSettings {
   cellDegrees: number;
@@ -524,6 +532,16 @@ function btrimEnd(src: Buffer, s: number, e: number): number {
   return e;
 }
 
+/** Characters of a field after trimming spaces (valid UTF-8 here: one per byte that does not continue a character). */
+function trimmedChars(src: Buffer, s: number, e: number): number {
+  // A name cannot be longer in characters than in bytes: most fields end here.
+  if (e - s <= MAX_NAME_CHARS) return e - s;
+  const end = btrimEnd(src, s, e);
+  let chars = 0;
+  for (let i = btrimStart(src, s, end); i < end; i++) if ((src[i] & 0xc0) !== 0x80) chars++;
+  return chars;
+}
+
 let lonOrigin = 0;
 let latOrigin = 0;
 let lonDestination = 0;
@@ -536,6 +554,8 @@ function check(src: Buffer, fffd: boolean): RejectReason | null {
   }
   if (btrimStart(src, fs[R_REGION], fe[R_REGION]) === fe[R_REGION]) return 'missing_region';
   if (btrimStart(src, fs[R_DATASOURCE], fe[R_DATASOURCE]) === fe[R_DATASOURCE]) return 'missing_datasource';
+  if (trimmedChars(src, fs[R_REGION], fe[R_REGION]) > MAX_NAME_CHARS) return 'region_too_long';
+  if (trimmedChars(src, fs[R_DATASOURCE], fe[R_DATASOURCE]) > MAX_NAME_CHARS) return 'datasource_too_long';
   if (!matchPoint(src, fs[R_ORIGIN], fe[R_ORIGIN])) return 'bad_origin';
   lonOrigin = lonValue;
   latOrigin = latValue;

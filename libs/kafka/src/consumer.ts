@@ -3,15 +3,32 @@ import type { Logger } from 'pino';
 import { isTransientDbError } from '#db';
 import type { Publisher } from './publisher.js';
 
-/** A message that can never succeed (malformed, violates the contract): dead-letter it, do not retry. */
+/**
+ * A message that can never succeed (malformed, violates the contract): dead-letter it, do not retry.
+ * `message` is public (an ingestion's status and its `ingestion.failed` event); `detail`, when set,
+ * is internal and goes only to the log and the dead-letter topic.
+ */
 export class PermanentMessageError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'PermanentMessageError';
   }
+}
+
+/**
+ * An unexpected error (a bug, a database error no retry can fix) as a dead letter: its text can name
+ * tables, indexes and values, so clients get a generic message and the dead-letter topic the text.
+ */
+export function unexpectedError(error: unknown): PermanentMessageError {
+  return new PermanentMessageError(
+    'processing_error',
+    'An internal error stopped the processing of this ingestion; the operators have the details',
+    (error as Error | null)?.message ?? String(error),
+  );
 }
 
 export interface MessageContext {
@@ -148,10 +165,8 @@ export class ConsumerRunner {
             ctx.log.error({ err: error }, 'dead-letter hook failed; giving up on it');
             return;
           }
-          permanent =
-            error instanceof PermanentMessageError
-              ? error
-              : new PermanentMessageError('processing_error', (error as Error).message);
+          if (!(error instanceof PermanentMessageError)) ctx.log.error({ err: error }, 'unexpected error');
+          permanent = error instanceof PermanentMessageError ? error : unexpectedError(error);
           attempt = 0;
           continue;
         }
@@ -184,7 +199,7 @@ export class ConsumerRunner {
           'dlq-source-partition': String(ctx.partition),
           'dlq-source-offset': ctx.message.offset,
           'dlq-error-code': error.code,
-          'dlq-error-message': error.message.slice(0, 2000),
+          'dlq-error-message': (error.detail ?? error.message).slice(0, 2000),
         },
       },
     ]);

@@ -115,6 +115,41 @@ describe('libs/kafka against the real broker', () => {
     await Promise.all([failing.stop(), dlq.stop()]);
   });
 
+  it('dead-letters an unexpected error with its text for operators only, a generic message for clients', async () => {
+    const marker = randomUUID();
+    const internal = 'index row size 6016 exceeds btree version 4 maximum 2704 for index "regions_name_key_key"';
+    const reported: { code: string; message: string }[] = [];
+    const dlqMessages: string[] = [];
+    const failing = new ConsumerRunner(kafka, publisher, {
+      groupId: groupId(env, `unexpected-${marker}`),
+      topic: topic(env, 'bronzeWork'),
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        if (message.key?.toString() === marker) throw new Error(internal);
+      },
+      onDeadLetter: async (_, error) => {
+        reported.push({ code: error.code, message: error.message });
+      },
+    });
+    const dlq = new ConsumerRunner(kafka, publisher, {
+      groupId: groupId(env, `dlq-unexpected-${marker}`),
+      topic: topic(env, 'deadLetter'),
+      concurrency: 1,
+      log,
+      handle: async ({ message }) => {
+        if (message.key?.toString() === marker) dlqMessages.push(String(message.headers?.['dlq-error-message']));
+      },
+    });
+    await Promise.all([failing.start(), dlq.start()]);
+    await publisher.send('bronzeWork', [{ key: marker, value: '{}' }]);
+    await eventually(() => reported.length === 1 && dlqMessages.length === 1, { what: 'dead letter and report' });
+    expect(reported[0].code).toBe('processing_error');
+    expect(reported[0].message).not.toContain('regions_name_key');
+    expect(dlqMessages).toEqual([internal]);
+    await Promise.all([failing.stop(), dlq.stop()]);
+  });
+
   it('trims the raw-chunk topic up to what its group committed, and never past it', async () => {
     const marker = randomUUID();
     const rawTopic = topic(env, 'rawChunks');

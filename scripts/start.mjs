@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: one command for a developer machine. Starts Kafka (unless KAFKA_BROKERS points
 // elsewhere or a broker already answers), builds, prepares the database and topics, starts the five
-// services and waits for their /health. Ctrl-C (SIGINT/SIGTERM) stops everything it started.
+// services and waits for their /health. It supervises them like a process manager: a service that
+// exits is restarted with backoff (1 s, doubling to 30 s; back to 1 s once it ran a minute), and
+// each restart is logged. Ctrl-C (SIGINT/SIGTERM) stops everything it started, Kafka included.
+// START_BUILD=0 skips the build (the tests run it on a tree they built already).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,7 +19,10 @@ const services = [
   ['transformer', 'TRANSFORMER_PORT', 3004, '/health'],
 ];
 const log = (msg) => process.stdout.write(`[start] ${msg}\n`);
-const children = [];
+/** The running process of each service (replaced on restart). */
+const children = new Map();
+/** Pending restarts, cancelled by Ctrl-C. */
+const restarts = new Set();
 let startedKafka = false;
 let stopping = false;
 
@@ -28,8 +34,9 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   log('stopping services...');
+  for (const timer of restarts) clearTimeout(timer);
   await Promise.all(
-    children.map(
+    [...children.values()].map(
       (child) =>
         new Promise((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -80,30 +87,43 @@ async function main() {
     log(`using Kafka at ${brokers}`);
   }
 
-  log('building...');
-  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  if (process.env.START_BUILD !== '0') {
+    log('building...');
+    run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  }
   run(process.execPath, [join(root, 'dist/scripts/setup.js')]);
 
-  for (const [name] of services) {
-    const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, SERVICE_NAME: name },
-    });
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        log(`${name} exited (${signal ?? code}); stopping everything`);
-        void stopAll(1);
-      }
-    });
-    children.push(child);
-  }
+  for (const [name] of services) supervise(name);
   await Promise.all(services.map(([name, key, def]) => waitHealthy(name, Number(process.env[key] ?? def))));
   log('all services healthy:');
   for (const [name, key, def, path] of services) {
-    log(`  ${name.padEnd(15)} http://localhost:${process.env[key] ?? def}${path}`);
+    log(`  ${name.padEnd(15)} http://localhost:${process.env[key] ?? def}${path} (pid ${children.get(name).pid})`);
   }
   log('Ctrl-C stops everything.');
+}
+
+/** Starts a service and restarts it whenever it exits, until Ctrl-C. */
+function supervise(name, restart = 0) {
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, SERVICE_NAME: name },
+  });
+  children.set(name, child);
+  if (restart > 0) log(`${name} restarted (pid ${child.pid})`);
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    // A service that ran a minute crashed afresh: start the backoff over.
+    const attempt = Date.now() - startedAt > 60_000 ? 1 : restart + 1;
+    const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    log(`${name} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`);
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) supervise(name, attempt);
+    }, delay);
+    restarts.add(timer);
+  });
 }
 
 main().catch((error) => {

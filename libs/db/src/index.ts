@@ -3,3 +3,4 @@ export * from './pool.js';
 export * from './migrations.js';
 export * from './settings.js';
 export * from './db.module.js';
+export * from './transient.js';

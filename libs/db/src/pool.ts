@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isTransientDbError } from './transient.js';
 
 /**
  * A pg pool. Connections are opened lazily, so a service boots (and reports 503 on /health)
@@ -63,25 +64,4 @@ export async function retryTransient<T>(fn: () => Promise<T>, forMs = 15_000): P
       await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
     }
   }
-}
-
-/** PostgreSQL error codes worth retrying: the dependency is unavailable or the conflict is transient. */
-export function isTransientDbError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  if (!code) {
-    const msg = String((error as Error | null)?.message ?? '');
-    return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
-  }
-  return (
-    code === '40001' || // serialization_failure
-    code === '40P01' || // deadlock_detected
-    code === '55P03' || // lock_not_available
-    code === '57P01' || // admin_shutdown
-    code === '57P02' ||
-    code === '57P03' || // cannot_connect_now
-    code.startsWith('08') || // connection exceptions
-    code === '53300' || // too_many_connections
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET'
-  );
 }

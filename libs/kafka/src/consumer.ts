@@ -1,6 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { isTransientDbError } from '#db';
+import { isTransientKafkaError } from './errors.js';
 import type { Publisher } from './publisher.js';
 
 /**
@@ -54,8 +55,7 @@ export interface ConsumerOptions {
 
 function isTransient(error: unknown): boolean {
   if (error instanceof PermanentMessageError) return false;
-  const name = (error as { name?: string } | null)?.name ?? '';
-  return isTransientDbError(error) || name.startsWith('KafkaJS');
+  return isTransientDbError(error) || isTransientKafkaError(error);
 }
 
 const backoff = (attempt: number) => Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
@@ -154,7 +154,14 @@ export class ConsumerRunner {
           return;
         }
         if (!deadLettered) {
-          await this.deadLetter(ctx, permanent);
+          try {
+            await this.deadLetter(ctx, permanent);
+          } catch (error) {
+            if (isTransient(error)) throw error;
+            // The message itself cannot be published (e.g. too large for the topic): its ingestion
+            // must still be failed below, or it would wait forever.
+            ctx.log.error({ err: error }, 'could not dead-letter the message; failing its ingestion anyway');
+          }
           deadLettered = true;
         }
         await this.options.onDeadLetter?.(ctx, permanent);

@@ -4,3 +4,4 @@ export * from './consumer.js';
 export * from './kafka.module.js';
 export * from './throttle.js';
 export * from './topic-trimmer.js';
+export * from './errors.js';

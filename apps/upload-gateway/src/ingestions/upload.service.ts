@@ -6,7 +6,7 @@ import { CONFIG, type Env } from '#config';
 import { encodeRawChunkHeaders, ingestionRoom, makeEvent, SOCKET_NAMESPACE, type IngestionState } from '#contracts';
 import { RecordChunker, RecordTooLargeError, type Chunk } from '#csv';
 import { isTransientDbError } from '#db';
-import { Publisher, topic } from '#kafka';
+import { isTransientKafkaError, Publisher, topic } from '#kafka';
 import { BoundedSender } from './bounded-sender.js';
 import { CsvHeaderScanner, parseCsvHeader, type CsvHeader, type HeaderFound } from './csv-header.js';
 import type { IngestionAcceptedDto } from './ingestion-accepted.dto.js';
@@ -312,7 +312,7 @@ export class UploadService {
     if (isBusboyError(error)) {
       return new AppError(400, 'bad_multipart', `Malformed multipart/form-data request: ${(error as Error).message}`);
     }
-    if (String((error as { name?: string } | null)?.name ?? '').startsWith('KafkaJS')) {
+    if (isTransientKafkaError(error)) {
       this.logger.error({ ingestionId, err: error }, 'Kafka unavailable during an upload');
       return new AppError(503, 'kafka_unavailable', 'Kafka is unavailable; retry the upload later');
     }

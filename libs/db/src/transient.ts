@@ -1,0 +1,35 @@
+/** Node socket and DNS error codes of a dependency that is unreachable for now. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * PostgreSQL (SQLSTATE) and network errors worth retrying: the database is unreachable, restarting,
+ * out of a resource for now, or the conflict is transient. Anything else (a constraint, a syntax
+ * error, bad data) would fail again.
+ */
+export function isTransientDbError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  if (!code) {
+    const msg = String((error as Error | null)?.message ?? '');
+    return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
+  }
+  return (
+    NETWORK_CODES.has(code) ||
+    code.startsWith('08') || // connection exceptions
+    code.startsWith('53') || // insufficient resources: disk full, out of memory, too many connections
+    code === '40001' || // serialization_failure
+    code === '40P01' || // deadlock_detected
+    code === '55P03' || // lock_not_available
+    code === '57014' || // query_canceled (by an operator or a timeout)
+    code === '57P01' || // admin_shutdown
+    code === '57P02' || // crash_shutdown
+    code === '57P03' // cannot_connect_now (starting up)
+  );
+}

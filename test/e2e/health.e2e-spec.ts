@@ -18,6 +18,15 @@ describe('GET /health of every service', () => {
     expect(body.status).toBe('ok');
     expect(body.details.database.status).toBe('up');
     expect(body.details.kafka.status).toBe('up');
+    // Security headers (helmet) and CORS for the dashboard's origin only (NOTIFIER_PUBLIC_URL by default).
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const from = async (origin: string) =>
+      (await fetch(`${service.url}/health`, { headers: { Origin: origin } })).headers.get(
+        'access-control-allow-origin',
+      );
+    expect(await from('http://localhost:3002')).toBe('http://localhost:3002');
+    expect(await from('http://evil.example')).toBeNull();
   });
 
   it.each(SERVICES)('%s answers 503 naming the database, not its host, when DATABASE_URL is wrong', async (name) => {

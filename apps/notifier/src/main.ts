@@ -16,4 +16,6 @@ await bootstrapService(NotifierModule, {
     const publicDir = join(repoRoot(), 'apps', 'notifier', 'public');
     if (existsSync(publicDir)) (app as NestExpressApplication).useStaticAssets(publicDir);
   },
+  // The dashboard reads query-api and uploads to the gateway.
+  connectSources: (env) => [new URL(env.QUERY_API_PUBLIC_URL).origin, new URL(env.UPLOAD_GATEWAY_PUBLIC_URL).origin],
 });

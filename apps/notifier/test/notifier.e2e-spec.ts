@@ -147,7 +147,7 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
   beforeAll(async () => {
     // A database of its own: the LISTEN test below terminates connections by application name.
     databaseUrl = await freshDatabase('notifier');
-    serviceEnv = { KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl };
+    serviceEnv = { KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, CORS_ORIGINS: 'http://dashboard.example' };
     const env = testEnv(serviceEnv);
     const kafka = createKafka(env, 'notifier-test');
     await ensureTopics(kafka, env);
@@ -357,12 +357,16 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     expect(comparable(await c.waitFor(id, events.length))).toEqual(expectedFeed(events));
   });
 
-  it('answers the socket.io handshake with the configured CORS origin', async () => {
+  it('answers the socket.io handshake with the configured CORS origin, and not another', async () => {
     const res = await fetch(`${notifier.url}/socket.io/?EIO=4&transport=polling`, {
       headers: { Origin: 'http://dashboard.example' },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://dashboard.example');
+    const evil = await fetch(`${notifier.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: 'http://evil.example' },
+    });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   describe('two instances side by side', () => {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { corsOrigins, loadConfig, type Env } from '#config';
 import { AppExceptionFilter } from './errors.js';
@@ -13,6 +14,8 @@ export interface ServiceOptions {
   portKey: 'UPLOAD_GATEWAY_PORT' | 'QUERY_API_PORT' | 'NOTIFIER_PORT' | 'BRONZE_LOADER_PORT' | 'TRANSFORMER_PORT';
   /** Extra setup before listen (OpenAPI, static files, websockets). */
   configure?(app: INestApplication, env: Env): void | Promise<void>;
+  /** Origins a page this service serves may fetch from (Content-Security-Policy connect-src), besides its own. */
+  connectSources?(env: Env): string[];
 }
 
 /**
@@ -34,6 +37,19 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new AppExceptionFilter());
   app.enableCors({ origin: corsOrigins(env) });
+  // Security headers. The CSP matters for the pages served here (the dashboard, /docs): scripts only
+  // from this origin, requests only to it and to the services it names. No upgrade to https: a
+  // developer machine serves plain http on localhost.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          connectSrc: ["'self'", ...(options.connectSources?.(env) ?? [])],
+          upgradeInsecureRequests: null,
+        },
+      },
+    }),
+  );
   app.enableShutdownHooks();
   await options.configure?.(app, env);
   await app.listen(env[options.portKey], env.HTTP_HOST);

@@ -44,7 +44,17 @@ describe('loadConfig', () => {
   });
 
   it('parses CORS origins', () => {
-    expect(corsOrigins(loadConfig({}))).toBe(true);
-    expect(corsOrigins(loadConfig({ CORS_ORIGINS: 'http://a, http://b' }))).toEqual(['http://a', 'http://b']);
+    // By default only the dashboard's own origin, under both names of the loopback host.
+    expect(corsOrigins(loadConfig({}))).toEqual(['http://localhost:3002', 'http://127.0.0.1:3002']);
+    expect(corsOrigins(loadConfig({ NOTIFIER_PUBLIC_URL: 'https://trips.example/dashboard/' }))).toEqual([
+      'https://trips.example',
+    ]);
+    expect(corsOrigins(loadConfig({ CORS_ORIGINS: 'http://a, http://b' }))).toEqual([
+      'http://localhost:3002',
+      'http://127.0.0.1:3002',
+      'http://a',
+      'http://b',
+    ]);
+    expect(corsOrigins(loadConfig({ CORS_ORIGINS: 'http://a,*' }))).toBe(true);
   });
 });

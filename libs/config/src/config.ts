@@ -101,8 +101,11 @@ export const envSchema = z.object({
   /** Longest a single query-api SQL statement may run (ms); PostgreSQL cancels it and the request answers 503 query_timeout. */
   QUERY_API_STATEMENT_TIMEOUT_MS: int(30_000, 100, 3_600_000),
 
-  /** Comma-separated origins allowed to open socket.io connections and call the APIs from a browser; `*` = any. */
-  CORS_ORIGINS: z.string().default('*'),
+  /**
+   * Comma-separated origins, besides the dashboard's own (NOTIFIER_PUBLIC_URL), allowed to open
+   * socket.io connections and call the APIs from a browser; `*` = any.
+   */
+  CORS_ORIGINS: z.string().default(''),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -131,10 +134,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
   return result.data;
 }
 
-/** `CORS_ORIGINS` as the value socket.io / express cors expect. */
-export function corsOrigins(env: Env): string[] | boolean {
-  const list = env.CORS_ORIGINS.split(',')
+/**
+ * The origins browsers may call the APIs and open socket.io connections from, as socket.io and the
+ * express cors middleware expect them: the dashboard's own (NOTIFIER_PUBLIC_URL's origin, under both
+ * names of the loopback host when it is one) plus CORS_ORIGINS; `true` (any) when CORS_ORIGINS holds `*`.
+ */
+export function corsOrigins(env: Env): string[] | true {
+  const extra = env.CORS_ORIGINS.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return list.includes('*') ? true : list;
+  if (extra.includes('*')) return true;
+  const dashboard = new URL(env.NOTIFIER_PUBLIC_URL);
+  const origins = [dashboard.origin];
+  const alias = ({ localhost: '127.0.0.1', '127.0.0.1': 'localhost' } as Record<string, string>)[dashboard.hostname];
+  if (alias) {
+    dashboard.hostname = alias;
+    origins.push(dashboard.origin);
+  }
+  return [...new Set([...origins, ...extra])];
 }

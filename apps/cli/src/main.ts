@@ -40,8 +40,9 @@ program
       .env('NOTIFIER_PUBLIC_URL')
       .default(defaults.notifierUrl),
   )
+  .addOption(new Option('--token <token>', 'the API token, when the platform sets API_TOKEN').env('TRIPS_API_TOKEN'))
   .option('--no-follow', 'only upload: print the 202 answer and exit, without live progress')
-  .action((file: string, opts: { gateway: string; notifier: string; follow: boolean }) =>
+  .action((file: string, opts: { gateway: string; notifier: string; follow: boolean; token?: string }) =>
     run(uploadCommand(file, opts)),
   );
 
@@ -61,10 +62,11 @@ program
       .default(defaults.queryApiUrl),
   )
   .option('--limit <n>', 'with --all: how many recent ingestions to list', positiveInt, 20)
+  .addOption(new Option('--token <token>', 'the API token, when the platform sets API_TOKEN').env('TRIPS_API_TOKEN'))
   .action(
     (
       id: string | undefined,
-      opts: { all?: boolean; notifier: string; queryApi: string; limit: number },
+      opts: { all?: boolean; notifier: string; queryApi: string; limit: number; token?: string },
       command: Command,
     ) => {
       if (opts.all && id) command.error('give either an ingestion id or --all, not both', { exitCode: EXIT.rejected });

@@ -60,6 +60,7 @@ export function setupOpenApi(app: INestApplication, env: Env): void {
         `(${env.QUERY_API_PUBLIC_URL}/docs); live events: socket.io on the notifier (${env.NOTIFIER_PUBLIC_URL}, namespace /ingestions).`,
     )
     .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API_TOKEN, when the deployment sets one' })
     .build();
   const document = describeUploadBody(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document);

@@ -2,3 +2,4 @@ export * from './logger.module.js';
 export * from './health.module.js';
 export * from './errors.js';
 export * from './bootstrap.js';
+export * from './api-token.js';

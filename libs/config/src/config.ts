@@ -102,6 +102,12 @@ export const envSchema = z.object({
   QUERY_API_STATEMENT_TIMEOUT_MS: int(30_000, 100, 3_600_000),
 
   /**
+   * When set, uploads and the socket.io all-ingestions feed require `Authorization: Bearer <API_TOKEN>`
+   * (socket.io: `auth: { token }` in the handshake); anything else gets 401 `unauthorized`. At least 16
+   * characters. Unset: no authentication (a developer machine).
+   */
+  API_TOKEN: z.string().min(16).optional(),
+  /**
    * Comma-separated origins, besides the dashboard's own (NOTIFIER_PUBLIC_URL), allowed to open
    * socket.io connections and call the APIs from a browser; `*` = any.
    */

@@ -14,6 +14,8 @@ export interface UploadCommandOptions {
   notifier: string;
   /** false (`--no-follow`): upload, print the 202 answer, exit; no notifier needed. */
   follow: boolean;
+  /** API_TOKEN of the platform, when it sets one (`--token`, TRIPS_API_TOKEN). */
+  token?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function uploadCommand(file: string, options: UploadCommandOptions)
     gatewayUrl: options.gateway,
     filePath: file,
     ingestionId,
+    token: options.token,
     onBytes: (sent, total) => reporter.uploadBytes(sent, total),
   });
   if (!outcome.ok) {

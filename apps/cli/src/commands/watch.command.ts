@@ -13,6 +13,8 @@ export interface WatchCommandOptions {
   queryApi: string;
   /** How many recent ingestions `--all` lists (and replays when unfinished). */
   limit: number;
+  /** API_TOKEN of the platform, when it sets one: the all-ingestions feed needs it. */
+  token?: string;
 }
 
 /** GET a query-api resource; `undefined` when the query-api cannot be reached (it is optional for watching). */
@@ -87,6 +89,7 @@ export async function watchAllCommand(options: WatchCommandOptions): Promise<num
     options.notifier,
     (event) => trackerOf(event.ingestionId).apply(event),
     (message) => reporter.info(message),
+    options.token,
   );
   onInterrupt(() => client.close());
   try {

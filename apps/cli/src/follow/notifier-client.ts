@@ -43,8 +43,14 @@ export class NotifierClient {
     readonly url: string,
     private readonly onEvent: (event: SocketIngestionEvent) => void,
     private readonly onStatus: (message: string) => void = () => undefined,
+    /** The platform's API_TOKEN, sent in the handshake (the all-ingestions feed needs it when set). */
+    token?: string,
   ) {
-    this.socket = io(new URL(SOCKET_NAMESPACE, url).toString(), { autoConnect: false, reconnectionDelayMax: 5_000 });
+    this.socket = io(new URL(SOCKET_NAMESPACE, url).toString(), {
+      autoConnect: false,
+      reconnectionDelayMax: 5_000,
+      ...(token ? { auth: { token } } : {}),
+    });
     this.socket.on('ingestion.event', (event) => {
       if (this.positions.accept(event)) this.onEvent(event);
     });

@@ -16,6 +16,7 @@ export interface UploadOptions {
   gatewayUrl: string;
   filePath: string;
   ingestionId: string;
+  token?: string;
   /** Called as file bytes are handed to the connection. */
   onBytes?: (sent: number, total: number) => void;
 }
@@ -40,7 +41,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadOutcome>
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: uploadHeaders(options.filePath, options.ingestionId, size),
+      headers: uploadHeaders(options.filePath, options.ingestionId, size, options.token),
       body,
       duplex: 'half',
     });

@@ -1,7 +1,12 @@
 import { basename } from 'node:path';
 
-/** Request headers of a raw upload: CSV, gzip-encoded for `.gz`, with the client-chosen ingestion id. */
-export function uploadHeaders(filePath: string, ingestionId: string, size?: number): Record<string, string> {
+/** Request headers of a raw upload: CSV, gzip-encoded for `.gz`, with the client-chosen ingestion id (and the API token). */
+export function uploadHeaders(
+  filePath: string,
+  ingestionId: string,
+  size?: number,
+  token?: string,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'text/csv',
     'x-ingestion-id': ingestionId,
@@ -10,6 +15,7 @@ export function uploadHeaders(filePath: string, ingestionId: string, size?: numb
   };
   if (/\.gz$/i.test(filePath)) headers['content-encoding'] = 'gzip';
   if (size !== undefined) headers['content-length'] = String(size);
+  if (token) headers.authorization = `Bearer ${token}`;
   return headers;
 }
 

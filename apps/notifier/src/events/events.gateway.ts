@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import {
   Ack,
   ConnectedSocket,
@@ -7,6 +8,8 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
+import { bearerToken, tokenAccepted } from '#common';
+import { CONFIG, type Env } from '#config';
 import { SOCKET_NAMESPACE, type SubscribeAck } from '#contracts';
 import { isRequestError, parseSubscribeRequest } from './subscribe-request.js';
 import { SubscriptionsService, type IngestionNamespace, type IngestionSocket } from './subscriptions.service.js';
@@ -25,7 +28,21 @@ const answer = (ack: AckFn, result: SubscribeAck): void => {
  */
 @WebSocketGateway({ namespace: SOCKET_NAMESPACE })
 export class EventsGateway implements OnGatewayInit<IngestionNamespace>, OnGatewayDisconnect<IngestionSocket> {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    @Inject(CONFIG) private readonly env: Env,
+  ) {}
+
+  /**
+   * With API_TOKEN set, the all-ingestions feed needs it: `auth: { token }` in the socket.io handshake
+   * (browsers), or an `Authorization: Bearer` header on it (other clients). One ingestion's events
+   * stay open to whoever knows its id, as its status URL does.
+   */
+  private mayFollowAll(socket: IngestionSocket): boolean {
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+    return tokenAccepted(this.env.API_TOKEN, token);
+  }
 
   afterInit(namespace: IngestionNamespace): void {
     this.subscriptions.attach(namespace);
@@ -40,7 +57,15 @@ export class EventsGateway implements OnGatewayInit<IngestionNamespace>, OnGatew
   subscribe(@MessageBody() body: unknown, @ConnectedSocket() socket: IngestionSocket, @Ack() ack: AckFn): void {
     const request = parseSubscribeRequest(body);
     if (isRequestError(request)) return answer(ack, { ok: false, error: request });
-    if (request.kind === 'all') return answer(ack, this.subscriptions.subscribeAll(socket));
+    if (request.kind === 'all') {
+      if (!this.mayFollowAll(socket)) {
+        return answer(ack, {
+          ok: false,
+          error: { code: 'unauthorized', message: 'The all-ingestions feed requires the API token (auth: { token })' },
+        });
+      }
+      return answer(ack, this.subscriptions.subscribeAll(socket));
+    }
     this.subscriptions.subscribe(socket, request.ingestionId, request.afterSeq, (result) => answer(ack, result));
   }
 

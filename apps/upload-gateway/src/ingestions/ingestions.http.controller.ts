@@ -1,7 +1,8 @@
-import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBearerAuth,
   ApiConflictResponse,
   ApiConsumes,
   ApiHeader,
@@ -10,10 +11,12 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiTokenGuard } from '#common';
 import { ErrorBodyDto, IngestionAcceptedDto } from './ingestion-accepted.dto.js';
 import { ACCEPTED_MEDIA_TYPES } from './upload-request.js';
 import { UploadService } from './upload.service.js';
@@ -31,6 +34,15 @@ export class IngestionsHttpController {
   /** Raw request and response: the body is a stream the service reads at Kafka's pace, never parsed up front. */
   @Post()
   @HttpCode(202)
+  @UseGuards(ApiTokenGuard)
+  @ApiBearerAuth()
+  @ApiUnauthorizedResponse({
+    type: ErrorBodyDto,
+    description: codes({
+      unauthorized:
+        'API_TOKEN is configured and the request lacks `Authorization: Bearer <API_TOKEN>` (or has another token)',
+    }),
+  })
   @ApiOperation({
     summary: 'Upload a trips CSV (streamed into Kafka)',
     description: [

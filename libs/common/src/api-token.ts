@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { CONFIG, type Env } from '#config';
 import { AppError } from './errors.js';
 
@@ -23,7 +23,9 @@ export function bearerToken(header: string | string[] | undefined): string | und
 }
 
 export const unauthorized = (): AppError =>
-  new AppError(401, 'unauthorized', 'This operation requires Authorization: Bearer <API_TOKEN>');
+  new AppError(401, 'unauthorized', 'This operation requires Authorization: Bearer <API_TOKEN>', undefined, {
+    'WWW-Authenticate': 'Bearer',
+  });
 
 /** Guards a route with API_TOKEN when one is configured (401 `unauthorized` and `WWW-Authenticate: Bearer` otherwise). */
 @Injectable()
@@ -33,7 +35,6 @@ export class ApiTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
     if (tokenAccepted(this.env.API_TOKEN, bearerToken(req.headers.authorization))) return true;
-    context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer');
     throw unauthorized();
   }
 }

@@ -51,6 +51,8 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
     }),
   );
   app.enableShutdownHooks();
+  // A client that trickles its headers (slowloris) is dropped; bodies have their own limits.
+  (app.getHttpServer() as Server).headersTimeout = env.HTTP_HEADERS_TIMEOUT_MS;
   await options.configure?.(app, env);
   await app.listen(env[options.portKey], env.HTTP_HOST);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;

@@ -8,6 +8,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** Response headers that go with the error (`Retry-After`, `WWW-Authenticate`). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'AppError';
@@ -33,6 +35,8 @@ export class AppExceptionFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<{ method: string; url: string }>();
     let body: ErrorBody;
     if (exception instanceof AppError) {
+      if (!res.headersSent)
+        for (const [name, value] of Object.entries(exception.headers ?? {})) res.setHeader(name, value);
       body = {
         statusCode: exception.status,
         error: { code: exception.code, message: exception.message, details: exception.details },
@@ -71,6 +75,8 @@ function httpCode(status: number): string {
       return 'payload_too_large';
     case 415:
       return 'unsupported_media_type';
+    case 429:
+      return 'too_many_requests';
     default:
       return status >= 500 ? 'internal_error' : 'http_error';
   }

@@ -49,6 +49,12 @@ export const envSchema = z.object({
 
   /** Largest accepted upload (decompressed bytes). */
   UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),
+  /** Uploads one upload-gateway instance streams at once; one more gets 503 too_many_uploads with Retry-After. */
+  UPLOAD_MAX_CONCURRENT: int(16, 1, 10_000),
+  /** Uploads one client address may start per minute at one gateway instance; more get 429 (0 = no limit). */
+  UPLOAD_RATE_LIMIT_PER_MINUTE: int(60, 0, 1_000_000),
+  /** Every service drops a connection whose request headers have not all arrived within this time (slowloris). */
+  HTTP_HEADERS_TIMEOUT_MS: int(20_000, 1_000, 600_000),
   /** upload-gateway drops an upload connection on which no byte moved for this long (0 = never). */
   UPLOAD_IDLE_TIMEOUT_MS: int(300_000, 0),
   /** Target size of one raw chunk; always below Kafka's 1 MB default message limit. */

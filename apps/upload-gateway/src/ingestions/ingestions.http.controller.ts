@@ -11,10 +11,12 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { ApiTokenGuard } from '#common';
 import { ErrorBodyDto, IngestionAcceptedDto } from './ingestion-accepted.dto.js';
@@ -34,7 +36,8 @@ export class IngestionsHttpController {
   /** Raw request and response: the body is a stream the service reads at Kafka's pace, never parsed up front. */
   @Post()
   @HttpCode(202)
-  @UseGuards(ApiTokenGuard)
+  // The token first: a client without it is refused without spending the address's allowance.
+  @UseGuards(ApiTokenGuard, ThrottlerGuard)
   @ApiBearerAuth()
   @ApiUnauthorizedResponse({
     type: ErrorBodyDto,
@@ -121,9 +124,17 @@ export class IngestionsHttpController {
         'a record (its line end included) is longer than `UPLOAD_MAX_RECORD_BYTES`; `details.line` (where it starts) and `details.limit`; the upload stops there and the ingestion is `failed`',
     }),
   })
+  @ApiTooManyRequestsResponse({
+    type: ErrorBodyDto,
+    description: codes({
+      too_many_requests:
+        'more than `UPLOAD_RATE_LIMIT_PER_MINUTE` uploads a minute from this address; `Retry-After` says when to retry',
+    }),
+  })
   @ApiServiceUnavailableResponse({
     type: ErrorBodyDto,
     description: codes({
+      too_many_uploads: 'the gateway streams `UPLOAD_MAX_CONCURRENT` uploads already; `Retry-After: 5`',
       kafka_unavailable: 'Kafka did not accept the data',
       database_unavailable: 'PostgreSQL is unreachable',
     }),

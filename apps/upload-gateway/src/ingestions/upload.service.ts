@@ -90,6 +90,8 @@ interface Upload {
 @Injectable()
 export class UploadService {
   private readonly logger = new Logger(UploadService.name);
+  /** Uploads streaming now (UPLOAD_MAX_CONCURRENT). */
+  private active = 0;
 
   constructor(
     @Inject(CONFIG) private readonly env: Env,
@@ -98,6 +100,24 @@ export class UploadService {
   ) {}
 
   async upload(req: IncomingMessage): Promise<IngestionAcceptedDto> {
+    if (this.active >= this.env.UPLOAD_MAX_CONCURRENT) {
+      throw new AppError(
+        503,
+        'too_many_uploads',
+        `This gateway is streaming its maximum of ${this.env.UPLOAD_MAX_CONCURRENT} uploads; retry shortly`,
+        { limit: this.env.UPLOAD_MAX_CONCURRENT },
+        { 'Retry-After': '5' },
+      );
+    }
+    this.active++;
+    try {
+      return await this.uploadOne(req);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async uploadOne(req: IncomingMessage): Promise<IngestionAcceptedDto> {
     const upload = await this.accept(req);
     try {
       return await this.stream(upload);

@@ -18,6 +18,11 @@ export class NotifierIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: IoServerOptions): IoServer {
-    return super.createIOServer(port, { ...options, cors: { origin: this.origins } } as IoServerOptions);
+    // Clients send only small subscribe requests: a message over 64 KiB closes its connection.
+    return super.createIOServer(port, {
+      ...options,
+      cors: { origin: this.origins },
+      maxHttpBufferSize: 64 * 1024,
+    } as IoServerOptions);
   }
 }

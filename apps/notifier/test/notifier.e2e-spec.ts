@@ -369,6 +369,28 @@ describe('notifier: Kafka → meta.events → socket.io (real Kafka + PostgreSQL
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('refuses connections beyond NOTIFIER_MAX_SOCKETS at the handshake', async () => {
+    const capped = await startService('notifier', { ...serviceEnv, NOTIFIER_MAX_SOCKETS: '2' });
+    const sockets = [0, 1, 2].map(() =>
+      io(`${capped.url}${SOCKET_NAMESPACE}`, { transports: ['websocket'], reconnection: false, autoConnect: false }),
+    );
+    try {
+      const outcome = (socket: (typeof sockets)[number]) =>
+        new Promise<string>((resolve) => {
+          socket.once('connect', () => resolve('connected'));
+          socket.once('connect_error', (error) => resolve(error.message));
+          socket.connect();
+        });
+      // One after the other, so the third is the one over the cap.
+      const results: string[] = [];
+      for (const socket of sockets) results.push(await outcome(socket));
+      expect(results).toEqual(['connected', 'connected', 'too_many_connections']);
+    } finally {
+      for (const socket of sockets) socket.close();
+      await capped.stop();
+    }
+  });
+
   describe('two instances side by side', () => {
     let second: RunningService;
 

@@ -275,6 +275,20 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(detail.body.counts).toEqual({ upload: 5, bronze: 5, silver: 0, rejected: 5, gold: 0 });
     });
 
+    it('rejections: a page ends once its values pass 4 MiB, and the cursor goes on from there', async () => {
+      // Six rows whose 900 kB region is rejected (region_too_long) and kept as a value.
+      const long = 'r'.repeat(900_000);
+      const rows = Array.from({ length: 6 }, () => `${long},POINT (1 1),POINT (1 1),2018-05-28 09:03:40,a`);
+      const big = await ingestFile(pipeline, Buffer.from(HEADER + rows.join('\n') + '\n'));
+      const p1 = await get(`/api/v1/ingestions/${big.ingestion_id}/rejections?limit=1000`);
+      // A page takes rows while what it holds is under 4 MiB: five rows (4.5 MB), not the sixth.
+      expect(p1.body.items.map((r: { line: number }) => r.line)).toEqual([2, 3, 4, 5, 6]);
+      expect(p1.body.items[0].reason).toBe('region_too_long');
+      const p2 = await get(`/api/v1/ingestions/${big.ingestion_id}/rejections?limit=1000&cursor=${p1.body.nextCursor}`);
+      expect(p2.body.items.map((r: { line: number }) => r.line)).toEqual([7]);
+      expect(p2.body.nextCursor).toBeNull();
+    }, 60_000);
+
     it('unknown id → 404 ingestion_not_found; not a UUID → 400 invalid_ingestion_id', async () => {
       const missing = await get('/api/v1/ingestions/00000000-0000-4000-8000-000000000000');
       expect([missing.status, missing.body.error.code]).toEqual([404, 'ingestion_not_found']);

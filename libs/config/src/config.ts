@@ -55,6 +55,11 @@ export const envSchema = z.object({
   UPLOAD_RATE_LIMIT_PER_MINUTE: int(60, 0, 1_000_000),
   /** Every service drops a connection whose request headers have not all arrived within this time (slowloris). */
   HTTP_HEADERS_TIMEOUT_MS: int(20_000, 1_000, 600_000),
+  /**
+   * An ingestion still `uploading` whose gateway has not stamped it for this long (the gateway died
+   * mid-upload) is failed with `upload_interrupted` by any running gateway, within this plus a third.
+   */
+  UPLOAD_STALE_MS: int(30_000, 1_500, 3_600_000),
   /** upload-gateway drops an upload connection on which no byte moved for this long (0 = never). */
   UPLOAD_IDLE_TIMEOUT_MS: int(300_000, 0),
   /** Target size of one raw chunk; always below Kafka's 1 MB default message limit. */
@@ -98,6 +103,14 @@ export const envSchema = z.object({
   NOTIFIER_CONCURRENCY: int(2, 1, 64),
   /** Minimum interval between two progress events of one ingestion from one service instance. */
   PROGRESS_INTERVAL_MS: int(250, 0, 60_000),
+
+  /** socket.io connections one notifier instance accepts; more are refused at the handshake (too_many_connections). */
+  NOTIFIER_MAX_SOCKETS: int(10_000, 1, 1_000_000),
+  /**
+   * The notifier keeps an ingestion's stored events (meta.events: replay, REST) until it has had none
+   * for this many days. At least 8: longer than the events topic keeps them (7 days).
+   */
+  EVENTS_RETENTION_DAYS: int(30, 8, 36_500),
 
   /** Side of a spatial grid cell in degrees (both axes). 0.01° ≈ 1.1 km north–south. Fixed per database. */
   GRID_CELL_DEGREES: z.coerce.number().positive().max(10).default(0.01),

@@ -4,3 +4,4 @@ export * from './migrations.js';
 export * from './settings.js';
 export * from './db.module.js';
 export * from './transient.js';
+export * from './schema-dump.js';

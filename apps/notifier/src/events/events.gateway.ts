@@ -45,7 +45,7 @@ export class EventsGateway implements OnGatewayInit<IngestionNamespace>, OnGatew
   }
 
   afterInit(namespace: IngestionNamespace): void {
-    this.subscriptions.attach(namespace);
+    this.subscriptions.attach(namespace, this.env.NOTIFIER_MAX_SOCKETS);
   }
 
   handleDisconnect(socket: IngestionSocket): void {

@@ -88,4 +88,34 @@ describe('EventsRepository (real PostgreSQL)', () => {
     expect(stored?.event.seq).toBe(1);
     expect(await repo.byGlobalSeq(stored!.globalSeq)).toEqual(stored);
   });
+
+  it('deletes the events of ingestions idle past the retention, whole ingestions only', async () => {
+    const idle = randomUUID();
+    const recent = randomUUID();
+    const mixed = randomUUID();
+    for (let n = 1; n <= 3; n++) {
+      await repo.store(progress(idle, n));
+      await repo.store(progress(recent, n));
+      await repo.store(progress(mixed, n));
+    }
+    const check = testPool();
+    try {
+      // idle: every event 40 days old; mixed: its first two old, its last one recent.
+      await check.query("UPDATE meta.events SET stored_at = now() - interval '40 days' WHERE ingestion_id = $1", [
+        idle,
+      ]);
+      await check.query(
+        "UPDATE meta.events SET stored_at = now() - interval '40 days' WHERE ingestion_id = $1 AND seq < 3",
+        [mixed],
+      );
+      expect(await repo.deleteExpired(30)).toBeGreaterThanOrEqual(3);
+      const { rows } = await check.query<{ ingestion_id: string; n: string }>(
+        'SELECT ingestion_id, count(*) AS n FROM meta.events WHERE ingestion_id = ANY ($1::uuid[]) GROUP BY 1',
+        [[idle, recent, mixed]],
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.ingestion_id, Number(r.n)]))).toEqual({ [recent]: 3, [mixed]: 3 });
+    } finally {
+      await check.end();
+    }
+  });
 });

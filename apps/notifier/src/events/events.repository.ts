@@ -49,6 +49,22 @@ export class EventsRepository {
     });
   }
 
+  /**
+   * Retention: deletes every event of the ingestions whose newest event was stored more than `days`
+   * ago (a whole ingestion at a time, so no ingestion is left with a partial history), at most
+   * `batch` ingestions per call. Returns the events deleted.
+   */
+  async deleteExpired(days: number, batch = 1_000): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM meta.events e
+        USING (SELECT ingestion_id FROM meta.events GROUP BY ingestion_id
+                HAVING max(stored_at) < now() - make_interval(days => $1) LIMIT $2) AS old
+        WHERE e.ingestion_id = old.ingestion_id`,
+      [days, batch],
+    );
+    return rowCount ?? 0;
+  }
+
   /** One ingestion's events with `afterSeq < seq <= uptoSeq`, in seq order. */
   async listAfter(
     ingestionId: string,

@@ -189,4 +189,30 @@ describe('SubscriptionCursor', () => {
     expect(r.log).toEqual([]);
     expect(result).toEqual({ error: expect.any(CursorClosedError) });
   });
+
+  it('reads the next replay page only once the client drained the last one (backpressure)', async () => {
+    const store = fakeStore(25);
+    const r = recorder();
+    let release: () => void = () => undefined;
+    let waits = 0;
+    const drained = () => {
+      waits++;
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const cursor = new SubscriptionCursor(0, store.fetch, r.emit, r.onError, 10, drained);
+    const results: ReplayResult[] = [];
+    cursor.replay((result) => results.push(result));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One page emitted, then it waits for the client.
+    expect(r.log).toHaveLength(10);
+    expect(store.calls).toHaveLength(1);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.log).toHaveLength(20);
+    release();
+    await cursor.idle();
+    expect(r.log).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(waits).toBe(2);
+    expect(results).toEqual([{ replayed: 25, lastSeq: 25 }]);
+  });
 });

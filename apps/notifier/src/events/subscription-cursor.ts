@@ -36,6 +36,11 @@ export class SubscriptionCursor {
     private readonly emit: (event: SocketIngestionEvent) => void,
     private readonly onError: (error: unknown) => void,
     private readonly pageSize = 500,
+    /**
+     * Resolves once the client has taken what was emitted (its connection's buffer drained): a
+     * replay reads its next page only then, so a slow client holds one page in memory, not a history.
+     */
+    private readonly drained: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** The seq of the last event emitted (or the `afterSeq` the client started from). */
@@ -110,6 +115,7 @@ export class SubscriptionCursor {
         }
       }
       if (page.length < this.pageSize || this.lastSeq === before) return emitted;
+      await this.drained();
     }
   }
 

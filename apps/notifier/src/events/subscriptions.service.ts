@@ -21,6 +21,33 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1_000;
 // connection does not repeat what that room already got.
 const RECENT_GLOBAL_SEQS = 20_000;
 
+/** Events a replay reads and emits at once, before waiting for the client to take them. */
+const REPLAY_PAGE = 500;
+
+/**
+ * Resolves once the socket's outgoing buffer is empty (engine.io emits `drain` when it has handed
+ * everything to the transport, which waits for a slow client's TCP window), or the socket is gone.
+ */
+function drained(socket: IngestionSocket): Promise<void> {
+  const conn = socket.conn as unknown as {
+    writeBuffer?: unknown[];
+    transport?: { writable?: boolean };
+    once(event: 'drain' | 'close', listener: () => void): void;
+    off(event: 'drain' | 'close', listener: () => void): void;
+  };
+  const busy = (conn.writeBuffer?.length ?? 0) > 0 || conn.transport?.writable === false;
+  if (socket.disconnected || !busy) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      conn.off('drain', done);
+      conn.off('close', done);
+      resolve();
+    };
+    conn.once('drain', done);
+    conn.once('close', done);
+  });
+}
+
 /**
  * This instance's subscribers and the delivery of stored events to them.
  *
@@ -40,8 +67,14 @@ export class SubscriptionsService {
 
   constructor(private readonly events: EventsRepository) {}
 
-  attach(namespace: IngestionNamespace): void {
+  attach(namespace: IngestionNamespace, maxSockets: number): void {
     this.namespace = namespace;
+    // Beyond NOTIFIER_MAX_SOCKETS connections on this instance, a new one is refused at its handshake
+    // (the client sees connect_error "too_many_connections" and may retry later or elsewhere).
+    namespace.use((_socket, next) => {
+      if (namespace.sockets.size >= maxSockets) next(new Error('too_many_connections'));
+      else next();
+    });
   }
 
   /**
@@ -73,6 +106,8 @@ export class SubscriptionsService {
           { err: error, ingestionId, socket: socket.id },
           'could not read events for a subscriber; retrying on the next event',
         ),
+      REPLAY_PAGE,
+      () => drained(socket),
     );
     mine.set(ingestionId, cursor);
     this.bySocket.set(socket.id, mine);

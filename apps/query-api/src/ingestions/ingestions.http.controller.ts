@@ -109,6 +109,12 @@ function cursorRejected(error: unknown, cursor: string | undefined): never {
   throw error;
 }
 
+/**
+ * A rejections page stops once its values pass this many bytes (at least one row): a raw record may be
+ * as long as UPLOAD_MAX_RECORD_BYTES (1 MiB by default), so 1000 of them would be a gigabyte.
+ */
+export const REJECTIONS_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+
 @ApiTags('ingestions')
 @Controller('api/v1/ingestions')
 export class IngestionsHttpController {
@@ -200,7 +206,8 @@ export class IngestionsHttpController {
   @ApiQuery({
     name: 'limit',
     required: false,
-    description: 'Rows per page, 1–1000 (default 50).',
+    description:
+      'Rows per page, 1–1000 (default 50); a page also ends once its values pass 4 MiB (it holds at least one row).',
     schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50, example: 50 },
   })
   @ApiParam({ name: 'id', description: 'The ingestion id (UUID).', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
@@ -250,8 +257,12 @@ export class IngestionsHttpController {
     const key = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), ['posint']) as [number] | undefined;
     const ingestion = await this.repository.byId(ingestionId);
     if (!ingestion) throw notFound(ingestionId);
-    const rows = await this.repository.rejections(ingestion.ingestion_no, limit + 1, key?.[0] ?? 0);
-    const page = rows.slice(0, limit);
+    const { rows: page, more } = await this.repository.rejections(
+      ingestion.ingestion_no,
+      limit,
+      key?.[0] ?? 0,
+      REJECTIONS_PAGE_MAX_BYTES,
+    );
     return {
       ingestionId,
       items: page.map((r) => ({
@@ -267,7 +278,7 @@ export class IngestionsHttpController {
         },
         rawRecord: r.raw_record,
       })),
-      nextCursor: rows.length > limit ? encodeCursor([Number(page.at(-1)!.line_no)]) : null,
+      nextCursor: more ? encodeCursor([Number(page.at(-1)!.line_no)]) : null,
     };
   }
 }

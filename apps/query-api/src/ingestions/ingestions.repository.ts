@@ -75,16 +75,46 @@ export class IngestionsRepository {
     return rows;
   }
 
-  /** Rejected rows of an ingestion in line order, after line `afterLine`. */
-  async rejections(ingestionNo: number, limit: number, afterLine: number): Promise<RejectRow[]> {
-    const { rows } = await this.pool.query<RejectRow>(
-      `SELECT line_no, reason, region, origin_coord, destination_coord, datetime, datasource, raw_record
-         FROM silver.rejects
-        WHERE ingestion_no = $1::integer AND line_no > $2::bigint
-        ORDER BY line_no
-        LIMIT $3::integer`,
-      [ingestionNo, afterLine, limit],
+  /**
+   * Rejected rows of an ingestion in line order, after line `afterLine`: at most `limit` rows, and
+   * no more once `maxBytes` of values are in the page (always at least one row). A reject keeps its
+   * raw record, which may be as long as UPLOAD_MAX_RECORD_BYTES: a count alone would not bound a page.
+   * `more`: rows remain after the page.
+   */
+  async rejections(
+    ingestionNo: number,
+    limit: number,
+    afterLine: number,
+    maxBytes: number,
+  ): Promise<{ rows: RejectRow[]; more: boolean }> {
+    // octet_length reads a TOASTed value's size from its header, without fetching the value.
+    const { rows } = await this.pool.query<RejectRow & { before: string }>(
+      `SELECT * FROM (
+         SELECT line_no, reason, region, origin_coord, destination_coord, datetime, datasource, raw_record,
+                coalesce(sum(size) OVER (ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+           FROM (SELECT r.*, coalesce(octet_length(r.raw_record), 0) + coalesce(octet_length(r.region), 0)
+                        + coalesce(octet_length(r.origin_coord), 0) + coalesce(octet_length(r.destination_coord), 0)
+                        + coalesce(octet_length(r.datetime), 0) + coalesce(octet_length(r.datasource), 0) AS size
+                   FROM silver.rejects r
+                  WHERE r.ingestion_no = $1::integer AND r.line_no > $2::bigint
+                  ORDER BY r.line_no
+                  LIMIT $3::integer + 1) AS sized
+       ) AS paged
+       WHERE before < $4::bigint
+       ORDER BY line_no`,
+      [ingestionNo, afterLine, limit, maxBytes],
     );
-    return rows;
+    const page = rows.slice(0, limit);
+    return { rows: page, more: rows.length > page.length || (await this.hasRejectAfter(ingestionNo, page.at(-1))) };
+  }
+
+  /** Whether a reject follows `last` (after a page cut short by its byte budget). */
+  private async hasRejectAfter(ingestionNo: number, last: RejectRow | undefined): Promise<boolean> {
+    if (!last) return false;
+    const { rowCount } = await this.pool.query(
+      'SELECT 1 FROM silver.rejects WHERE ingestion_no = $1::integer AND line_no > $2::bigint LIMIT 1',
+      [ingestionNo, last.line_no],
+    );
+    return Boolean(rowCount);
   }
 }

@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { CONFIG, type Env } from '#config';
 import { IngestionsHttpController } from './ingestions.http.controller.js';
 import { IngestionsRepository } from './ingestions.repository.js';
+import { UploadLiveness } from './upload-liveness.js';
 import { UploadService } from './upload.service.js';
 
 @Module({
@@ -18,6 +19,6 @@ import { UploadService } from './upload.service.js';
     }),
   ],
   controllers: [IngestionsHttpController],
-  providers: [UploadService, IngestionsRepository],
+  providers: [UploadService, IngestionsRepository, UploadLiveness],
 })
 export class IngestionsModule {}

@@ -36,8 +36,9 @@ export class IngestionsRepository {
   /** Creates the ingestion in state `uploading`; false when the id is already taken (a concurrent reuse). */
   async create(i: NewIngestion): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `INSERT INTO meta.ingestions (ingestion_id, state, file_name, content_type, gzip, columns, ignored_columns)
-       VALUES ($1, 'uploading', $2, $3, $4, $5, $6)
+      `INSERT INTO meta.ingestions (ingestion_id, state, file_name, content_type, gzip, columns, ignored_columns,
+                                    upload_heartbeat_at)
+       VALUES ($1, 'uploading', $2, $3, $4, $5, $6, now())
        ON CONFLICT (ingestion_id) DO NOTHING`,
       [i.ingestionId, i.fileName, i.contentType, i.gzip, i.columns, i.ignoredColumns],
     );
@@ -91,5 +92,31 @@ export class IngestionsRepository {
     params: unknown[],
   ): Promise<pg.QueryResult<R>> {
     return retryTransient(() => this.pool.query<R>(sql, params));
+  }
+
+  /** Stamps the uploads this gateway is streaming: they are alive. */
+  async heartbeat(ingestionIds: string[]): Promise<void> {
+    if (ingestionIds.length === 0) return;
+    await this.pool.query(
+      `UPDATE meta.ingestions SET upload_heartbeat_at = now()
+        WHERE ingestion_id = ANY ($1::uuid[]) AND state = 'uploading'`,
+      [ingestionIds],
+    );
+  }
+
+  /**
+   * Fails every upload whose gateway stopped stamping it more than `staleMs` ago (one statement: two
+   * gateways sweeping at once fail each ingestion once). Returns the ingestions it failed.
+   */
+  async failInterrupted(staleMs: number, message: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ ingestion_id: string }>(
+      `UPDATE meta.ingestions
+          SET state = 'failed', error_stage = 'upload', error_code = 'upload_interrupted', error_message = $2,
+              failed_at = now(), updated_at = now()
+        WHERE state = 'uploading' AND upload_heartbeat_at < now() - make_interval(secs => $1::float8 / 1000)
+        RETURNING ingestion_id`,
+      [staleMs, message],
+    );
+    return rows.map((r) => r.ingestion_id);
   }
 }

@@ -92,6 +92,8 @@ export class UploadService {
   private readonly logger = new Logger(UploadService.name);
   /** Uploads streaming now (UPLOAD_MAX_CONCURRENT). */
   private active = 0;
+  /** Ingestions this instance is streaming, stamped alive by UploadLiveness. */
+  readonly streaming = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly env: Env,
@@ -119,6 +121,7 @@ export class UploadService {
 
   private async uploadOne(req: IncomingMessage): Promise<IngestionAcceptedDto> {
     const upload = await this.accept(req);
+    this.streaming.add(upload.ingestionId);
     try {
       return await this.stream(upload);
     } catch (error) {
@@ -128,6 +131,8 @@ export class UploadService {
       await upload.progress?.settle().catch(() => undefined);
       await this.fail(upload, appError);
       throw appError;
+    } finally {
+      this.streaming.delete(upload.ingestionId);
     }
   }
 

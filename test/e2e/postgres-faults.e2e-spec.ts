@@ -62,7 +62,10 @@ describe('PostgreSQL faults: every service connection terminated mid-ingestion',
     ]) {
       await eventually(async () => until(await progress()), {
         intervalMs: 20,
+        timeoutMs: 60_000,
         what: 'the next point of the ingestion',
+      }).catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${await pipeline.diagnose(ingestionId)}`, { cause: error });
       });
       cuts += await terminateServiceBackends(pool);
     }

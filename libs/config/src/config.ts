@@ -49,6 +49,8 @@ export const envSchema = z.object({
 
   /** Largest accepted upload (decompressed bytes). */
   UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),
+  /** How long an upload waits for Kafka to come back (a broker restart) before it fails with 503 kafka_unavailable. */
+  UPLOAD_KAFKA_PATIENCE_MS: int(60_000, 0, 3_600_000),
   /** Uploads one upload-gateway instance streams at once; one more gets 503 too_many_uploads with Retry-After. */
   UPLOAD_MAX_CONCURRENT: int(16, 1, 10_000),
   /** Uploads one client address may start per minute at one gateway instance; more get 429 (0 = no limit). */

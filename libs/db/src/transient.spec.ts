@@ -25,6 +25,7 @@ describe('isTransientDbError', () => {
 
   it('retries a connection ended mid-query (no code, only the driver message)', () => {
     expect(isTransientDbError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isTransientDbError(new Error('Client has encountered a connection error and is not queryable'))).toBe(true);
     expect(isTransientDbError(new Error('syntax error'))).toBe(false);
     expect(isTransientDbError(null)).toBe(false);
   });

@@ -18,7 +18,11 @@ export function isTransientDbError(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
   if (!code) {
     const msg = String((error as Error | null)?.message ?? '');
-    return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
+    // pg's own messages: a connection ended mid-query, a pooled client whose connection already broke
+    // (its next query is refused; the pool drops the client when it is released as broken).
+    return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable/i.test(
+      msg,
+    );
   }
   return (
     NETWORK_CODES.has(code) ||

@@ -179,14 +179,16 @@ export class UploadService {
 
   private async stream(u: Upload): Promise<IngestionAcceptedDto> {
     const { ingestionId: id, header, body, acked } = u;
-    await this.publisher.publishEvent(
-      makeEvent('ingestion.accepted', id, {
-        fileName: u.fileName,
-        contentType: u.request.mediaType,
-        gzip: u.gzip,
-        columns: header.columns,
-        ignoredColumns: header.ignoredColumns,
-      }),
+    await this.patiently(() =>
+      this.publisher.publishEvent(
+        makeEvent('ingestion.accepted', id, {
+          fileName: u.fileName,
+          contentType: u.request.mediaType,
+          gzip: u.gzip,
+          columns: header.columns,
+          ignoredColumns: header.ignoredColumns,
+        }),
+      ),
     );
     this.logger.log(
       { ingestionId: id, fileName: u.fileName, gzip: u.gzip, columns: header.columns },
@@ -201,7 +203,7 @@ export class UploadService {
     const sender = new BoundedSender(this.env.UPLOAD_SENDS_IN_FLIGHT);
     const progress = new ProgressReporter(this.env.PROGRESS_INTERVAL_MS, async (c) => {
       await this.repo.recordProgress(id, c);
-      await this.publisher.publishEvent(makeEvent('upload.progress', id, c, c.chunks));
+      await this.patiently(() => this.publisher.publishEvent(makeEvent('upload.progress', id, c, c.chunks)));
     });
     u.progress = progress;
     let seq = 0;
@@ -211,19 +213,21 @@ export class UploadService {
         const chunkSeq = seq++;
         rows += chunk.records;
         await sender.run(async () => {
-          await this.publisher.send('rawChunks', [
-            {
-              key: `${id}:${chunkSeq}`,
-              value: chunk.data,
-              headers: encodeRawChunkHeaders({
-                kind: 'chunk',
-                ingestionId: id,
-                seq: chunkSeq,
-                firstLine: chunk.firstLine,
-                columns: header.columns,
-              }),
-            },
-          ]);
+          await this.patiently(() =>
+            this.publisher.send('rawChunks', [
+              {
+                key: `${id}:${chunkSeq}`,
+                value: chunk.data,
+                headers: encodeRawChunkHeaders({
+                  kind: 'chunk',
+                  ingestionId: id,
+                  seq: chunkSeq,
+                  firstLine: chunk.firstLine,
+                  columns: header.columns,
+                }),
+              },
+            ]),
+          );
           acked.chunks++;
           acked.rows += chunk.records;
           acked.bytes += chunk.data.length;
@@ -245,19 +249,21 @@ export class UploadService {
 
     const totals = { bytes: body.bytes, rows, chunks: seq, sha256: body.hash.digest('hex') };
     const state = await this.repo.completeUpload(id, totals);
-    await this.publisher.send('rawChunks', [
-      {
-        key: `${id}:end`,
-        value: Buffer.alloc(0),
-        headers: encodeRawChunkHeaders({
-          kind: 'end',
-          ingestionId: id,
-          totalChunks: totals.chunks,
-          totalRows: totals.rows,
-        }),
-      },
-    ]);
-    await this.publisher.publishEvent(makeEvent('upload.completed', id, totals));
+    await this.patiently(() =>
+      this.publisher.send('rawChunks', [
+        {
+          key: `${id}:end`,
+          value: Buffer.alloc(0),
+          headers: encodeRawChunkHeaders({
+            kind: 'end',
+            ingestionId: id,
+            totalChunks: totals.chunks,
+            totalRows: totals.rows,
+          }),
+        },
+      ]),
+    );
+    await this.patiently(() => this.publisher.publishEvent(makeEvent('upload.completed', id, totals)));
     const seconds = Math.max(1, Date.now() - u.startedAt) / 1000;
     this.logger.log(
       {
@@ -270,6 +276,25 @@ export class UploadService {
       'upload completed',
     );
     return this.accepted(id, state, totals);
+  }
+
+  /**
+   * Runs a Kafka send again while Kafka is unavailable, for up to UPLOAD_KAFKA_PATIENCE_MS: a broker
+   * restart stalls an upload (its client waits, backpressure holds the socket) instead of failing it.
+   * A send that failed may still have landed; the retry then duplicates it, which every consumer
+   * already treats as a no-op (chunk markers, deterministic event ids).
+   */
+  private async patiently(send: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + this.env.UPLOAD_KAFKA_PATIENCE_MS;
+    for (;;) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!isTransientKafkaError(error) || Date.now() >= deadline) throw error;
+        this.logger.warn({ err: error }, 'Kafka unavailable during an upload; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
   }
 
   private accepted(id: string, state: IngestionState, upload: IngestionAcceptedDto['upload']): IngestionAcceptedDto {

@@ -44,9 +44,10 @@ const seqs = (stdout: string): number[] => [...stdout.matchAll(/^#(\d+)\s/gm)].m
 async function startProxy(targetPort: number) {
   const open = new Set<Socket>();
   let down = false;
+  let target = targetPort;
   const server = createServer((client) => {
     if (down) return void client.destroy();
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(target, '127.0.0.1');
     for (const [a, b] of [
       [client, upstream],
       [upstream, client],
@@ -70,6 +71,10 @@ async function startProxy(targetPort: number) {
     },
     restore() {
       down = false;
+    },
+    /** New connections go to another port (a notifier started in place of a dead one). */
+    retarget(port: number) {
+      target = port;
     },
     close() {
       for (const s of open) s.destroy();
@@ -156,6 +161,39 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('HTTP 400 empty_body');
   });
+
+  it('survives its notifier killed (SIGKILL) and another started: resumes, no event missed or repeated', async () => {
+    const file = join(tmpdir(), `cli-notifier-kill-${process.pid}.csv`);
+    writeFileSync(file, HEADER + rowGenerator(17)(100_000));
+    const proxy = await startProxy(notifier.port);
+    try {
+      const cli = startCli(['upload', file, '--gateway', urls.gateway, '--notifier', proxy.url]);
+      await eventually(() => /^#\d+\s+bronze/m.test(cli.run.stdout), {
+        intervalMs: 20,
+        timeoutMs: 60_000,
+        what: 'the CLI printing bronze progress',
+      });
+      // The notifier dies without a goodbye; while it is gone, events pile up on the Kafka topic.
+      proxy.cut();
+      await notifier.kill();
+      notifier = await startService('notifier', pipeline.env);
+      urls.notifier = notifier.url;
+      proxy.retarget(notifier.port);
+      proxy.restore();
+      const result = await cli.done;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('reconnected to');
+      expect(result.stdout).toMatch(/^ {2}rows {6}100,000$/m);
+      const id = /^ingestion ([0-9a-f-]{36}):/m.exec(result.stdout)?.[1];
+      const { rows } = await pipeline.pool.query<{ max: number }>(
+        'SELECT max(seq) AS max FROM meta.events WHERE ingestion_id = $1',
+        [id],
+      );
+      expect(seqs(result.stdout)).toEqual(Array.from({ length: rows[0].max }, (_, i) => i + 1));
+    } finally {
+      proxy.close();
+    }
+  }, 150_000);
 
   it('survives a dropped connection: resumes from the last seq it saw, no event missed or repeated', async () => {
     const file = join(tmpdir(), `cli-drop-${process.pid}.csv`);

@@ -3,7 +3,8 @@ import http from 'node:http';
 import { connect } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { createKafka, ensureTopics, topicSpecs } from '#kafka';
-import { startService, testEnv, type RunningService } from '#testing';
+import type pg from 'pg';
+import { eventually, startService, testEnv, testPool, type RunningService } from '#testing';
 
 const env = testEnv({ KAFKA_TOPIC_PREFIX: `${process.env.KAFKA_TOPIC_PREFIX}gwlimits.` });
 const HEADER = 'region,origin_coord,destination_coord,datetime,datasource\n';
@@ -11,12 +12,14 @@ const ROW = 'Prague,POINT (14.4 50.0),POINT (14.5 50.1),2018-05-28 09:03:40,chea
 
 let gateway: RunningService;
 let admin: Admin;
+let pool: pg.Pool;
 
 beforeAll(async () => {
   const kafka = createKafka(env, 'gw-limits');
   await ensureTopics(kafka, env);
   admin = kafka.admin();
   await admin.connect();
+  pool = testPool();
   gateway = await startService('upload-gateway', {
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     UPLOAD_MAX_CONCURRENT: '1',
@@ -29,6 +32,7 @@ afterAll(async () => {
   await gateway?.stop();
   await admin?.deleteTopics({ topics: topicSpecs(env).map((t) => t.topic) }).catch(() => undefined);
   await admin?.disconnect();
+  await pool?.end();
 });
 
 const post = async (body: string) => {
@@ -42,9 +46,10 @@ const post = async (body: string) => {
 
 it('caps concurrent uploads (503 too_many_uploads, Retry-After) and uploads per address and minute (429)', async () => {
   // Upload 1 stays open: its header and a row are sent, the body never ends until we say so.
+  const openId = randomUUID();
   const open = http.request(`${gateway.url}/api/v1/ingestions`, {
     method: 'POST',
-    headers: { 'content-type': 'text/csv' },
+    headers: { 'content-type': 'text/csv', 'x-ingestion-id': openId },
     agent: false,
   });
   const firstAnswer = new Promise<number>((resolve, reject) => {
@@ -56,7 +61,10 @@ it('caps concurrent uploads (503 too_many_uploads, Retry-After) and uploads per 
   });
   open.write(HEADER + ROW);
   // Wait until the gateway holds it (the ingestion row exists once the header was read).
-  await new Promise((r) => setTimeout(r, 1_000));
+  await eventually(
+    async () => (await pool.query('SELECT 1 FROM meta.ingestions WHERE ingestion_id = $1', [openId])).rowCount === 1,
+    { what: 'the first upload under way' },
+  );
 
   const second = await post(HEADER + ROW);
   expect(second).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'too_many_uploads' } } });

@@ -51,16 +51,23 @@ export async function withTransaction<T>(
 }
 
 /**
- * Runs an idempotent database call again while it fails transiently (a connection cut, PostgreSQL
- * restarting), with backoff, for up to `forMs`; then, or on any other error, throws.
+ * Runs an idempotent call again while it fails transiently (by default a database error: a
+ * connection cut, PostgreSQL restarting; `transient` judges other dependencies), with backoff up to
+ * 1 s, for up to `forMs`; then, or on any other error, throws. `onRetry` hears each retried error.
  */
-export async function retryTransient<T>(fn: () => Promise<T>, forMs = 15_000): Promise<T> {
+export async function retryTransient<T>(
+  fn: () => Promise<T>,
+  forMs = 15_000,
+  transient: (error: unknown) => boolean = isTransientDbError,
+  onRetry: (error: unknown) => void = () => undefined,
+): Promise<T> {
   const deadline = Date.now() + forMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (!isTransientDbError(error) || Date.now() >= deadline) throw error;
+      if (!transient(error) || Date.now() >= deadline) throw error;
+      onRetry(error);
       await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * 2 ** attempt)));
     }
   }

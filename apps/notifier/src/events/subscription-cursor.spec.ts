@@ -1,4 +1,5 @@
 import type { SocketIngestionEvent } from '#contracts';
+import { eventually } from '#testing';
 import { CursorClosedError, SubscriptionCursor, type FetchEvents, type ReplayResult } from './subscription-cursor.js';
 
 const ev = (seq: number): SocketIngestionEvent => ({
@@ -202,13 +203,14 @@ describe('SubscriptionCursor', () => {
     const cursor = new SubscriptionCursor(0, store.fetch, r.emit, r.onError, 10, drained);
     const results: ReplayResult[] = [];
     cursor.replay((result) => results.push(result));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // One page emitted, then it waits for the client.
+    // One page emitted, then it waits for the client: the wait has begun and nothing more was read.
+    await eventually(() => waits === 1);
     expect(r.log).toHaveLength(10);
     expect(store.calls).toHaveLength(1);
     release();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => waits === 2);
     expect(r.log).toHaveLength(20);
+    expect(store.calls).toHaveLength(2);
     release();
     await cursor.idle();
     expect(r.log).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));

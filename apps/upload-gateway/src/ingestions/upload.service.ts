@@ -5,7 +5,7 @@ import { AppError } from '#common';
 import { CONFIG, type Env } from '#config';
 import { encodeRawChunkHeaders, ingestionRoom, makeEvent, SOCKET_NAMESPACE, type IngestionState } from '#contracts';
 import { RecordChunker, RecordTooLargeError, type Chunk } from '#csv';
-import { isTransientDbError } from '#db';
+import { isTransientDbError, retryTransient } from '#db';
 import { isTransientKafkaError, Publisher, topic } from '#kafka';
 import { BoundedSender } from './bounded-sender.js';
 import { CsvHeaderScanner, parseCsvHeader, type CsvHeader, type HeaderFound } from './csv-header.js';
@@ -284,17 +284,10 @@ export class UploadService {
    * A send that failed may still have landed; the retry then duplicates it, which every consumer
    * already treats as a no-op (chunk markers, deterministic event ids).
    */
-  private async patiently(send: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + this.env.UPLOAD_KAFKA_PATIENCE_MS;
-    for (;;) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!isTransientKafkaError(error) || Date.now() >= deadline) throw error;
-        this.logger.warn({ err: error }, 'Kafka unavailable during an upload; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
-    }
+  private patiently(send: () => Promise<void>): Promise<void> {
+    return retryTransient(send, this.env.UPLOAD_KAFKA_PATIENCE_MS, isTransientKafkaError, (error) =>
+      this.logger.warn({ err: error }, 'Kafka unavailable during an upload; retrying'),
+    );
   }
 
   private accepted(id: string, state: IngestionState, upload: IngestionAcceptedDto['upload']): IngestionAcceptedDto {

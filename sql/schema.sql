@@ -141,6 +141,29 @@ CREATE VIEW bronze.records AS
      CROSS JOIN LATERAL bronze.split_records(c.data, c.start_line) r(line_no, record));
 
 --
+-- Name: pending_region_counts; Type: TABLE; Schema: gold; Owner: -
+--
+
+CREATE TABLE gold.pending_region_counts (
+    ingestion_no integer NOT NULL,
+    region_id smallint NOT NULL,
+    week_start date NOT NULL,
+    datasource_id smallint NOT NULL,
+    trips bigint NOT NULL
+);
+
+--
+-- Name: pending_region_latest; Type: TABLE; Schema: gold; Owner: -
+--
+
+CREATE TABLE gold.pending_region_latest (
+    ingestion_no integer NOT NULL,
+    region_id smallint NOT NULL,
+    occurred_at timestamp without time zone NOT NULL,
+    datasource_id smallint NOT NULL
+);
+
+--
 -- Name: region_latest; Type: TABLE; Schema: gold; Owner: -
 --
 
@@ -372,7 +395,9 @@ CREATE TABLE meta.ingestions (
     claimed_chunks integer DEFAULT 0 NOT NULL,
     waiting_rows bigint DEFAULT 0 NOT NULL,
     upload_heartbeat_at timestamp with time zone,
-    CONSTRAINT ingestions_state_check CHECK ((state = ANY (ARRAY['accepted'::text, 'uploading'::text, 'processing'::text, 'completed'::text, 'failed'::text])))
+    retraction_requested_at timestamp with time zone,
+    retracted_at timestamp with time zone,
+    CONSTRAINT ingestions_state_check CHECK ((state = ANY (ARRAY['accepted'::text, 'uploading'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'retracting'::text, 'retracted'::text])))
 );
 
 --
@@ -410,7 +435,8 @@ CREATE TABLE meta.segments (
     rows bigint NOT NULL,
     valid_rows bigint NOT NULL,
     built_at timestamp with time zone DEFAULT now() NOT NULL,
-    build_ms integer NOT NULL
+    build_ms integer NOT NULL,
+    attached boolean DEFAULT true NOT NULL
 );
 
 --
@@ -747,6 +773,18 @@ ALTER TABLE ONLY silver.trips_legacy
     ADD CONSTRAINT trips_legacy_pkey PRIMARY KEY (ingestion_no, line_no);
 
 --
+-- Name: pending_region_counts_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
+--
+
+CREATE INDEX pending_region_counts_ingestion_idx ON gold.pending_region_counts USING btree (ingestion_no);
+
+--
+-- Name: pending_region_latest_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
+--
+
+CREATE INDEX pending_region_latest_ingestion_idx ON gold.pending_region_latest USING btree (ingestion_no);
+
+--
 -- Name: trip_group_parts_key_idx; Type: INDEX; Schema: gold; Owner: -
 --
 
@@ -811,6 +849,12 @@ CREATE INDEX ingestions_accepted_at_idx ON meta.ingestions USING btree (accepted
 --
 
 CREATE INDEX ingestions_uploading_idx ON meta.ingestions USING btree (upload_heartbeat_at) WHERE (state = 'uploading'::text);
+
+--
+-- Name: segments_detached_idx; Type: INDEX; Schema: meta; Owner: -
+--
+
+CREATE INDEX segments_detached_idx ON meta.segments USING btree (ingestion_no) WHERE (NOT attached);
 
 --
 -- Name: segments_ingestion_idx; Type: INDEX; Schema: meta; Owner: -

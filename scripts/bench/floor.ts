@@ -241,10 +241,21 @@ report(
   { label: 'gold cells', ...goldCells },
   `${goldTables.length} gold partitions COPYed (binary, FREEZE) and indexed`,
 );
-const gold = await onBackend(db, () => segments.foldGold(db, segmentNo));
-report({ label: 'gold regions', ...gold }, 'region upserts (gold.sql)');
-const attach = await onBackend(db, () => segments.attach(db, segmentNo));
-report({ label: 'attach', ...attach }, `${SEGMENTED_TABLES.length} partitions attached and analyzed`);
+const gold = await onBackend(db, () => segments.stageGold(db, segmentNo, ingestionNo));
+report({ label: 'gold regions', ...gold }, 'region counts and latest trips staged (gold.sql)');
+const attach = await onBackend(db, async () => {
+  await segments.analyze(db, segmentNo);
+  await db.query(
+    `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, attached)
+     VALUES ($1, $2, 0, 0, 0, 0, false)`,
+    [segmentNo, ingestionNo],
+  );
+  await segments.attachIngestion(db, ingestionNo);
+});
+report(
+  { label: 'attach', ...attach },
+  `${SEGMENTED_TABLES.length} partitions analyzed and attached, staged gold folded (complete.sql)`,
+);
 await db.query('COMMIT');
 const { rows: silverRows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips');
 if (Number(silverRows[0].n) !== rows) throw new Error(`silver.trips holds ${silverRows[0].n} rows, expected ${rows}`);

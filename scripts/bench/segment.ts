@@ -80,7 +80,7 @@ say(
 // The transformer, one work item after the other.
 const segmentRepository = new SegmentRepository();
 const service = new TransformService(pool, new TransformRepository(), segmentRepository, new Dictionaries(), env);
-const steps: SegmentSteps = { copy: 0, rejects: 0, indexes: 0, goldCells: 0, gold: 0, attach: 0 };
+const steps: SegmentSteps = { copy: 0, rejects: 0, indexes: 0, goldCells: 0, gold: 0, analyze: 0 };
 let segments = 0;
 t = performance.now();
 for (const item of items) {

@@ -116,6 +116,23 @@ export function transformService(pool: pg.Pool, env: Partial<Env> = {}): Transfo
 }
 
 /** Hands a bronze chunk to the transformer as its work item would; returns what its marker counted. */
+/**
+ * Ends the ingestion after its `chunks` chunks, as the loader's end item does: its last segment is
+ * built and it completes, which attaches its segments (only completed ingestions count).
+ */
+export async function completeIngestion(
+  service: TransformService,
+  pool: pg.Pool,
+  ing: TestIngestion,
+  chunks: number,
+): Promise<void> {
+  await pool.query(
+    'UPDATE meta.ingestions SET total_chunks = $2, bronze_chunks = $2, bronze_completed_at = now() WHERE ingestion_no = $1',
+    [ing.ingestionNo, chunks],
+  );
+  await service.handleEnd({ kind: 'end', ...ing, totalChunks: chunks });
+}
+
 export async function transformChunk(
   service: TransformService,
   pool: pg.Pool,

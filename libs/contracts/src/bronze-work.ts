@@ -1,6 +1,7 @@
 /**
- * Work items from bronze-loader to transformer (topic `trips.bronze-work.v1`, JSON value).
- * Key: `<ingestionId>:<seq>` for chunks, `<ingestionId>:end` for the end marker.
+ * Work items for the transformer (topic `trips.bronze-work.v1`, JSON value): chunks and end markers
+ * from bronze-loader, retractions from upload-gateway.
+ * Key: `<ingestionId>:<seq>` for chunks, `<ingestionId>:end` for the end marker, `<ingestionId>:retract`.
  */
 export interface BronzeChunkLoadedV1 {
   kind: 'chunk';
@@ -23,7 +24,17 @@ export interface BronzeCompletedWorkV1 {
   totalChunks: number;
 }
 
-export type BronzeWorkV1 = BronzeChunkLoadedV1 | BronzeCompletedWorkV1;
+/**
+ * Retract a completed ingestion (upload-gateway's `DELETE /api/v1/ingestions/:id`, which set its
+ * state to `retracting`): the transformer takes its rows out of silver and gold. Key: `<ingestionId>:retract`.
+ */
+export interface RetractWorkV1 {
+  kind: 'retract';
+  ingestionId: string;
+  ingestionNo: number;
+}
+
+export type BronzeWorkV1 = BronzeChunkLoadedV1 | BronzeCompletedWorkV1 | RetractWorkV1;
 
 const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 
@@ -43,5 +54,6 @@ export function parseBronzeWork(value: unknown): BronzeWorkV1 {
     if (!isInt(m.totalChunks)) throw new Error('bronze work: bad totalChunks');
     return m as unknown as BronzeCompletedWorkV1;
   }
+  if (m.kind === 'retract') return m as unknown as RetractWorkV1;
   throw new Error(`bronze work: unknown kind ${String(m.kind)}`);
 }

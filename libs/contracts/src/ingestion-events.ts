@@ -8,7 +8,27 @@
 export type Layer = 'upload' | 'bronze' | 'silver' | 'gold' | 'ingestion';
 
 /** Lifecycle state of an ingestion, as stored in meta.ingestions. */
-export type IngestionState = 'accepted' | 'uploading' | 'processing' | 'completed' | 'failed';
+export type IngestionState =
+  | 'accepted'
+  | 'uploading'
+  | 'processing'
+  | 'completed'
+  | 'failed'
+  /** DELETE was accepted; its rows still count until `retracted`. */
+  | 'retracting'
+  /** Its rows have left silver and gold, and no answer counts them. */
+  | 'retracted';
+
+/** Every state, in lifecycle order (OpenAPI enums, validation). */
+export const INGESTION_STATES: readonly IngestionState[] = [
+  'accepted',
+  'uploading',
+  'processing',
+  'completed',
+  'failed',
+  'retracting',
+  'retracted',
+];
 
 /** The upload was accepted (header valid); chunks follow. */
 export interface IngestionAcceptedV1 {
@@ -75,6 +95,15 @@ export interface IngestionFailedV1 {
   message: string;
 }
 
+/**
+ * A completed ingestion was retracted (`DELETE /api/v1/ingestions/:id`): its `trips` valid rows have
+ * left silver and every gold table, in one transaction, and no answer counts them any more. Bronze
+ * and the rejects stay, as the record of what was uploaded.
+ */
+export interface IngestionRetractedV1 {
+  trips: number;
+}
+
 /** Event type → payload. Publishing is type-checked against this map. */
 export interface IngestionEventDataMap {
   'ingestion.accepted': IngestionAcceptedV1;
@@ -87,6 +116,7 @@ export interface IngestionEventDataMap {
   'gold.completed': GoldCompletedV1;
   'ingestion.completed': IngestionCompletedV1;
   'ingestion.failed': IngestionFailedV1;
+  'ingestion.retracted': IngestionRetractedV1;
 }
 
 export type IngestionEventType = keyof IngestionEventDataMap;
@@ -102,6 +132,7 @@ export const EVENT_LAYER: Record<IngestionEventType, Layer> = {
   'gold.completed': 'gold',
   'ingestion.completed': 'ingestion',
   'ingestion.failed': 'ingestion',
+  'ingestion.retracted': 'ingestion',
 };
 
 /** The envelope of every public event. */

@@ -181,7 +181,7 @@ export class BronzeRepository {
     const { rows } = await this.pool.query<{ error_code: string; error_message: string }>(
       `UPDATE meta.ingestions
        SET state = 'failed', error_stage = 'bronze', error_code = $2, error_message = $3, failed_at = now(), updated_at = now()
-       WHERE ingestion_id = $1 AND state NOT IN ('failed', 'completed')
+       WHERE ingestion_id = $1 AND state IN ('accepted', 'uploading', 'processing')
        RETURNING error_code, error_message`,
       [ingestionId, code, message],
     );

@@ -41,7 +41,8 @@ export function parseIngestionList(body: unknown): IngestionListItem[] {
   return items;
 }
 
-export const isTerminalState = (state: string): boolean => state === 'completed' || state === 'failed';
+export const isTerminalState = (state: string): boolean =>
+  state === 'completed' || state === 'failed' || state === 'retracted';
 
 export function formatListItem(item: IngestionListItem): string {
   const rows = item.rows === null ? '' : ` ${item.rows.toLocaleString('en-US')} rows`;

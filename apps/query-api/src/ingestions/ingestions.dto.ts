@@ -1,3 +1,4 @@
+import { INGESTION_STATES } from '#contracts';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class LayerCountsDto {
@@ -61,6 +62,12 @@ export class TimestampsDto {
 
   @ApiProperty({ type: String, nullable: true })
   failedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'When DELETE asked for its retraction.' })
+  retractionRequestedAt: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'When its rows left silver and gold.' })
+  retractedAt: string | null;
 
   @ApiProperty({ example: '2024-05-02T10:15:31.002Z' })
   updatedAt: string;
@@ -131,7 +138,12 @@ export class IngestionDto {
   @ApiProperty({ format: 'uuid', example: '0b7f3a4e-7a55-4c59-9d7f-3c1b2f0f9a11' })
   ingestionId: string;
 
-  @ApiProperty({ enum: ['accepted', 'uploading', 'processing', 'completed', 'failed'], example: 'completed' })
+  @ApiProperty({
+    enum: INGESTION_STATES,
+    example: 'completed',
+    description:
+      'Only `completed` ingestions count in answers (and `retracting` ones, until their rows are out); `failed` and `retracted` never do.',
+  })
   state: string;
 
   @ApiProperty({ type: String, nullable: true, example: 'trips.csv' })

@@ -81,6 +81,8 @@ export function toIngestionDto(r: IngestionRow): IngestionDto {
       goldCompletedAt: iso(r.gold_completed_at),
       completedAt: iso(r.completed_at),
       failedAt: iso(r.failed_at),
+      retractionRequestedAt: iso(r.retraction_requested_at),
+      retractedAt: iso(r.retracted_at),
       updatedAt: r.updated_at.toISOString(),
     },
     timings: {

@@ -30,6 +30,8 @@ export interface IngestionRow {
   gold_completed_at: Date | null;
   completed_at: Date | null;
   failed_at: Date | null;
+  retraction_requested_at: Date | null;
+  retracted_at: Date | null;
   updated_at: Date;
   error_stage: string | null;
   error_code: string | null;

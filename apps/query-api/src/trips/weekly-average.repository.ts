@@ -143,9 +143,22 @@ export class WeeklyAverageRepository {
     return toCounts(rows);
   }
 
-  /** Runs `work` in a read-only repeatable-read transaction of its own. */
+  /**
+   * Runs `work` in a read-only repeatable-read transaction of its own, which first locks the
+   * segmented tables (ACCESS SHARE, the parents only) and only then takes its snapshot. A merge or a
+   * retraction replaces partitions by new ones whose rows a snapshot taken before its commit cannot
+   * see; its DROP of the old ones waits for this lock, so a count never finds the old partitions gone
+   * and the new ones empty.
+   */
   private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, work, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return withTransaction(
+      this.pool,
+      async (client) => {
+        await client.query(LOCK_SEGMENTED_TABLES);
+        return work(client);
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
   }
 }
 
@@ -156,6 +169,10 @@ function toCounts(rows: { week: string; trips: string }[]): WeeklyCounts {
   for (const [week, trips] of counts) if (trips === 0) counts.delete(week);
   return counts;
 }
+
+/** Before a snapshot is taken (LOCK TABLE takes none): see WeeklyAverageRepository.inSnapshot. */
+const LOCK_SEGMENTED_TABLES = `LOCK TABLE ONLY silver.trips, ONLY gold.weekly_origin_cells, ONLY gold.weekly_destination_cells,
+  ONLY gold.weekly_od_cells IN ACCESS SHARE MODE`;
 
 /** Boxes with fewer edge cells are counted on one connection: splitting would cost more than it saves. */
 const SPLIT_MIN_EDGE_CELLS = 6;

@@ -7,6 +7,8 @@ import { CONFIG, type Env } from '#config';
 import { parseBronzeWork, type BronzeWorkV1 } from '#contracts';
 import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic, type MessageContext } from '#kafka';
+import { RetractionService } from './retraction.service.js';
+import { SegmentMerger } from './segment-merger.js';
 import { TransformService } from './transform.service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +35,8 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     @Inject(Publisher) private readonly publisher: Publisher,
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(TransformService) private readonly service: TransformService,
+    @Inject(SegmentMerger) private readonly merger: SegmentMerger,
+    @Inject(RetractionService) private readonly retractions: RetractionService,
     @Inject(PinoLogger) private readonly pino: PinoLogger,
   ) {}
 
@@ -102,10 +106,16 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     const item = decode(ctx);
     const log = ctx.log.child({
       ingestionId: item.ingestionId,
-      ...(item.kind === 'chunk' ? { seq: item.seq } : { end: true }),
+      ...(item.kind === 'chunk' ? { seq: item.seq } : { [item.kind]: true }),
     });
     const beat = setInterval(() => void ctx.heartbeat().catch(() => undefined), HEARTBEAT_MS);
     try {
+      if (item.kind === 'retract') {
+        const retraction = await this.retractions.retract(item);
+        await this.publisher.publishEvents(retraction.events);
+        log.info({ dropped: retraction.dropped, rebuilt: retraction.rebuilt }, 'ingestion retracted');
+        return;
+      }
       const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
       if (outcome.built) log.info(outcome.built, 'segment built');
       if (!outcome.firstDelivery) log.info({ events: outcome.events.length }, 'work item redelivered');
@@ -121,6 +131,8 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     if (!ingestionId) return;
     const event = await this.service.fail(ingestionId, error.code, error.message);
     if (event) await this.publisher.publishEvent(event);
+    // The segments it built never count: drop them now rather than at the next sweep.
+    this.merger.poke();
   }
 }
 

@@ -8,8 +8,11 @@ import { nextMerge, type MergePolicy } from './merge-policy.js';
 import { SEGMENTED_TABLES, SegmentRepository } from './segment.repository.js';
 import { SEGMENT_BUILD_LOCK } from './transform.service.js';
 
-/** Key of the advisory lock that lets one merge run at a time in the whole deployment. */
-const MERGE_LOCK = 0x6d657267; // 'merg'
+/** How often failed ingestions' segments are swept when merges are off (MERGE_INTERVAL_MS = 0). */
+const SWEEP_MS = 60_000;
+
+/** Key of the advisory lock that lets one merge (or retraction) run at a time in the whole deployment. */
+export const MERGE_LOCK = 0x6d657267; // 'merg'
 
 /** A merge that ran: the new segment, the segments it replaced, its rows and duration. */
 export interface MergeDone {
@@ -46,10 +49,10 @@ export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     this.log = this.pino?.logger.child({ component: 'segment-merger' });
-    if (this.env.MERGE_INTERVAL_MS > 0) {
-      this.timer = setInterval(() => this.poke(), this.env.MERGE_INTERVAL_MS);
-      this.timer.unref();
-    }
+    // The sweep of failed ingestions' segments runs even when merges are off.
+    this.timer = setInterval(() => this.poke(), this.env.MERGE_INTERVAL_MS > 0 ? this.env.MERGE_INTERVAL_MS : SWEEP_MS);
+    this.timer.unref();
+    this.poke();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -59,13 +62,24 @@ export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationS
     await this.running;
   }
 
-  /** Starts merging in the background unless a merge of this process is running. */
+  /**
+   * Starts, in the background unless this process is already at it, the sweep of failed ingestions'
+   * segments, then the merges (when MERGE_INTERVAL_MS > 0).
+   */
   poke(): void {
     if (this.running || this.stopping) return;
-    this.running = this.mergeWhileDue()
+    this.running = this.discardFailed()
+      .then(() => (this.env.MERGE_INTERVAL_MS > 0 ? this.mergeWhileDue() : []))
       .then(() => undefined)
       .catch((error: unknown) => this.log?.warn({ err: error }, 'merge failed; retrying later'))
       .finally(() => (this.running = undefined));
+  }
+
+  /** Drops the detached segments of failed ingestions (they never count); returns how many. */
+  async discardFailed(): Promise<number> {
+    const dropped = await withTransaction(this.pool, (client) => this.segments.discardFailed(client));
+    if (dropped.length > 0) this.log?.info({ segments: dropped }, "failed ingestions' segments dropped");
+    return dropped.length;
   }
 
   /** Merges until no merge is due (or another instance holds the merge lock, or ingestion resumes). */

@@ -67,6 +67,8 @@ interface PartitionShape {
 export class SegmentRepository {
   private readonly goldSql = readFileSync(sqlPath('transform', 'gold.sql'), 'utf8');
   private readonly mergeSql = readFileSync(sqlPath('transform', 'merge.sql'), 'utf8');
+  private readonly completeSql = readFileSync(sqlPath('transform', 'complete.sql'), 'utf8');
+  private readonly rebuildSql = readFileSync(sqlPath('transform', 'rebuild.sql'), 'utf8');
   private shapes: Promise<Map<SegmentedTable, PartitionShape>> | undefined;
 
   /**
@@ -176,27 +178,79 @@ export class SegmentRepository {
     await binaryCopyIn(client, partitionOf(`gold.${gold.table}`, n), gold.columns, gold.pieces(n));
   }
 
-  /** Adds the segment's rows to the unpartitioned gold tables (sql/transform/gold.sql). */
-  async foldGold(client: pg.ClientBase, n: number): Promise<void> {
-    await client.query(segmentSql(this.goldSql, n));
+  /**
+   * Stages the segment's share of the unpartitioned gold tables (sql/transform/gold.sql), folded in
+   * when its ingestion completes ({@link attachIngestion}).
+   */
+  async stageGold(client: pg.ClientBase, n: number, ingestionNo: number): Promise<void> {
+    await client.query(segmentSql(this.goldSql, n).replaceAll(':ingestion_no', String(Math.trunc(ingestionNo))));
   }
 
   /**
    * Makes the segment's partitions part of their tables. The CHECK constraints spare PostgreSQL a
    * scan to prove the partition bounds, and the indexes built above become partitions of the
-   * parents' indexes. Each ATTACH takes a SHARE UPDATE EXCLUSIVE lock on its parent (queries go on;
-   * another attach waits), so this runs last, just before the markers and the counters.
+   * parents' indexes. Each ATTACH takes a SHARE UPDATE EXCLUSIVE lock on its parent until commit
+   * (queries go on; another attach waits), always in SEGMENTED_TABLES order, so attaches queue
+   * rather than deadlock.
    */
   async attach(client: pg.ClientBase, n: number): Promise<void> {
     for (const table of SEGMENTED_TABLES) {
       await client.query(`ALTER TABLE ${table} ATTACH PARTITION ${partitionOf(table, n)} FOR VALUES IN (${n})`);
     }
-    // Planner statistics now rather than at autovacuum's leisure: queries right after the
-    // ingestion completes plan with them.
+  }
+
+  /**
+   * Planner statistics of the segment's partitions now rather than at autovacuum's leisure: queries
+   * right after the ingestion completes plan with them. Runs on the detached tables, while the
+   * segment is built, so completing a large ingestion does not analyze all its segments at once.
+   */
+  async analyze(client: pg.ClientBase, n: number): Promise<void> {
     await client.query(`ANALYZE ${SEGMENTED_TABLES.map((t) => partitionOf(t, n)).join(', ')}`);
   }
 
-  /** Completes the markers of the segment's chunks and records the segment. */
+  /**
+   * Only completed ingestions count (docs/architecture.md, "What counts"): in the transaction that
+   * completes the ingestion, attaches every segment it built and folds its staged gold
+   * (sql/transform/complete.sql). Returns the segments attached.
+   */
+  async attachIngestion(client: pg.ClientBase, ingestionNo: number): Promise<number[]> {
+    const { rows } = await client.query<{ segment_no: number }>(
+      `UPDATE meta.segments SET attached = true WHERE ingestion_no = $1 AND NOT attached RETURNING segment_no`,
+      [ingestionNo],
+    );
+    const attached = rows.map((r) => r.segment_no).sort((a, b) => a - b);
+    for (const n of attached) await this.attach(client, n);
+    await client.query(this.completeSql.replaceAll(':ingestion_no', String(Math.trunc(ingestionNo))));
+    return attached;
+  }
+
+  /**
+   * Drops the detached segments and staged gold of failed ingestions: they never counted, and no build
+   * adds to a failed ingestion. Returns the segments dropped. Only committed segments are listed,
+   * so a build still running for the ingestion is left alone (the next sweep gets its segment).
+   */
+  async discardFailed(client: pg.ClientBase): Promise<number[]> {
+    const { rows } = await client.query<{ segment_no: number; ingestion_no: number }>(
+      `DELETE FROM meta.segments s
+        USING meta.ingestions i
+        WHERE i.ingestion_no = s.ingestion_no AND i.state = 'failed' AND NOT s.attached
+       RETURNING s.segment_no, s.ingestion_no`,
+    );
+    for (const { segment_no: n } of rows) {
+      for (const table of SEGMENTED_TABLES) await client.query(`DROP TABLE IF EXISTS ${partitionOf(table, n)}`);
+    }
+    await client.query(
+      `DELETE FROM gold.pending_region_counts p USING meta.ingestions i
+        WHERE i.ingestion_no = p.ingestion_no AND i.state = 'failed'`,
+    );
+    await client.query(
+      `DELETE FROM gold.pending_region_latest p USING meta.ingestions i
+        WHERE i.ingestion_no = p.ingestion_no AND i.state = 'failed'`,
+    );
+    return rows.map((r) => r.segment_no);
+  }
+
+  /** Completes the markers of the segment's chunks and records the segment (detached until its ingestion completes). */
   async recordSegment(
     client: pg.ClientBase,
     ingestionNo: number,
@@ -214,15 +268,16 @@ export class SegmentRepository {
     const valid = chunks.reduce((s, c) => s + c.validRows, 0);
     const rows = chunks.reduce((s, c) => s + c.validRows + c.rejectedRows, 0);
     await client.query(
-      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms) VALUES ($1, $2, $3, $4, $5, $6)`,
+      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, attached)
+       VALUES ($1, $2, $3, $4, $5, $6, false)`,
       [n, ingestionNo, chunks.length, rows, valid, Math.round(buildMs)],
     );
   }
 
-  /** Every segment built or merged (not segment 0, the rows from before migration 0013). */
+  /** Every attached segment, built or merged (not segment 0, the rows from before migration 0013). */
   async listSegments(db: pg.Pool | pg.ClientBase): Promise<SegmentSize[]> {
     const { rows } = await db.query<{ segment_no: number; rows: string }>(
-      'SELECT segment_no, valid_rows AS rows FROM meta.segments ORDER BY segment_no',
+      'SELECT segment_no, valid_rows AS rows FROM meta.segments WHERE attached ORDER BY segment_no',
     );
     return rows.map((r) => ({ segmentNo: r.segment_no, rows: Number(r.rows) }));
   }
@@ -230,6 +285,18 @@ export class SegmentRepository {
   /** Copies the rows of segments `sources` into segment `n`'s partitions (sql/transform/merge.sql). */
   async fillMerged(client: pg.ClientBase, n: number, sources: readonly number[]): Promise<void> {
     await client.query(segmentSql(this.mergeSql, n).replaceAll(':sources', sources.map(Number).join(', ')));
+  }
+
+  /**
+   * Fills segment `n`'s partitions with segment `source`'s rows except the ingestion's, and gold
+   * aggregated from them (sql/transform/rebuild.sql).
+   */
+  async fillRebuilt(client: pg.ClientBase, n: number, source: number, ingestionNo: number): Promise<void> {
+    await client.query(
+      segmentSql(this.rebuildSql, n)
+        .replaceAll(':source', String(Math.trunc(source)))
+        .replaceAll(':ingestion_no', String(Math.trunc(ingestionNo))),
+    );
   }
 
   /**
@@ -251,6 +318,8 @@ export class SegmentRepository {
        RETURNING valid_rows AS rows`,
       [n, sources, Math.round(buildMs)],
     );
+    // The chunks' markers follow their rows: a retraction finds an ingestion's segments through them.
+    await client.query('UPDATE meta.silver_chunks SET segment_no = $1 WHERE segment_no = ANY($2::int[])', [n, sources]);
     return Number(rows[0].rows);
   }
 

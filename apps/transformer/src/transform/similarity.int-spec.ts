@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { testPool } from '#testing';
 import {
+  completeIngestion,
   createIngestion,
   insertBronze,
   point,
@@ -49,8 +50,10 @@ describe('similar trips share a group', () => {
       ing.ingestionNo,
       records.map((r) => ({ ...r, region })).sort((a, b) => a.line - b.line),
     );
-    const counts = await transformChunk(transformService(pool), pool, ing, 0, chunk);
+    const service = transformService(pool);
+    const counts = await transformChunk(service, pool, ing, 0, chunk);
     expect(counts.validRows).toBe(records.length);
+    await completeIngestion(service, pool, ing, 1);
     const { rows } = await pool.query(
       `SELECT origin_cell, destination_cell, tod_bucket, trip_count,
               (SELECT array_agg(name ORDER BY name) FROM silver.datasources WHERE datasource_id = ANY (g.datasource_ids)) AS sources

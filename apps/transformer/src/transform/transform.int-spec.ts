@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { REJECT_REASONS } from '#contracts';
 import { testPool } from '#testing';
 import {
+  completeIngestion,
   createIngestion,
   insertBronze,
   point,
@@ -70,6 +71,7 @@ describe('segments: bronze chunks → silver, rejects and gold', () => {
       { line: 28, ...ok, datasource: 'cheap\uFFFDmobile' },
     ];
     const counts = await transform(ing, records);
+    await completeIngestion(service, pool, ing, 1);
     expect(counts).toEqual({ totalRows: records.length, validRows: 5, rejectedRows: records.length - 5 });
 
     const rejects = await pool.query<{
@@ -196,6 +198,7 @@ describe('segments: bronze chunks → silver, rejects and gold', () => {
       },
     ];
     await expect(transform(ing, week)).resolves.toEqual({ totalRows: 7, validRows: 6, rejectedRows: 1 });
+    await completeIngestion(service, pool, ing, 1);
 
     const groups = await pool.query<{ trips: string; silver: string }>(
       `SELECT (SELECT sum(trip_count) FROM gold.trip_groups WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = $1)) AS trips,
@@ -241,6 +244,7 @@ describe('segments: bronze chunks → silver, rejects and gold', () => {
     });
     await transform(ing, [trip(2, 'b_source', '2018-03-05 10:01:00')], 0);
     await transform(ing, [trip(3, 'a_source', '2018-03-06 10:20:00'), trip(4, 'b_source', '2018-03-04 10:10:00')], 1);
+    await completeIngestion(service, pool, ing, 2);
     const { rows } = await pool.query(
       `SELECT trip_count, to_char(first_seen, 'YYYY-MM-DD HH24:MI') AS first_seen, to_char(last_seen, 'YYYY-MM-DD HH24:MI') AS last_seen,
               (SELECT array_agg(name ORDER BY name) FROM silver.datasources WHERE datasource_id = ANY (g.datasource_ids)) AS sources,

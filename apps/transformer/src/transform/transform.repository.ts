@@ -261,7 +261,7 @@ export class TransformRepository {
 
   /**
    * Marks the ingestion failed at the silver stage, keeping the first failure's reason. Returns the
-   * stored reason, or null when the ingestion is completed or failed earlier at another stage.
+   * stored reason, or null when the ingestion is completed (or retracted) or failed earlier at another stage.
    */
   async markFailed(
     pool: pg.Pool,
@@ -283,7 +283,7 @@ export class TransformRepository {
               error_message = coalesce(error_message, $3),
               updated_at = now()
         WHERE ingestion_id = $1::uuid
-          AND state <> 'completed'
+          AND state IN ('accepted', 'uploading', 'processing', 'failed')
           AND (state <> 'failed' OR error_stage = 'silver')
        RETURNING ingestion_no, error_code, error_message, failed_at`,
       [ingestionId, code, message],

@@ -3,6 +3,8 @@ import type { BronzeChunkLoadedV1, BronzeCompletedWorkV1 } from '#contracts';
 import { PermanentMessageError } from '#kafka';
 import { testEnv, testPool } from '#testing';
 import { createIngestion, generateBronze, transformService, type TestIngestion } from '../../test/bronze-fixtures.js';
+import { SegmentMerger } from './segment-merger.js';
+import { partitionOf, SEGMENTED_TABLES, SegmentRepository } from './segment.repository.js';
 import type { TransformService, WorkOutcome } from './transform.service.js';
 
 const chunk = (ing: TestIngestion, seq: number, firstLine: number, rows: number): BronzeChunkLoadedV1 => ({
@@ -97,10 +99,13 @@ describe('TransformService: segments, exactly once and completion', () => {
     expect(c1.built).toMatchObject({ chunks: 2, rows: 40 });
     expect(types(c1)).toEqual(['silver.progress']);
     expect(c1.events[0].data).toMatchObject({ chunksDone: 2, totalChunks: 3, validRows: 40 });
+    // Built, but not counted until the ingestion completes: its segment waits detached.
     expect(await state(ing.ingestionNo)).toMatchObject({
       silver_rows: 40,
       gold_rows: 40,
-      group_trips: 40,
+      silver_trips: 0,
+      group_trips: null,
+      segments: 1,
       done: false,
     });
 
@@ -124,6 +129,41 @@ describe('TransformService: segments, exactly once and completion', () => {
     );
     expect(rows).toHaveLength(2);
     for (const r of rows) expect(r.indexes).toBe(2);
+  });
+
+  it('counts nothing of an ingestion that fails after building segments, and the sweep drops them', async () => {
+    const batched = transformService(pool, { SEGMENT_ROWS: 25 });
+    const ing = await createIngestion(pool, { totalChunks: 3, bronzeCompleted: true, totalRows: 60 });
+    const at = { region: `Onceville ${ing.ingestionNo}`, lon: 30.7, lat: 59.9 };
+    for (const [seq, first] of [2, 22, 42].entries()) await generateBronze(pool, ing.ingestionNo, first, 20, at, seq);
+    await batched.handleChunk(chunk(ing, 0, 2, 20));
+    const built = (await batched.handleChunk(chunk(ing, 1, 22, 20))).built!;
+    expect(built).toMatchObject({ rows: 40 });
+    const staged = async () => {
+      const { rows } = await pool.query<{ counts: number; latest: number; partitions: number; region_rows: number }>(
+        `SELECT (SELECT count(*)::int FROM gold.pending_region_counts WHERE ingestion_no = $1) AS counts,
+                (SELECT count(*)::int FROM gold.pending_region_latest WHERE ingestion_no = $1) AS latest,
+                (SELECT count(*)::int FROM unnest($2::text[]) p WHERE to_regclass(p) IS NOT NULL) AS partitions,
+                (SELECT count(*)::int FROM gold.weekly_region_counts w JOIN silver.regions r USING (region_id)
+                  WHERE r.name = $3) AS region_rows`,
+        [ing.ingestionNo, SEGMENTED_TABLES.map((t) => partitionOf(t, built.segmentNo)), at.region],
+      );
+      return rows[0];
+    };
+    expect(await staged()).toMatchObject({ counts: 1, latest: 1, partitions: 5, region_rows: 0 });
+
+    await batched.fail(ing.ingestionId, 'test_failure', 'failed on purpose');
+    // A chunk arriving after the failure builds nothing.
+    expect((await batched.handleChunk(chunk(ing, 2, 42, 20))).built).toBeNull();
+    const merger = new SegmentMerger(pool, new SegmentRepository(), { ...testEnv(), MERGE_INTERVAL_MS: 0 });
+    expect(await merger.discardFailed()).toBeGreaterThanOrEqual(1);
+    expect(await staged()).toEqual({ counts: 0, latest: 0, partitions: 0, region_rows: 0 });
+    expect(await state(ing.ingestionNo)).toMatchObject({
+      state: 'failed',
+      silver_trips: 0,
+      group_trips: null,
+      segments: 0,
+    });
   });
 
   it('lets segments grow with the ingestion: each waits for as many rows as are already built, up to SEGMENT_MAX_ROWS', async () => {

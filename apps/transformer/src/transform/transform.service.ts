@@ -50,9 +50,10 @@ export interface SegmentSteps {
   indexes: number;
   /** the gold partitions (aggregated in the transformer while silver streams in) and their indexes */
   goldCells: number;
-  /** the upserts of the unpartitioned gold tables */
+  /** the segment's share of the unpartitioned gold tables, staged until its ingestion completes */
   gold: number;
-  attach: number;
+  /** planner statistics of the segment's partitions */
+  analyze: number;
 }
 
 /** Key of the advisory lock every segment build holds (shared) for its transaction. */
@@ -108,9 +109,10 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
  * only records the chunk as waiting (its marker in meta.silver_chunks); once SEGMENT_ROWS rows wait,
  * or every chunk of a complete bronze layer has arrived, one transaction builds a segment from the
  * waiting chunks: it parses their raw bytes from bronze, COPYs the typed rows into a new table,
- * builds its indexes once, folds it into gold, attaches it to silver.trips and completes the chunks'
- * markers. Exactly once comes from the markers: a chunk is in the one segment whose transaction
- * completed its marker. The last build to commit completes the ingestion, under its row lock.
+ * builds its indexes once, builds its gold and completes the chunks' markers. Exactly once comes
+ * from the markers: a chunk is in the one segment whose transaction completed its marker. The last
+ * build to commit completes the ingestion, under its row lock, and only then attaches the
+ * ingestion's segments to silver.trips and the gold tables: only completed ingestions count.
  */
 @Injectable()
 export class TransformService {
@@ -271,13 +273,15 @@ export class TransformService {
         built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms), steps };
       }
       const completion = await this.repo.tryComplete(client, ingestionNo);
+      // Only completed ingestions count: their segments join silver and gold in this transaction.
+      if (completion) await this.segments.attachIngestion(client, ingestionNo);
       const after = built && !completion ? await this.repo.ingestionForBuild(client, ingestionNo) : null;
       const moreDue = after !== null && this.segmentDue(after);
       return { progress, completion, built, moreDue };
     });
   }
 
-  /** The segment's table, rows, rejects, indexes and gold; attached to silver.trips last. */
+  /** The segment's table, rows, rejects, indexes and gold, detached until its ingestion completes. */
   private async buildSegment(
     client: pg.ClientBase,
     ingestionNo: number,
@@ -311,11 +315,11 @@ export class TransformService {
       if (table !== 'silver.trips') await this.segments.buildIndexes(client, table, segmentNo);
     }
     const goldCells = lap();
-    await this.segments.foldGold(client, segmentNo);
+    await this.segments.stageGold(client, segmentNo, ingestionNo);
     const gold = lap();
-    await this.segments.attach(client, segmentNo);
-    const attach = lap();
-    return { chunks, steps: { copy, rejects: rejectsMs, indexes, goldCells, gold, attach } };
+    await this.segments.analyze(client, segmentNo);
+    const analyze = lap();
+    return { chunks, steps: { copy, rejects: rejectsMs, indexes, goldCells, gold, analyze } };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { IngestionState } from '#contracts';
+import { INGESTION_STATES, type IngestionState } from '#contracts';
 
 export class UploadSummaryDto {
   @ApiProperty({ description: 'Bytes of the (decompressed) CSV, header included', example: 12839 })
@@ -41,7 +41,7 @@ export class IngestionAcceptedDto {
   ingestionId: string;
 
   @ApiProperty({
-    enum: ['accepted', 'uploading', 'processing', 'completed', 'failed'],
+    enum: INGESTION_STATES,
     description:
       'Normally `processing`: bronze/silver/gold are being built (they may already have started during the upload)',
     example: 'processing',
@@ -59,6 +59,26 @@ export class IngestionAcceptedDto {
 
   @ApiProperty({ type: UploadSummaryDto })
   upload: UploadSummaryDto;
+}
+
+/** Body of DELETE /api/v1/ingestions/:id. */
+export class RetractionDto {
+  @ApiProperty({ format: 'uuid' })
+  ingestionId: string;
+
+  @ApiProperty({
+    enum: ['retracting', 'retracted'],
+    description:
+      '`retracting` (202): its rows still count until the transformer has taken them out and published `ingestion.retracted`; `retracted` (200): done',
+    example: 'retracting',
+  })
+  state: 'retracting' | 'retracted';
+
+  @ApiProperty({
+    description: 'GET it for the ingestion status (query-api); `state` becomes `retracted`',
+    example: 'http://localhost:3001/api/v1/ingestions/6f1c…',
+  })
+  statusUrl: string;
 }
 
 export class ErrorDto {

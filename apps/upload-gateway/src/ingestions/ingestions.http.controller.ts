@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -7,7 +7,10 @@ import {
   ApiConsumes,
   ApiHeader,
   ApiInternalServerErrorResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -19,7 +22,8 @@ import {
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { ApiTokenGuard } from '#common';
-import { ErrorBodyDto, IngestionAcceptedDto } from './ingestion-accepted.dto.js';
+import { ErrorBodyDto, IngestionAcceptedDto, RetractionDto } from './ingestion-accepted.dto.js';
+import { RetractionService } from './retraction.service.js';
 import { ACCEPTED_MEDIA_TYPES } from './upload-request.js';
 import { UploadService } from './upload.service.js';
 
@@ -31,7 +35,10 @@ const codes = (list: Record<string, string>): string =>
 @ApiTags('ingestions')
 @Controller('api/v1/ingestions')
 export class IngestionsHttpController {
-  constructor(@Inject(UploadService) private readonly uploads: UploadService) {}
+  constructor(
+    @Inject(UploadService) private readonly uploads: UploadService,
+    @Inject(RetractionService) private readonly retractions: RetractionService,
+  ) {}
 
   /** Raw request and response: the body is a stream the service reads at Kafka's pace, never parsed up front. */
   @Post()
@@ -154,5 +161,47 @@ export class IngestionsHttpController {
       if (!req.complete) res.setHeader('Connection', 'close');
       throw error;
     }
+  }
+
+  @Delete(':id')
+  @UseGuards(ApiTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Retract a completed ingestion',
+    description: [
+      'Takes every row of a completed ingestion out of silver, out of every gold table and so out of every answer, exactly: ',
+      'the ingestion becomes `retracting` (202) and the transformer removes its rows in one transaction, then sets `retracted` ',
+      'and publishes `ingestion.retracted`. Until then its rows still count; afterwards none does. Bronze (the raw upload) and ',
+      'the rejected rows stay, as the record of what was uploaded. Sending DELETE again is harmless: 202 while it is pending, ',
+      '200 once it is done. Only completed ingestions count, so only they can be retracted.',
+    ].join(''),
+  })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiAcceptedResponse({ type: RetractionDto, description: 'Retraction requested (`state: retracting`)' })
+  @ApiOkResponse({ type: RetractionDto, description: 'Already retracted (`state: retracted`)' })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: codes({ invalid_ingestion_id: 'not a UUID' }) })
+  @ApiUnauthorizedResponse({
+    type: ErrorBodyDto,
+    description: codes({ unauthorized: 'API_TOKEN is set and the request lacks it' }),
+  })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: codes({ ingestion_not_found: 'no ingestion has this id' }) })
+  @ApiConflictResponse({
+    type: ErrorBodyDto,
+    description: codes({
+      ingestion_in_progress: 'the ingestion is still uploading or processing; `details.state`',
+      ingestion_failed: 'the ingestion failed: its rows never counted',
+      retraction_unsupported: 'its rows were loaded before segments existed (migration 0013)',
+    }),
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorBodyDto,
+    description: codes({
+      kafka_unavailable: 'the retraction is recorded but could not be sent; send the DELETE again',
+      database_unavailable: 'PostgreSQL is unreachable',
+    }),
+  })
+  async retract(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const answer = await this.retractions.retract(id);
+    res.status(answer.state === 'retracted' ? 200 : 202).json(answer);
   }
 }

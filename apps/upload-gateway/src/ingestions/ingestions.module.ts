@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { CONFIG, type Env } from '#config';
 import { IngestionsHttpController } from './ingestions.http.controller.js';
 import { IngestionsRepository } from './ingestions.repository.js';
+import { RetractionService } from './retraction.service.js';
 import { UploadLiveness } from './upload-liveness.js';
 import { UploadService } from './upload.service.js';
 
@@ -19,6 +20,6 @@ import { UploadService } from './upload.service.js';
     }),
   ],
   controllers: [IngestionsHttpController],
-  providers: [UploadService, IngestionsRepository, UploadLiveness],
+  providers: [UploadService, IngestionsRepository, UploadLiveness, RetractionService],
 })
 export class IngestionsModule {}

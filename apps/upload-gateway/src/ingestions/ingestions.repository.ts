@@ -81,10 +81,40 @@ export class IngestionsRepository {
       `UPDATE meta.ingestions
           SET state = 'failed', error_stage = 'upload', error_code = $2, error_message = $3, failed_at = now(),
               upload_bytes = $4, upload_rows = $5, upload_chunks = $6, updated_at = now()
-        WHERE ingestion_id = $1 AND state <> 'failed'`,
+        WHERE ingestion_id = $1 AND state IN ('accepted', 'uploading', 'processing')`,
       [ingestionId, code, message, c.bytes, c.rows, c.chunks],
     );
     return rowCount === 1;
+  }
+
+  /**
+   * A completed ingestion becomes `retracting` (a retraction requested earlier stays so). Returns its
+   * number and the state it is in now, whether its rows are still from before segments (migration
+   * 0013: they cannot be retracted), or null when no ingestion has the id.
+   */
+  async requestRetraction(
+    ingestionId: string,
+  ): Promise<{ ingestionNo: number; state: IngestionState; legacyRows: boolean } | null> {
+    const { rows } = await this.retried<{ ingestion_no: number; state: IngestionState; legacy_rows: boolean }>(
+      `WITH target AS (
+         SELECT ingestion_no, state,
+                EXISTS (SELECT 1 FROM meta.silver_chunks c WHERE c.ingestion_no = i.ingestion_no AND c.segment_no IS NULL)
+                  AS legacy_rows
+           FROM meta.ingestions i WHERE ingestion_id = $1 FOR UPDATE
+       ),
+       requested AS (
+         UPDATE meta.ingestions i
+            SET state = 'retracting', retraction_requested_at = now(), updated_at = now()
+           FROM target
+          WHERE i.ingestion_no = target.ingestion_no AND target.state = 'completed' AND NOT target.legacy_rows
+         RETURNING i.ingestion_no
+       )
+       SELECT t.ingestion_no, CASE WHEN r.ingestion_no IS NULL THEN t.state ELSE 'retracting' END AS state, t.legacy_rows
+         FROM target t LEFT JOIN requested r USING (ingestion_no)`,
+      [ingestionId],
+    );
+    const r = rows[0];
+    return r ? { ingestionNo: r.ingestion_no, state: r.state, legacyRows: r.legacy_rows } : null;
   }
 
   private retried<R extends pg.QueryResultRow = pg.QueryResultRow>(

@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { defineConfig } from 'eslint/config';
 
-const tsFiles = ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'];
+const tsFiles = ['apps/**/*.ts', 'libs/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts'];
 
 export default defineConfig(
   { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/', 'test-output/'] },
@@ -43,7 +43,14 @@ export default defineConfig(
 
   // Tests and their helpers.
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'apps/*/test/**/*.ts', 'test/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      'apps/*/test/**/*.ts',
+      'examples/*/test/**/*.ts',
+      'test/**/*.ts',
+    ],
     rules: {
       // Specs read HTTP/JSON response bodies, JSON.parse results and untyped pg rows as `any` on purpose and
       // assert them field by field with expect(); typing every response shape would only restate the assertions.

@@ -8,7 +8,7 @@ import base from './jest.config.js';
 /** @type {import('jest').Config} */
 export default {
   ...base,
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,test,examples}/**/*.spec.ts'],
   globalSetup: undefined,
   globalTeardown: undefined,
 };

@@ -210,6 +210,7 @@ describe('example downstream consumer (Nest Kafka transport, per-ingestion ledge
       inProgress: 0,
       completed: 2,
       failed: 1,
+      retracted: 0,
       rows: 109,
       validRows: 103,
       rejectedRows: 6,
@@ -225,7 +226,7 @@ describe('example downstream consumer (Nest Kafka transport, per-ingestion ledge
       topic: eventsTopic,
       messages: [
         message('not json'),
-        message(JSON.stringify({ ...envelope, eventId: 'ingestion.retracted:x', type: 'ingestion.retracted' })),
+        message(JSON.stringify({ ...envelope, eventId: 'ingestion.archived:x', type: 'ingestion.archived' })),
         message(JSON.stringify({ ...envelope, ingestionId: 'not-a-uuid' })),
         message(JSON.stringify({ ...envelope, eventId: `gold.completed:${sampleId}:x`, data: { trips: -1 } })),
         // The same event again (its deterministic eventId), as after a producer's crash and re-publish.
@@ -271,5 +272,26 @@ describe('example downstream consumer (Nest Kafka transport, per-ingestion ledge
     expect(after.ingestions).toEqual(
       before.ingestions.map((e: any) => ({ ...e, duplicates: e.duplicates + e.events + e.duplicates })),
     );
+  });
+
+  it("follows a retraction: the ingestion leaves the row totals, as it leaves the platform's answers", async () => {
+    const current = ledgers.at(-1)!;
+    const before = await getJson(`${current.url}/ledger`);
+    const res = await fetch(`${pipeline.gateway.url}/api/v1/ingestions/${sampleId}`, { method: 'DELETE' });
+    expect(res.status).toBe(202);
+    const retracted = await eventually(() => getJson(`${current.url}/ledger/${sampleId}`), {
+      accept: (e: any) => e.state === 'retracted',
+      what: `ingestion ${sampleId} retracted in the ledger`,
+    });
+    expect(retracted.retractedAt).toEqual(expect.any(String));
+    expect((await api(sampleId)).state).toBe('retracted');
+    const after = await getJson(`${current.url}/ledger`);
+    expect(after.totals).toEqual({
+      ...before.totals,
+      completed: before.totals.completed - 1,
+      retracted: 1,
+      rows: before.totals.rows - 100,
+      validRows: before.totals.validRows - 100,
+    });
   });
 });

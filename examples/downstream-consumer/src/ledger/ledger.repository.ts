@@ -10,6 +10,8 @@ export interface LedgerTotals {
   inProgress: number;
   completed: number;
   failed: number;
+  /** Completed, then retracted (DELETE): no longer counted by the platform's answers, nor in the row figures here. */
+  retracted: number;
   rows: number;
   validRows: number;
   rejectedRows: number;
@@ -119,9 +121,10 @@ export class LedgerRepository implements OnModuleInit, OnApplicationShutdown {
   async list(limit: number): Promise<{ totals: LedgerTotals; ingestions: LedgerEntry[] }> {
     const totals = await this.pool.query<Record<keyof LedgerTotals, string>>(
       `SELECT count(*) AS ingestions,
-              count(*) FILTER (WHERE state NOT IN ('completed', 'failed')) AS "inProgress",
+              count(*) FILTER (WHERE state NOT IN ('completed', 'failed', 'retracted')) AS "inProgress",
               count(*) FILTER (WHERE state = 'completed') AS completed,
               count(*) FILTER (WHERE state = 'failed') AS failed,
+              count(*) FILTER (WHERE state = 'retracted') AS retracted,
               coalesce(sum((entry #>> '{counts,bronze}')::bigint) FILTER (WHERE state = 'completed'), 0) AS rows,
               coalesce(sum((entry #>> '{counts,silver}')::bigint) FILTER (WHERE state = 'completed'), 0) AS "validRows",
               coalesce(sum((entry #>> '{counts,rejected}')::bigint) FILTER (WHERE state = 'completed'), 0) AS "rejectedRows"
@@ -138,6 +141,7 @@ export class LedgerRepository implements OnModuleInit, OnApplicationShutdown {
         inProgress: Number(t.inProgress),
         completed: Number(t.completed),
         failed: Number(t.failed),
+        retracted: Number(t.retracted),
         rows: Number(t.rows),
         validRows: Number(t.validRows),
         rejectedRows: Number(t.rejectedRows),

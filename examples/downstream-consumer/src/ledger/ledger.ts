@@ -18,13 +18,13 @@ import {
  * producers on one partition:
  * - a layer's completion event sets its final figures, and no later progress event moves them;
  * - progress only raises a count, so a late or re-published progress event changes nothing;
- * - the state only moves forward, and `completed` / `failed` are final;
+ * - the state only moves forward: `failed` and `retracted` are final, `completed` only becomes `retracted`;
  * - applying the same event twice gives the same figures (only `events` would count it twice, hence
  *   the event-id check before {@link applyEvent} in the repository).
  */
 export interface LedgerEntry {
   ingestionId: string;
-  /** As the platform's API reports it: uploading → processing → completed | failed. */
+  /** As the platform's API reports it: uploading → processing → completed | failed, completed → retracted. */
   state: IngestionState;
   fileName: string | null;
   /** Decompressed bytes uploaded; final once the upload completed. */
@@ -43,6 +43,8 @@ export interface LedgerEntry {
   };
   failedAt: string | null;
   error: IngestionFailedV1 | null;
+  /** From `ingestion.retracted`: its rows no longer count in the platform's answers. */
+  retractedAt: string | null;
   /** From `ingestion.completed`: acceptance to completion. */
   durationMs: number | null;
   firstEventAt: string | null;
@@ -67,6 +69,7 @@ export function emptyEntry(ingestionId: string): LedgerEntry {
     completedAt: { upload: null, bronze: null, silver: null, gold: null, ingestion: null },
     failedAt: null,
     error: null,
+    retractedAt: null,
     durationMs: null,
     firstEventAt: null,
     lastEventAt: null,
@@ -87,11 +90,21 @@ const STATE_AFTER: Record<IngestionEventType, IngestionState> = {
   'gold.completed': 'processing',
   'ingestion.completed': 'completed',
   'ingestion.failed': 'failed',
+  'ingestion.retracted': 'retracted',
 };
-const RANK: Record<IngestionState, number> = { accepted: 0, uploading: 1, processing: 2, completed: 3, failed: 3 };
+const RANK: Record<IngestionState, number> = {
+  accepted: 0,
+  uploading: 1,
+  processing: 2,
+  completed: 3,
+  failed: 3,
+  retracting: 4,
+  retracted: 5,
+};
 
 function advance(current: IngestionState, next: IngestionState): IngestionState {
-  if (current === 'completed' || current === 'failed') return current;
+  if (current === 'failed' || current === 'retracted') return current;
+  if (current === 'completed' && next !== 'retracted') return current;
   return RANK[next] >= RANK[current] ? next : current;
 }
 
@@ -152,6 +165,9 @@ export function applyEvent(entry: LedgerEntry, event: AnyIngestionEvent): Ledger
         completedAt.ingestion ??= at;
       }
       break;
+    case 'ingestion.retracted':
+      if (next.state === 'retracted') next.retractedAt ??= at;
+      break;
     case 'ingestion.failed':
       if (next.state === 'failed') {
         next.error ??= { stage: event.data.stage, code: event.data.code, message: event.data.message };
@@ -179,6 +195,7 @@ const COUNT_FIELDS: Record<IngestionEventType, string[]> = {
   'gold.completed': ['trips'],
   'ingestion.completed': ['validRows', 'rejectedRows', 'durationMs'],
   'ingestion.failed': [],
+  'ingestion.retracted': ['trips'],
 };
 const STRING_FIELDS: Partial<Record<IngestionEventType, string[]>> = {
   'upload.completed': ['sha256'],

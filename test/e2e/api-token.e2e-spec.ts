@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { io } from 'socket.io-client';
 import { SOCKET_NAMESPACE, type SubscribeAck } from '#contracts';
 import { dropDatabase, repoRoot } from '#db';
@@ -45,9 +46,12 @@ describe('API_TOKEN', () => {
       API_TOKEN: TOKEN,
       DATABASE_URL: (databaseUrl = await freshDatabase('apitoken')),
       KAFKA_TOPIC_PREFIX: `${process.env.KAFKA_TOPIC_PREFIX ?? ''}apitoken.`,
+      // The dashboard's origin (the notifier's port) is known only once it runs.
+      CORS_ORIGINS: '*',
     };
     await ensureTopics(createKafka(testEnv(env), 'apitoken'), testEnv(env));
-    [gateway, notifier] = await Promise.all([startService('upload-gateway', env), startService('notifier', env)]);
+    gateway = await startService('upload-gateway', env);
+    notifier = await startService('notifier', { ...env, UPLOAD_GATEWAY_PUBLIC_URL: gateway.url });
   }, 120_000);
   afterAll(async () => {
     await Promise.all([gateway?.stop(), notifier?.stop()]);
@@ -95,4 +99,31 @@ describe('API_TOKEN', () => {
     expect(await subscribe({ all: true }, { token: TOKEN })).toMatchObject({ ok: true });
     expect(await subscribe({ ingestionId: newIngestionId() })).toMatchObject({ ok: true });
   });
+  it('the dashboard asks for the token, says when it is refused, then uploads and follows the feed with it', async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(notifier.url);
+      const reason = page.locator('#token-reason');
+      await reason.filter({ hasText: 'requires an API token' }).waitFor({ timeout: 30_000 });
+      // A wrong token: the all-ingestions feed refuses it, and the page asks again.
+      await page.getByLabel('API token').fill('not-the-token-at-all');
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await reason.filter({ hasText: 'refused this token' }).waitFor({ timeout: 30_000 });
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Use token' }).click();
+      await page.getByRole('status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+      await page.getByLabel(/Trips file/).setInputFiles(SAMPLE_CSV);
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.locator('#upload-status').filter({ hasText: 'in Kafka' }).waitFor({ timeout: 60_000 });
+      // Accepted over the all-ingestions feed, which the token opened: the card is there.
+      await page.locator('li.ingestion', { hasText: 'trips.csv' }).first().waitFor({ timeout: 30_000 });
+      await expect(page.locator('#token-form').isHidden()).resolves.toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });

@@ -53,6 +53,7 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     expect(await res.json()).toEqual({
       queryApiUrl: queryApi.url,
       uploadUrl: `${pipeline.gateway.url}/api/v1/ingestions`,
+      tokenRequired: false,
     });
   });
 

@@ -4,6 +4,7 @@ import { AreaPanel } from './area.js';
 import { IngestionsView } from './ingestions-view.js';
 import { Live } from './live.js';
 import { applyEvent, blank, fromSnapshot, TERMINAL } from './progress.js';
+import { apiToken, askForToken } from './token.js';
 import { setupUploadForm } from './upload.js';
 
 const config = await fetch('/config.json').then((r) => r.json());
@@ -44,7 +45,17 @@ const live = new Live(
     connection.textContent = text;
   },
   () => void loadList(),
+  () => needToken(),
 );
+/** Asks for the token: the first time, or again when the one given was refused. */
+function needToken() {
+  askForToken(
+    apiToken()
+      ? 'The live feed of all ingestions refused this token: enter the right one.'
+      : 'This deployment requires an API token for uploads and the live feed of all ingestions.',
+  );
+}
+if (config.tokenRequired && !apiToken()) needToken();
 
 /** The recent ingestions from the query-api; unfinished ones are then followed live from their first event. */
 async function loadList() {

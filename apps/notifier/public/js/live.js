@@ -2,16 +2,23 @@
 // new ingestions; each unfinished one is then followed on its own (`{ ingestionId, afterSeq }`), so
 // after a dropped connection the notifier replays exactly the events this page missed.
 import { io } from '/socket.io/socket.io.esm.min.js';
+import { apiToken } from './token.js';
 
 export class Live {
   /**
    * @param {(event: object) => void} onEvent every `ingestion.event`, duplicates included (the model drops them by seq)
    * @param {(status: 'live' | 'down' | 'wait', text: string) => void} onStatus
    * @param {() => void} onReconnect after a reconnection (the page re-reads the list it may have missed)
+   * @param {() => void} onUnauthorized the all-ingestions feed refused this tab's API token (or its lack of one)
    */
-  constructor(onEvent, onStatus, onReconnect) {
+  constructor(onEvent, onStatus, onReconnect, onUnauthorized) {
     this.followed = new Map(); // ingestionId → last seq seen
-    this.socket = io('/ingestions', { reconnectionDelayMax: 5000 });
+    this.onUnauthorized = onUnauthorized;
+    // A function: every (re)connection presents the token the tab holds then.
+    this.socket = io('/ingestions', {
+      reconnectionDelayMax: 5000,
+      auth: (cb) => cb(apiToken() ? { token: apiToken() } : {}),
+    });
     this.socket.on('ingestion.event', (event) => {
       if (this.followed.has(event.ingestionId)) {
         this.followed.set(event.ingestionId, Math.max(this.followed.get(event.ingestionId), event.seq));
@@ -57,6 +64,7 @@ export class Live {
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
         const ack = await this.socket.timeout(10000).emitWithAck('subscribe', request);
+        if (!ack.ok && ack.error.code === 'unauthorized') this.onUnauthorized();
         if (ack.ok || ack.error.code !== 'unavailable') return ack;
       } catch {
         // no acknowledgement (connection dropped): the reconnect handler subscribes again

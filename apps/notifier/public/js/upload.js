@@ -1,6 +1,7 @@
 // The upload form: choose the id, follow it on the socket first, then POST the file with
 // XMLHttpRequest (fetch cannot report upload progress) so bytes sent show while the layers fill.
 import { formatBytes } from './progress.js';
+import { apiToken, askForToken } from './token.js';
 
 const newId = () =>
   crypto.randomUUID?.() ??
@@ -44,6 +45,7 @@ export function setupUploadForm(config, hooks) {
     xhr.setRequestHeader('Content-Type', 'text/csv');
     xhr.setRequestHeader('X-Ingestion-Id', id);
     xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
+    if (apiToken()) xhr.setRequestHeader('Authorization', `Bearer ${apiToken()}`);
     xhr.upload.onprogress = (ev) => {
       const total = ev.lengthComputable ? ev.total : file.size;
       show(
@@ -70,6 +72,13 @@ export function setupUploadForm(config, hooks) {
       error.textContent = `Upload rejected — ${message}`;
       error.hidden = false;
       hooks.rejected(id);
+      if (xhr.status === 401) {
+        askForToken(
+          apiToken()
+            ? 'The upload-gateway refused this token: enter the right one.'
+            : 'The upload-gateway requires an API token.',
+        );
+      }
     };
     xhr.onerror = () => {
       button.disabled = false;

@@ -7,6 +7,8 @@ export interface DashboardConfig {
   queryApiUrl: string;
   /** Where the upload form POSTs the file (the upload-gateway's ingestions endpoint). */
   uploadUrl: string;
+  /** API_TOKEN is set: the page asks for it before uploads and the all-ingestions feed (never the token itself). */
+  tokenRequired: boolean;
 }
 
 const base = (url: string): string => url.replace(/\/+$/, '');
@@ -25,6 +27,7 @@ export class DashboardHttpController {
     return {
       queryApiUrl: base(this.env.QUERY_API_PUBLIC_URL),
       uploadUrl: `${base(this.env.UPLOAD_GATEWAY_PUBLIC_URL)}/api/v1/ingestions`,
+      tokenRequired: Boolean(this.env.API_TOKEN),
     };
   }
 }

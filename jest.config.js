@@ -12,7 +12,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: {
-    '^#(contracts|config|db|kafka|common|csv|testing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^#(contracts|config|db|logging|kafka|common|csv|testing)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/{apps,libs,test,examples}/**/*.{spec,int-spec,e2e-spec}.ts'],

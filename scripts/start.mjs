@@ -5,6 +5,8 @@
 // exits is restarted with backoff (1 s, doubling to 30 s; back to 1 s once it ran a minute), and
 // each restart is logged. Ctrl-C (SIGINT/SIGTERM) stops everything it started, Kafka included.
 // START_BUILD=0 skips the build (the tests run it on a tree they built already).
+// The services share this terminal (stdio inherited), so on a TTY they log readable lines, each naming
+// its service, and JSON lines when this script's output is piped (LOG_FORMAT, libs/config).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

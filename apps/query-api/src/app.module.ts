@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HealthModule, LoggerModule } from '#common';
+import { HealthModule } from '#common';
+import { LoggerModule } from '#logging';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { HealthModule, LoggerModule } from '#common';
+import { HealthModule } from '#common';
+import { LoggerModule } from '#logging';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
 import { KafkaModule } from '#kafka';

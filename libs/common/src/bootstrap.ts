@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { corsOrigins, loadConfig, type Env } from '#config';
+import { LOGGER, NestPinoLogger, requestLogger } from '#logging';
 import { AppExceptionFilter } from './errors.js';
 
 export interface ServiceOptions {
@@ -34,7 +35,9 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
     process.exit(1);
   }
   const app = await NestFactory.create(module as never, { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(NestPinoLogger));
+  const log = app.get<Logger>(LOGGER);
+  app.use(requestLogger(log));
   app.useGlobalFilters(new AppExceptionFilter());
   app.enableCors({ origin: corsOrigins(env) });
   // Security headers. The CSP matters for the pages served here (the dashboard, /docs): scripts only
@@ -56,6 +59,6 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   await options.configure?.(app, env);
   await app.listen(env[options.portKey], env.HTTP_HOST);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
-  app.get(Logger).log({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
+  log.info({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
   return app;
 }

@@ -1,4 +1,3 @@
-export * from './logger.module.js';
 export * from './health.module.js';
 export * from './errors.js';
 export * from './bootstrap.js';

@@ -1,4 +1,4 @@
-import { ConfigError, corsOrigins, loadConfig } from './config.js';
+import { ConfigError, corsOrigins, loadConfig, logFormat } from './config.js';
 
 describe('loadConfig', () => {
   it('returns working defaults for an empty environment', () => {
@@ -56,5 +56,16 @@ describe('loadConfig', () => {
       'http://b',
     ]);
     expect(corsOrigins(loadConfig({ CORS_ORIGINS: 'http://a,*' }))).toBe(true);
+  });
+
+  it('writes readable logs only for a developer at a terminal, unless LOG_FORMAT says otherwise', () => {
+    const at = (env: Record<string, string>, tty: boolean) => logFormat(loadConfig(env), tty);
+    expect(at({}, true)).toBe('pretty'); // npm start in a shell
+    expect(at({}, false)).toBe('json'); // piped: a file, a log shipper, the tests
+    expect(at({ NODE_ENV: 'production' }, true)).toBe('json');
+    expect(at({ NODE_ENV: 'test' }, true)).toBe('json');
+    expect(at({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(at({ LOG_FORMAT: 'pretty', NODE_ENV: 'production' }, false)).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'yaml' })).toThrow('LOG_FORMAT');
   });
 });

@@ -12,6 +12,8 @@ const url = (def: string) => z.string().url().default(def);
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json`: one JSON object per line; `pretty`: readable lines. Unset: see {@link logFormat}. */
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
 
   DATABASE_URL: z
@@ -159,6 +161,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(result.error.issues.map((i) => ({ key: String(i.path[0] ?? '?'), message: i.message })));
   }
   return result.data;
+}
+
+/**
+ * How a service writes its logs: LOG_FORMAT when set; otherwise readable lines for a developer at a
+ * terminal (development, stdout a TTY: `npm start` in a shell) and JSON lines everywhere else
+ * (production, tests, output piped to a file or a log shipper).
+ */
+export function logFormat(env: Pick<Env, 'LOG_FORMAT' | 'NODE_ENV'>, stdoutIsTty: boolean): 'pretty' | 'json' {
+  return env.LOG_FORMAT ?? (env.NODE_ENV === 'development' && stdoutIsTty ? 'pretty' : 'json');
 }
 
 /**

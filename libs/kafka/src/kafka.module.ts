@@ -1,7 +1,8 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
+import { LOGGER } from '#logging';
 import { createKafka } from './kafka.factory.js';
 import { Publisher } from './publisher.js';
 
@@ -13,9 +14,8 @@ export const KAFKA = Symbol('KAFKA');
   providers: [
     {
       provide: KAFKA,
-      inject: [CONFIG, PinoLogger],
-      useFactory: (env: Env, logger: PinoLogger): Kafka =>
-        createKafka(env, process.env.SERVICE_NAME ?? 'service', logger.logger),
+      inject: [CONFIG, LOGGER],
+      useFactory: (env: Env, logger: Logger): Kafka => createKafka(env, process.env.SERVICE_NAME ?? 'service', logger),
     },
     { provide: Publisher, inject: [KAFKA, CONFIG], useFactory: (kafka: Kafka, env: Env) => new Publisher(kafka, env) },
   ],

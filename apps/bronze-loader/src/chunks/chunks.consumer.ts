@@ -1,7 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
+import { LOGGER } from '#logging';
 import { ConsumerRunner, KAFKA, Publisher, TopicTrimmer, groupId, topic } from '#kafka';
 import { ChunksService } from './chunks.service.js';
 
@@ -21,13 +22,13 @@ export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplication
     @Inject(KAFKA) kafka: Kafka,
     publisher: Publisher,
     chunks: ChunksService,
-    logger: PinoLogger,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.runner = new ConsumerRunner(kafka, publisher, {
       groupId: groupId(env, 'bronze-loader'),
       topic: topic(env, 'rawChunks'),
       concurrency: env.BRONZE_LOADER_CONCURRENCY,
-      log: logger.logger.child({ component: 'chunks-consumer' }),
+      log: logger.child({ component: 'chunks-consumer' }),
       handle: (ctx) => chunks.handle(ctx),
       onDeadLetter: (ctx, error) => chunks.onDeadLetter(ctx, error),
     });
@@ -35,7 +36,7 @@ export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplication
       topic: topic(env, 'rawChunks'),
       groupId: groupId(env, 'bronze-loader'),
       intervalMs: env.KAFKA_RAW_TRIM_INTERVAL_MS,
-      log: logger.logger.child({ component: 'raw-chunk-trimmer' }),
+      log: logger.child({ component: 'raw-chunk-trimmer' }),
     });
   }
 

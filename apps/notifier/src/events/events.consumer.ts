@@ -1,7 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
+import { LOGGER } from '#logging';
 import { isUuid, parseIngestionEvent, type IngestionEvent } from '#contracts';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic } from '#kafka';
 import { EventsRepository } from './events.repository.js';
@@ -37,13 +38,13 @@ export class EventsConsumer implements OnApplicationBootstrap, BeforeApplication
     @Inject(KAFKA) kafka: Kafka,
     publisher: Publisher,
     private readonly events: EventsRepository,
-    logger: PinoLogger,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.runner = new ConsumerRunner(kafka, publisher, {
       groupId: groupId(env, 'notifier'),
       topic: topic(env, 'ingestionEvents'),
       concurrency: env.NOTIFIER_CONCURRENCY,
-      log: logger.logger.child({ component: 'events-consumer' }),
+      log: logger.child({ component: 'events-consumer' }),
       handle: async ({ message, log }) => {
         const event = decodeEventMessage(message.value);
         const stored = await this.events.store(event);

@@ -1,11 +1,11 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import { PinoLogger } from 'nestjs-pino';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
 import { parseBronzeWork, type BronzeWorkV1 } from '#contracts';
 import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
+import { LOGGER } from '#logging';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic, type MessageContext } from '#kafka';
 import { RetractionService } from './retraction.service.js';
 import { SegmentMerger } from './segment-merger.js';
@@ -37,11 +37,11 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
     @Inject(TransformService) private readonly service: TransformService,
     @Inject(SegmentMerger) private readonly merger: SegmentMerger,
     @Inject(RetractionService) private readonly retractions: RetractionService,
-    @Inject(PinoLogger) private readonly pino: PinoLogger,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.log = this.pino.logger.child({ component: 'bronze-work-consumer' });
+    this.log = this.logger.child({ component: 'bronze-work-consumer' });
     this.starting = this.startWithRetry();
   }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
 import { PG_POOL, withTransaction } from '#db';
+import { LOGGER } from '#logging';
 import { nextMerge, type MergePolicy } from './merge-policy.js';
 import { SEGMENTED_TABLES, SegmentRepository } from './segment.repository.js';
 import { SEGMENT_BUILD_LOCK } from './transform.service.js';
@@ -42,13 +42,13 @@ export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @Inject(SegmentRepository) private readonly segments: SegmentRepository,
     @Inject(CONFIG) private readonly env: Env,
-    @Inject(PinoLogger) private readonly pino?: PinoLogger,
+    @Inject(LOGGER) private readonly logger?: Logger,
   ) {
     this.policy = { baseRows: env.SEGMENT_ROWS, fanIn: env.MERGE_FAN_IN, maxRows: env.MERGE_MAX_ROWS };
   }
 
   onApplicationBootstrap(): void {
-    this.log = this.pino?.logger.child({ component: 'segment-merger' });
+    this.log = this.logger?.child({ component: 'segment-merger' });
     // The sweep of failed ingestions' segments runs even when merges are off.
     this.timer = setInterval(() => this.poke(), this.env.MERGE_INTERVAL_MS > 0 ? this.env.MERGE_INTERVAL_MS : SWEEP_MS);
     this.timer.unref();

@@ -88,6 +88,38 @@ CREATE FUNCTION gold.union_ids(a smallint[], b smallint[]) RETURNS smallint[]
 $$;
 
 --
+-- Name: cell_key(double precision, double precision, double precision); Type: FUNCTION; Schema: silver; Owner: -
+--
+
+CREATE FUNCTION silver.cell_key(lon double precision, lat double precision, cell_degrees double precision) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((((floor((lat / cell_degrees)))::bigint + 2097152) * 4194304) + ((floor((lon / cell_degrees)))::bigint + 2097152));
+
+--
+-- Name: cell_sub_row(double precision, double precision); Type: FUNCTION; Schema: silver; Owner: -
+--
+
+CREATE FUNCTION silver.cell_sub_row(lat double precision, cell_degrees double precision) RETURNS smallint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (LEAST((9)::double precision, GREATEST((0)::double precision, floor((((lat / cell_degrees) - floor((lat / cell_degrees))) * (10)::double precision)))))::smallint;
+
+--
+-- Name: cell_x(bigint); Type: FUNCTION; Schema: silver; Owner: -
+--
+
+CREATE FUNCTION silver.cell_x(cell bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((cell % (4194304)::bigint) - 2097152);
+
+--
+-- Name: cell_y(bigint); Type: FUNCTION; Schema: silver; Owner: -
+--
+
+CREATE FUNCTION silver.cell_y(cell bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((cell / 4194304) - 2097152);
+
+--
 -- Name: union_ids_agg(smallint[]); Type: AGGREGATE; Schema: gold; Owner: -
 --
 

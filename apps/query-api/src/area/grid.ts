@@ -1,4 +1,4 @@
-import { CELL_AXIS, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
+import { cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
 
 /**
  * Planning over the spatial grid of silver and gold: which cells a box covers wholly, which only in
@@ -7,8 +7,6 @@ import { CELL_AXIS, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
  * them.
  */
 export { CELL_OFFSET, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
-/** Keys of consecutive grid rows are this far apart. */
-export const ROW_STRIDE = CELL_AXIS;
 
 /**
  * How far (degrees) a stored cell may be trusted. The transformer computes `floor(lon / g)` in

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '#db';
-import { cellKeyOf, CELL_OFFSET, ROW_STRIDE, type IndexRange } from '../area/grid.js';
+import { cellKeyOf, type IndexRange } from '../area/grid.js';
 
 /** Sort key of a group: trip_count descending, then the primary key ascending. */
 export type GroupKey = [
@@ -54,12 +54,8 @@ export class TripGroupsRepository {
       where.push(
         `g.origin_cell BETWEEN ${$(cellKeyOf(x.lo, y.lo), 'bigint')} AND ${$(cellKeyOf(x.hi, y.hi), 'bigint')}`,
       );
-      where.push(
-        `g.origin_cell / ${ROW_STRIDE} BETWEEN ${$(y.lo + CELL_OFFSET, 'bigint')} AND ${$(y.hi + CELL_OFFSET, 'bigint')}`,
-      );
-      where.push(
-        `g.origin_cell % ${ROW_STRIDE} BETWEEN ${$(x.lo + CELL_OFFSET, 'bigint')} AND ${$(x.hi + CELL_OFFSET, 'bigint')}`,
-      );
+      where.push(`silver.cell_y(g.origin_cell) BETWEEN ${$(y.lo, 'bigint')} AND ${$(y.hi, 'bigint')}`);
+      where.push(`silver.cell_x(g.origin_cell) BETWEEN ${$(x.lo, 'bigint')} AND ${$(x.hi, 'bigint')}`);
     }
     if (filter.todBucket !== undefined) where.push(`g.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
     if (filter.after) {

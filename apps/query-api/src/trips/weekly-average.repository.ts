@@ -2,13 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL, withTransaction } from '#db';
 import {
-  CELL_OFFSET,
   cellCount,
   edgeScans,
   gaps,
   innerCellKeys,
   keyRuns,
-  ROW_STRIDE,
   type Bbox,
   type BoxCells,
   type EdgeScans,
@@ -346,11 +344,11 @@ class BboxQuery {
   /** The cell column is one of the inner cells (decoded to its rectangle of grid indices). */
   private inInner(column: string): string {
     const { innerX, innerY } = this.cells;
-    const y0 = this.param('innerY0', () => innerY.lo + CELL_OFFSET, 'bigint');
-    const y1 = this.param('innerY1', () => innerY.hi + CELL_OFFSET, 'bigint');
-    const x0 = this.param('innerX0', () => innerX.lo + CELL_OFFSET, 'bigint');
-    const x1 = this.param('innerX1', () => innerX.hi + CELL_OFFSET, 'bigint');
-    return `${column} / ${ROW_STRIDE} BETWEEN ${y0} AND ${y1} AND ${column} % ${ROW_STRIDE} BETWEEN ${x0} AND ${x1}`;
+    const y0 = this.param('innerY0', () => innerY.lo, 'bigint');
+    const y1 = this.param('innerY1', () => innerY.hi, 'bigint');
+    const x0 = this.param('innerX0', () => innerX.lo, 'bigint');
+    const x1 = this.param('innerX1', () => innerX.hi, 'bigint');
+    return `silver.cell_y(${column}) BETWEEN ${y0} AND ${y1} AND silver.cell_x(${column}) BETWEEN ${x0} AND ${x1}`;
   }
 
   /** Gold: trips whose given end lies in an inner cell. */

@@ -173,10 +173,10 @@ CREATE VIEW bronze.records AS
      CROSS JOIN LATERAL bronze.split_records(c.data, c.start_line) r(line_no, record));
 
 --
--- Name: pending_region_counts; Type: TABLE; Schema: gold; Owner: -
+-- Name: ingestion_region_counts; Type: TABLE; Schema: gold; Owner: -
 --
 
-CREATE TABLE gold.pending_region_counts (
+CREATE TABLE gold.ingestion_region_counts (
     ingestion_no integer NOT NULL,
     region_id smallint NOT NULL,
     week_start date NOT NULL,
@@ -185,10 +185,10 @@ CREATE TABLE gold.pending_region_counts (
 );
 
 --
--- Name: pending_region_latest; Type: TABLE; Schema: gold; Owner: -
+-- Name: ingestion_region_latest; Type: TABLE; Schema: gold; Owner: -
 --
 
-CREATE TABLE gold.pending_region_latest (
+CREATE TABLE gold.ingestion_region_latest (
     ingestion_no integer NOT NULL,
     region_id smallint NOT NULL,
     occurred_at timestamp without time zone NOT NULL,
@@ -805,16 +805,22 @@ ALTER TABLE ONLY silver.trips_legacy
     ADD CONSTRAINT trips_legacy_pkey PRIMARY KEY (ingestion_no, line_no);
 
 --
--- Name: pending_region_counts_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
+-- Name: ingestion_region_counts_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
 --
 
-CREATE INDEX pending_region_counts_ingestion_idx ON gold.pending_region_counts USING btree (ingestion_no);
+CREATE INDEX ingestion_region_counts_ingestion_idx ON gold.ingestion_region_counts USING btree (ingestion_no);
 
 --
--- Name: pending_region_latest_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
+-- Name: ingestion_region_latest_ingestion_idx; Type: INDEX; Schema: gold; Owner: -
 --
 
-CREATE INDEX pending_region_latest_ingestion_idx ON gold.pending_region_latest USING btree (ingestion_no);
+CREATE INDEX ingestion_region_latest_ingestion_idx ON gold.ingestion_region_latest USING btree (ingestion_no);
+
+--
+-- Name: ingestion_region_latest_region_idx; Type: INDEX; Schema: gold; Owner: -
+--
+
+CREATE INDEX ingestion_region_latest_region_idx ON gold.ingestion_region_latest USING btree (region_id, occurred_at);
 
 --
 -- Name: trip_group_parts_key_idx; Type: INDEX; Schema: gold; Owner: -

@@ -242,7 +242,7 @@ report(
   `${goldTables.length} gold partitions COPYed (binary, FREEZE) and indexed`,
 );
 const gold = await onBackend(db, () => segments.stageGold(db, segmentNo, ingestionNo));
-report({ label: 'gold regions', ...gold }, 'region counts and latest trips staged (gold.sql)');
+report({ label: 'gold regions', ...gold }, 'region counts and latest trips per ingestion (gold.sql)');
 const attach = await onBackend(db, async () => {
   await segments.analyze(db, segmentNo);
   await db.query(
@@ -254,7 +254,7 @@ const attach = await onBackend(db, async () => {
 });
 report(
   { label: 'attach', ...attach },
-  `${SEGMENTED_TABLES.length} partitions analyzed and attached, staged gold folded (complete.sql)`,
+  `${SEGMENTED_TABLES.length} partitions analyzed and attached, region gold folded in (complete.sql)`,
 );
 await db.query('COMMIT');
 const { rows: silverRows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips');

@@ -67,18 +67,17 @@ export class RetractionRepository {
   }
 
   /**
-   * Takes the ingestion's trips out of the unpartitioned gold tables: its weekly region counts are
-   * subtracted, and each region whose latest trip may have been one of its trips gets its latest trip
-   * again from the other ingestions' rows. Runs before the segments change (it reads the ingestion's
-   * rows), so it scans silver while queries still run.
+   * Takes the ingestion's trips out of the unpartitioned gold tables, from its own rows of them
+   * (gold.ingestion_region_*), without reading silver: its weekly region counts are subtracted, and each
+   * region whose latest trip may have been one of its gets the latest of the other completed
+   * ingestions' latest trips there. Then its rows there go.
    */
-  async retractRegionGold(client: pg.ClientBase, ingestionNo: number, segments: readonly number[]): Promise<void> {
-    const inSegments = `segment_no IN (${segments.map((n) => String(Math.trunc(n))).join(', ')})`;
+  async retractRegionGold(client: pg.ClientBase, ingestionNo: number): Promise<void> {
     await client.query(
       `WITH own AS (
-         SELECT region_id, date_bin('7 days', occurred_at, '2000-01-03')::date AS week_start, datasource_id, count(*) AS trips
-           FROM silver.trips
-          WHERE ${inSegments} AND ingestion_no = $1
+         SELECT region_id, week_start, datasource_id, sum(trips) AS trips
+           FROM gold.ingestion_region_counts
+          WHERE ingestion_no = $1
           GROUP BY 1, 2, 3
           ORDER BY 1, 2, 3
        )
@@ -92,22 +91,25 @@ export class RetractionRepository {
     // Regions whose latest trip is not later than the ingestion's latest there: it may have been one of its.
     const { rows } = await client.query<{ region_id: number }>(
       `SELECT l.region_id
-         FROM (SELECT region_id, max(occurred_at) AS occurred_at FROM silver.trips
-                WHERE ${inSegments} AND ingestion_no = $1 GROUP BY region_id) own
+         FROM (SELECT region_id, max(occurred_at) AS occurred_at FROM gold.ingestion_region_latest
+                WHERE ingestion_no = $1 GROUP BY region_id) own
          JOIN gold.region_latest l ON l.region_id = own.region_id AND l.occurred_at <= own.occurred_at`,
       [ingestionNo],
     );
+    await client.query('DELETE FROM gold.ingestion_region_counts WHERE ingestion_no = $1', [ingestionNo]);
+    await client.query('DELETE FROM gold.ingestion_region_latest WHERE ingestion_no = $1', [ingestionNo]);
     const regions = rows.map((r) => r.region_id);
     if (regions.length === 0) return;
     await client.query('DELETE FROM gold.region_latest WHERE region_id = ANY($1::smallint[])', [regions]);
     await client.query(
       `INSERT INTO gold.region_latest (region_id, occurred_at, datasource_id)
-       SELECT DISTINCT ON (t.region_id) t.region_id, t.occurred_at, t.datasource_id
-         FROM silver.trips t
-         JOIN silver.datasources d ON d.datasource_id = t.datasource_id
-        WHERE t.region_id = ANY($1::smallint[]) AND t.ingestion_no <> $2
-        ORDER BY t.region_id, t.occurred_at DESC, d.name`,
-      [regions, ingestionNo],
+       SELECT DISTINCT ON (p.region_id) p.region_id, p.occurred_at, p.datasource_id
+         FROM gold.ingestion_region_latest p
+         JOIN meta.ingestions i ON i.ingestion_no = p.ingestion_no AND i.state IN ('completed', 'retracting')
+         JOIN silver.datasources d ON d.datasource_id = p.datasource_id
+        WHERE p.region_id = ANY($1::smallint[])
+        ORDER BY p.region_id, p.occurred_at DESC, d.name`,
+      [regions],
     );
   }
 

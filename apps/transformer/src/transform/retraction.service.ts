@@ -57,13 +57,7 @@ export class RetractionService {
       await client.query(`SET LOCAL work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
 
       const held = await this.repo.heldSegments(client, item.ingestionNo);
-      if (held.length > 0) {
-        await this.repo.retractRegionGold(
-          client,
-          item.ingestionNo,
-          held.map((s) => s.segmentNo),
-        );
-      }
+      await this.repo.retractRegionGold(client, item.ingestionNo);
       const rebuilt: number[] = [];
       for (const source of held.filter((s) => s.ownRows < s.rows)) {
         const t = performance.now();

@@ -179,8 +179,8 @@ export class SegmentRepository {
   }
 
   /**
-   * Stages the segment's share of the unpartitioned gold tables (sql/transform/gold.sql), folded in
-   * when its ingestion completes ({@link attachIngestion}).
+   * Writes the segment's share of the unpartitioned gold tables (sql/transform/gold.sql) to
+   * gold.ingestion_region_*, folded in when its ingestion completes ({@link attachIngestion}).
    */
   async stageGold(client: pg.ClientBase, n: number, ingestionNo: number): Promise<void> {
     await client.query(segmentSql(this.goldSql, n).replaceAll(':ingestion_no', String(Math.trunc(ingestionNo))));
@@ -210,8 +210,8 @@ export class SegmentRepository {
 
   /**
    * Only completed ingestions count (docs/architecture.md, "What counts"): in the transaction that
-   * completes the ingestion, attaches every segment it built and folds its staged gold
-   * (sql/transform/complete.sql). Returns the segments attached.
+   * completes the ingestion, attaches every segment it built and folds its share of the
+   * unpartitioned gold tables in (sql/transform/complete.sql). Returns the segments attached.
    */
   async attachIngestion(client: pg.ClientBase, ingestionNo: number): Promise<number[]> {
     const { rows } = await client.query<{ segment_no: number }>(
@@ -225,7 +225,7 @@ export class SegmentRepository {
   }
 
   /**
-   * Drops the detached segments and staged gold of failed ingestions: they never counted, and no build
+   * Drops the detached segments and region gold rows of failed ingestions: they never counted, and no build
    * adds to a failed ingestion. Returns the segments dropped. Only committed segments are listed,
    * so a build still running for the ingestion is left alone (the next sweep gets its segment).
    */
@@ -240,11 +240,11 @@ export class SegmentRepository {
       for (const table of SEGMENTED_TABLES) await client.query(`DROP TABLE IF EXISTS ${partitionOf(table, n)}`);
     }
     await client.query(
-      `DELETE FROM gold.pending_region_counts p USING meta.ingestions i
+      `DELETE FROM gold.ingestion_region_counts p USING meta.ingestions i
         WHERE i.ingestion_no = p.ingestion_no AND i.state = 'failed'`,
     );
     await client.query(
-      `DELETE FROM gold.pending_region_latest p USING meta.ingestions i
+      `DELETE FROM gold.ingestion_region_latest p USING meta.ingestions i
         WHERE i.ingestion_no = p.ingestion_no AND i.state = 'failed'`,
     );
     return rows.map((r) => r.segment_no);

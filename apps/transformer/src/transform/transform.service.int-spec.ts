@@ -141,8 +141,8 @@ describe('TransformService: segments, exactly once and completion', () => {
     expect(built).toMatchObject({ rows: 40 });
     const staged = async () => {
       const { rows } = await pool.query<{ counts: number; latest: number; partitions: number; region_rows: number }>(
-        `SELECT (SELECT count(*)::int FROM gold.pending_region_counts WHERE ingestion_no = $1) AS counts,
-                (SELECT count(*)::int FROM gold.pending_region_latest WHERE ingestion_no = $1) AS latest,
+        `SELECT (SELECT count(*)::int FROM gold.ingestion_region_counts WHERE ingestion_no = $1) AS counts,
+                (SELECT count(*)::int FROM gold.ingestion_region_latest WHERE ingestion_no = $1) AS latest,
                 (SELECT count(*)::int FROM unnest($2::text[]) p WHERE to_regclass(p) IS NOT NULL) AS partitions,
                 (SELECT count(*)::int FROM gold.weekly_region_counts w JOIN silver.regions r USING (region_id)
                   WHERE r.name = $3) AS region_rows`,

@@ -50,7 +50,7 @@ export interface SegmentSteps {
   indexes: number;
   /** the gold partitions (aggregated in the transformer while silver streams in) and their indexes */
   goldCells: number;
-  /** the segment's share of the unpartitioned gold tables, staged until its ingestion completes */
+  /** the segment's share of the unpartitioned gold tables (gold.ingestion_region_*), folded in when its ingestion completes */
   gold: number;
   /** planner statistics of the segment's partitions */
   analyze: number;

@@ -4,7 +4,15 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '#db';
-import { eventually, startPipeline, startService, type Pipeline, type RunningService, SAMPLE_CSV } from '#testing';
+import {
+  eventually,
+  ingestFile,
+  startPipeline,
+  startService,
+  type Pipeline,
+  type RunningService,
+  SAMPLE_CSV,
+} from '#testing';
 import { HEADER, rowGenerator } from '../../scripts/bench/generate.js';
 
 const SAMPLE = SAMPLE_CSV;
@@ -135,6 +143,24 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
     expect(watched.code).toBe(0);
     expect(seqs(watched.stdout)).toEqual(seen);
     expect(watched.stdout).toMatch(/^ {2}rows {6}100$/m);
+  });
+
+  it('retracts a completed ingestion and waits until its rows are out; again: already retracted; unknown: exit 2', async () => {
+    const done = await ingestFile(pipeline, SAMPLE);
+    const first = await runCli(['retract', done.ingestion_id, '--gateway', urls.gateway, '--notifier', urls.notifier]);
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toContain(`Ingestion ${done.ingestion_id} retracted: 100 trips left silver and gold.`);
+    const { rows } = await pipeline.pool.query(
+      'SELECT state, (SELECT count(*)::int FROM silver.trips t WHERE t.ingestion_no = i.ingestion_no) AS silver FROM meta.ingestions i WHERE ingestion_id = $1',
+      [done.ingestion_id],
+    );
+    expect(rows[0]).toEqual({ state: 'retracted', silver: 0 });
+    const again = await runCli(['retract', done.ingestion_id, '--gateway', urls.gateway, '--no-wait']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('is retracted');
+    const unknown = await runCli(['retract', '6f1c0000-0000-4000-8000-000000000000', '--gateway', urls.gateway]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('HTTP 404 ingestion_not_found');
   });
 
   it('prints the 422 error code of a file with a missing column and exits non-zero', async () => {

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { cliDefaults, EXIT } from './cli-defaults.js';
+import { retractCommand } from './commands/retract.command.js';
 import { uploadCommand } from './commands/upload.command.js';
 import { watchAllCommand, watchOneCommand } from './commands/watch.command.js';
 
@@ -73,6 +74,26 @@ program
       if (!opts.all && !id) command.error('give an ingestion id, or --all', { exitCode: EXIT.rejected });
       run(opts.all ? watchAllCommand(opts) : watchOneCommand(id as string, opts));
     },
+  );
+
+program
+  .command('retract')
+  .description('retract a completed ingestion: its rows leave every answer (waits until they have)')
+  .argument('<ingestionId>', 'the ingestion to retract')
+  .addOption(
+    new Option('--gateway <url>', 'upload-gateway base URL')
+      .env('UPLOAD_GATEWAY_PUBLIC_URL')
+      .default(defaults.gatewayUrl),
+  )
+  .addOption(
+    new Option('--notifier <url>', 'notifier (socket.io) base URL, to wait for ingestion.retracted')
+      .env('NOTIFIER_PUBLIC_URL')
+      .default(defaults.notifierUrl),
+  )
+  .addOption(new Option('--token <token>', 'the API token, when the platform sets API_TOKEN').env('TRIPS_API_TOKEN'))
+  .option('--no-wait', 'only ask for the retraction and exit')
+  .action((id: string, opts: { gateway: string; notifier: string; token?: string; wait: boolean }) =>
+    run(retractCommand(id, opts)),
   );
 
 program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.rejected));

@@ -63,6 +63,9 @@ export function describeEvent(event: SocketIngestionEvent): string {
     case 'ingestion.failed':
       what = `FAILED in ${String(d.stage)}: ${String(d.code)}: ${String(d.message)}`;
       break;
+    case 'ingestion.retracted':
+      what = `retracted: ${num(n('trips'))} trips no longer counted`;
+      break;
     default:
       what = JSON.stringify(event.data);
   }

@@ -78,22 +78,22 @@ BEGIN
 END $$;
 
 --
--- Name: union_ids(smallint[], smallint[]); Type: FUNCTION; Schema: gold; Owner: -
+-- Name: union_ids(integer[], integer[]); Type: FUNCTION; Schema: gold; Owner: -
 --
 
-CREATE FUNCTION gold.union_ids(a smallint[], b smallint[]) RETURNS smallint[]
+CREATE FUNCTION gold.union_ids(a integer[], b integer[]) RETURNS integer[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
   SELECT CASE WHEN b <@ a THEN a ELSE ARRAY(SELECT DISTINCT u FROM unnest(a || b) AS u ORDER BY u) END
 $$;
 
 --
--- Name: union_ids_agg(smallint[]); Type: AGGREGATE; Schema: gold; Owner: -
+-- Name: union_ids_agg(integer[]); Type: AGGREGATE; Schema: gold; Owner: -
 --
 
-CREATE AGGREGATE gold.union_ids_agg(smallint[]) (
+CREATE AGGREGATE gold.union_ids_agg(integer[]) (
     SFUNC = gold.union_ids,
-    STYPE = smallint[],
+    STYPE = integer[],
     INITCOND = '{}'
 );
 
@@ -146,9 +146,9 @@ CREATE VIEW bronze.records AS
 
 CREATE TABLE gold.pending_region_counts (
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL
 );
 
@@ -158,9 +158,9 @@ CREATE TABLE gold.pending_region_counts (
 
 CREATE TABLE gold.pending_region_latest (
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     occurred_at timestamp without time zone NOT NULL,
-    datasource_id smallint NOT NULL
+    datasource_id integer NOT NULL
 );
 
 --
@@ -168,9 +168,9 @@ CREATE TABLE gold.pending_region_latest (
 --
 
 CREATE TABLE gold.region_latest (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     occurred_at timestamp without time zone NOT NULL,
-    datasource_id smallint NOT NULL
+    datasource_id integer NOT NULL
 );
 
 --
@@ -178,14 +178,14 @@ CREATE TABLE gold.region_latest (
 --
 
 CREATE TABLE gold.trip_group_parts (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
     trip_count bigint NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
-    datasource_ids smallint[] NOT NULL,
+    datasource_ids integer[] NOT NULL,
     segment_no integer NOT NULL
 )
 PARTITION BY LIST (segment_no);
@@ -195,14 +195,14 @@ PARTITION BY LIST (segment_no);
 --
 
 CREATE TABLE gold.trip_group_parts_legacy (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
     trip_count bigint NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
-    datasource_ids smallint[] NOT NULL,
+    datasource_ids integer[] NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT trip_group_parts_legacy_segment_no_check CHECK ((segment_no = 0))
 );
@@ -230,7 +230,7 @@ CREATE VIEW gold.trip_groups AS
 CREATE TABLE gold.weekly_destination_cells (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -243,7 +243,7 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE gold.weekly_destination_cells_legacy (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_destination_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -257,7 +257,7 @@ CREATE TABLE gold.weekly_od_cells (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -271,7 +271,7 @@ CREATE TABLE gold.weekly_od_cells_legacy (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_od_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -284,7 +284,7 @@ CREATE TABLE gold.weekly_od_cells_legacy (
 CREATE TABLE gold.weekly_origin_cells (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -297,7 +297,7 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE gold.weekly_origin_cells_legacy (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_origin_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -308,9 +308,9 @@ CREATE TABLE gold.weekly_origin_cells_legacy (
 --
 
 CREATE TABLE gold.weekly_region_counts (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL
 );
 
@@ -493,7 +493,7 @@ CREATE TABLE meta.silver_end_markers (
 --
 
 CREATE TABLE silver.datasources (
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     name text NOT NULL
 );
 
@@ -515,7 +515,7 @@ ALTER TABLE silver.datasources ALTER COLUMN datasource_id ADD GENERATED BY DEFAU
 --
 
 CREATE TABLE silver.regions (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     name text NOT NULL,
     name_key text NOT NULL
 );
@@ -564,8 +564,8 @@ CREATE TABLE silver.trips (
     occurred_at timestamp without time zone NOT NULL,
     segment_no integer NOT NULL,
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
-    datasource_id smallint NOT NULL,
+    region_id integer NOT NULL,
+    datasource_id integer NOT NULL,
     tod_bucket smallint NOT NULL,
     origin_sub smallint NOT NULL,
     destination_sub smallint NOT NULL
@@ -579,8 +579,8 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE silver.trips_legacy (
     ingestion_no integer NOT NULL,
     line_no bigint NOT NULL,
-    region_id smallint NOT NULL,
-    datasource_id smallint NOT NULL,
+    region_id integer NOT NULL,
+    datasource_id integer NOT NULL,
     origin_lon double precision NOT NULL,
     origin_lat double precision NOT NULL,
     destination_lon double precision NOT NULL,

@@ -99,13 +99,13 @@ export class RetractionRepository {
     );
     const regions = rows.map((r) => r.region_id);
     if (regions.length === 0) return;
-    await client.query('DELETE FROM gold.region_latest WHERE region_id = ANY($1::smallint[])', [regions]);
+    await client.query('DELETE FROM gold.region_latest WHERE region_id = ANY($1::integer[])', [regions]);
     await client.query(
       `INSERT INTO gold.region_latest (region_id, occurred_at, datasource_id)
        SELECT DISTINCT ON (t.region_id) t.region_id, t.occurred_at, t.datasource_id
          FROM silver.trips t
          JOIN silver.datasources d ON d.datasource_id = t.datasource_id
-        WHERE t.region_id = ANY($1::smallint[]) AND t.ingestion_no <> $2
+        WHERE t.region_id = ANY($1::integer[]) AND t.ingestion_no <> $2
         ORDER BY t.region_id, t.occurred_at DESC, d.name`,
       [regions, ingestionNo],
     );

@@ -4,8 +4,10 @@
 -- their on-disk sizes (the wider columns take what was alignment padding); a trip group's array of
 -- datasource ids grows by 2 bytes per id (sql/transform/README.md, "Dictionary ids").
 --
--- ALTER COLUMN … TYPE rewrites each table and its indexes under an ACCESS EXCLUSIVE lock: on a large
--- database, run it with the services stopped. An identity column's sequence follows its column's
+-- ALTER COLUMN … TYPE rewrites each table and its indexes under an ACCESS EXCLUSIVE lock (13 s for a
+-- 1M-row database): run it with the services stopped. A transformer of before this migration must not
+-- run after it: its binary COPY sends int2 ids, which PostgreSQL refuses as a protocol error (08P01),
+-- and that class is retried as transient. An identity column's sequence follows its column's
 -- type. On a partitioned table the change reaches every attached partition (segment 0, the legacy
 -- rows, included); the partitions of segments still detached (ingestions in progress, or failed and
 -- not yet swept: meta.segments.attached = false) are changed one by one, or attaching them would fail.

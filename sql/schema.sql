@@ -78,10 +78,10 @@ BEGIN
 END $$;
 
 --
--- Name: union_ids(smallint[], smallint[]); Type: FUNCTION; Schema: gold; Owner: -
+-- Name: union_ids(integer[], integer[]); Type: FUNCTION; Schema: gold; Owner: -
 --
 
-CREATE FUNCTION gold.union_ids(a smallint[], b smallint[]) RETURNS smallint[]
+CREATE FUNCTION gold.union_ids(a integer[], b integer[]) RETURNS integer[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
   SELECT CASE WHEN b <@ a THEN a ELSE ARRAY(SELECT DISTINCT u FROM unnest(a || b) AS u ORDER BY u) END
@@ -120,12 +120,12 @@ CREATE FUNCTION silver.cell_y(cell bigint) RETURNS bigint
     RETURN ((cell / 4194304) - 2097152);
 
 --
--- Name: union_ids_agg(smallint[]); Type: AGGREGATE; Schema: gold; Owner: -
+-- Name: union_ids_agg(integer[]); Type: AGGREGATE; Schema: gold; Owner: -
 --
 
-CREATE AGGREGATE gold.union_ids_agg(smallint[]) (
+CREATE AGGREGATE gold.union_ids_agg(integer[]) (
     SFUNC = gold.union_ids,
-    STYPE = smallint[],
+    STYPE = integer[],
     INITCOND = '{}'
 );
 
@@ -178,9 +178,9 @@ CREATE VIEW bronze.records AS
 
 CREATE TABLE gold.ingestion_region_counts (
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL
 );
 
@@ -190,9 +190,9 @@ CREATE TABLE gold.ingestion_region_counts (
 
 CREATE TABLE gold.ingestion_region_latest (
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     occurred_at timestamp without time zone NOT NULL,
-    datasource_id smallint NOT NULL
+    datasource_id integer NOT NULL
 );
 
 --
@@ -200,9 +200,9 @@ CREATE TABLE gold.ingestion_region_latest (
 --
 
 CREATE TABLE gold.region_latest (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     occurred_at timestamp without time zone NOT NULL,
-    datasource_id smallint NOT NULL
+    datasource_id integer NOT NULL
 );
 
 --
@@ -210,14 +210,14 @@ CREATE TABLE gold.region_latest (
 --
 
 CREATE TABLE gold.trip_group_parts (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
     trip_count bigint NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
-    datasource_ids smallint[] NOT NULL,
+    datasource_ids integer[] NOT NULL,
     segment_no integer NOT NULL
 )
 PARTITION BY LIST (segment_no);
@@ -227,14 +227,14 @@ PARTITION BY LIST (segment_no);
 --
 
 CREATE TABLE gold.trip_group_parts_legacy (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
     trip_count bigint NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
-    datasource_ids smallint[] NOT NULL,
+    datasource_ids integer[] NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT trip_group_parts_legacy_segment_no_check CHECK ((segment_no = 0))
 );
@@ -262,7 +262,7 @@ CREATE VIEW gold.trip_groups AS
 CREATE TABLE gold.weekly_destination_cells (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -275,7 +275,7 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE gold.weekly_destination_cells_legacy (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_destination_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -289,7 +289,7 @@ CREATE TABLE gold.weekly_od_cells (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -303,7 +303,7 @@ CREATE TABLE gold.weekly_od_cells_legacy (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_od_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -316,7 +316,7 @@ CREATE TABLE gold.weekly_od_cells_legacy (
 CREATE TABLE gold.weekly_origin_cells (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer NOT NULL
 )
@@ -329,7 +329,7 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE gold.weekly_origin_cells_legacy (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_origin_cells_legacy_segment_no_check CHECK ((segment_no = 0))
@@ -340,9 +340,9 @@ CREATE TABLE gold.weekly_origin_cells_legacy (
 --
 
 CREATE TABLE gold.weekly_region_counts (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     week_start date NOT NULL,
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     trips bigint NOT NULL
 );
 
@@ -525,7 +525,7 @@ CREATE TABLE meta.silver_end_markers (
 --
 
 CREATE TABLE silver.datasources (
-    datasource_id smallint NOT NULL,
+    datasource_id integer NOT NULL,
     name text NOT NULL
 );
 
@@ -547,7 +547,7 @@ ALTER TABLE silver.datasources ALTER COLUMN datasource_id ADD GENERATED BY DEFAU
 --
 
 CREATE TABLE silver.regions (
-    region_id smallint NOT NULL,
+    region_id integer NOT NULL,
     name text NOT NULL,
     name_key text NOT NULL
 );
@@ -596,8 +596,8 @@ CREATE TABLE silver.trips (
     occurred_at timestamp without time zone NOT NULL,
     segment_no integer NOT NULL,
     ingestion_no integer NOT NULL,
-    region_id smallint NOT NULL,
-    datasource_id smallint NOT NULL,
+    region_id integer NOT NULL,
+    datasource_id integer NOT NULL,
     tod_bucket smallint NOT NULL,
     origin_sub smallint NOT NULL,
     destination_sub smallint NOT NULL
@@ -611,8 +611,8 @@ PARTITION BY LIST (segment_no);
 CREATE TABLE silver.trips_legacy (
     ingestion_no integer NOT NULL,
     line_no bigint NOT NULL,
-    region_id smallint NOT NULL,
-    datasource_id smallint NOT NULL,
+    region_id integer NOT NULL,
+    datasource_id integer NOT NULL,
     origin_lon double precision NOT NULL,
     origin_lat double precision NOT NULL,
     destination_lon double precision NOT NULL,

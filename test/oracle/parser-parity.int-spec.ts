@@ -605,7 +605,7 @@ describe('encodeSilverRows', () => {
     await client.query(`CREATE TABLE IF NOT EXISTS public.silver_copy_check (
       line_no bigint, origin_cell bigint, destination_cell bigint, origin_lon float8, origin_lat float8,
       destination_lon float8, destination_lat float8, occurred_at timestamp, segment_no integer, ingestion_no integer,
-      region_id smallint, datasource_id smallint, tod_bucket smallint, origin_sub smallint, destination_sub smallint)`);
+      region_id integer, datasource_id integer, tod_bucket smallint, origin_sub smallint, destination_sub smallint)`);
     const text = [
       'Prague,POINT (14.437800001 50.075500009),POINT (-14.5 -50.2),2018-05-01 07:05:09,funny_car',
       'Turin,POINT (-0 -0),POINT (180 90),0001-01-01 00:00:00,baba_car',
@@ -614,8 +614,9 @@ describe('encodeSilverRows', () => {
     ].join('\n');
     const parsed = parseTrips(Buffer.from(text), 2, [...REQUIRED_COLUMNS], GRIDS[0]);
     expect(parsed.trips.length).toBe(4);
-    const regionIds = parsed.regions.map((_, i) => 100 + i);
-    const datasourceIds = parsed.datasources.map((_, i) => 32000 + i);
+    // Ids past smallint, up to the largest integer (binary COPY would refuse an int2 for them).
+    const regionIds = parsed.regions.map((_, i) => (i === 0 ? 2 ** 31 - 1 : 32_767 + i));
+    const datasourceIds = parsed.datasources.map((_, i) => (i === 0 ? 2 ** 31 - 2 : 65_535 + i));
     const data = Buffer.concat([
       binaryCopyHeader(),
       encodeSilverRows(parsed.trips, 7, 2_000_000_000, regionIds, datasourceIds),

@@ -24,8 +24,8 @@ export const SILVER_COPY_COLUMNS = [
 ] as const;
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
-/** Field count + (length + value) per field: 3 int8, 4 float8, timestamp, 2 int4, 5 int2. */
-const ROW_BYTES = 2 + SILVER_COPY_COLUMNS.length * 4 + 3 * 8 + 4 * 8 + 8 + 2 * 4 + 5 * 2;
+/** Field count + (length + value) per field: 3 int8, 4 float8, timestamp, 4 int4, 3 int2. */
+const ROW_BYTES = 2 + SILVER_COPY_COLUMNS.length * 4 + 3 * 8 + 4 * 8 + 8 + 4 * 4 + 3 * 2;
 const TWO_32 = 2 ** 32;
 const TWO_16 = 2 ** 16;
 
@@ -78,10 +78,10 @@ export function encodeSilverRows(
     p = out.writeInt32BE(segmentNo, p);
     p = out.writeInt32BE(4, p);
     p = out.writeInt32BE(ingestionNo, p);
-    p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(regionIds[regionIndex[i]], p);
-    p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(datasourceIds[datasourceIndex[i]], p);
+    p = out.writeInt32BE(4, p);
+    p = out.writeInt32BE(regionIds[regionIndex[i]], p);
+    p = out.writeInt32BE(4, p);
+    p = out.writeInt32BE(datasourceIds[datasourceIndex[i]], p);
     p = out.writeInt32BE(2, p);
     p = out.writeInt16BE(todBucket[i], p);
     p = out.writeInt32BE(2, p);

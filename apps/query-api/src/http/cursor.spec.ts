@@ -27,6 +27,14 @@ describe('page cursors', () => {
     expect(thrownCode(() => decodeCursor(cursor, ['posint']))).toBe('400 invalid_cursor');
   });
 
+  it('checks that ids and buckets fit their columns', () => {
+    const shape = ['int4', 'int2'] as const;
+    expect(decodeCursor(encodeCursor([2_147_483_647, 32_767]), shape)).toEqual([2_147_483_647, 32_767]);
+    expect(thrownCode(() => decodeCursor(encodeCursor([2_147_483_648, 1]), shape))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(encodeCursor([1, 32_768]), shape))).toBe('400 invalid_cursor');
+    expect(thrownCode(() => decodeCursor(encodeCursor([-1, 1]), shape))).toBe('400 invalid_cursor');
+  });
+
   it('checks timestamps', () => {
     expect(thrownCode(() => decodeCursor(encodeCursor(["2024-05-02'; --", 1]), ['timestamp', 'posint']))).toBe(
       '400 invalid_cursor',

@@ -9,8 +9,12 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-/** Element checks for {@link decodeCursor}: each validates one position of the key. */
-export type CursorPart = 'int' | 'posint' | 'timestamp';
+/**
+ * Element checks for {@link decodeCursor}: each validates one position of the key. `int4` / `int2`:
+ * a non-negative integer that fits the column it is compared with (an `integer` id, a `smallint`),
+ * so a forged cursor cannot make PostgreSQL fail with "out of range".
+ */
+export type CursorPart = 'int' | 'posint' | 'int4' | 'int2' | 'timestamp';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -20,6 +24,10 @@ function valid(part: CursorPart, v: unknown): boolean {
       return Number.isSafeInteger(v);
     case 'posint':
       return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'int4':
+      return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 2_147_483_647;
+    case 'int2':
+      return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 32_767;
     case 'timestamp':
       return typeof v === 'string' && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v.slice(0, 23) + 'Z'));
   }

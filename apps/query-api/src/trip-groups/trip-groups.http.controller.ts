@@ -92,12 +92,13 @@ export class TripGroupsHttpController {
     }
     const tod = timeOfDayParam(query);
     if (tod !== undefined) filter.todBucket = Math.floor(tod / minutes);
+    // trip_count, region_id (integer), origin_cell, destination_cell, tod_bucket (smallint)
     filter.after = decodeCursor(stringParam(query, 'cursor', 'invalid_cursor'), [
       'posint',
+      'int4',
       'posint',
       'posint',
-      'posint',
-      'posint',
+      'int2',
     ]) as GroupKey | undefined;
 
     const rows = await this.repository.page(filter);

@@ -63,7 +63,7 @@ export class TripGroupsRepository {
       const c = $(count, 'bigint');
       where.push(
         `(g.trip_count < ${c} OR (g.trip_count = ${c} AND (g.region_id, g.origin_cell, g.destination_cell, g.tod_bucket) > ` +
-          `(${$(region, 'smallint')}, ${$(origin, 'bigint')}, ${$(destination, 'bigint')}, ${$(bucket, 'smallint')})))`,
+          `(${$(region, 'integer')}, ${$(origin, 'bigint')}, ${$(destination, 'bigint')}, ${$(bucket, 'smallint')})))`,
       );
     }
     const { rows } = await this.pool.query<GroupRow>(

@@ -89,9 +89,9 @@ export class WeeklyAverageRepository {
     const sql = `
       SELECT to_char(week_start, 'YYYY-MM-DD') AS week, sum(trips)::bigint AS trips
         FROM gold.weekly_region_counts
-       WHERE region_id = ${p.add(regionId, 'smallint')}
+       WHERE region_id = ${p.add(regionId, 'integer')}
          AND week_start BETWEEN ${p.add(scope.firstWeek, 'date')} AND ${p.add(scope.lastWeek, 'date')}
-         ${scope.datasourceId === undefined ? '' : `AND datasource_id = ${p.add(scope.datasourceId, 'smallint')}`}
+         ${scope.datasourceId === undefined ? '' : `AND datasource_id = ${p.add(scope.datasourceId, 'integer')}`}
        GROUP BY week_start`;
     return this.weekly(sql, p.values);
   }
@@ -315,7 +315,7 @@ class BboxQuery {
 
   private datasource(alias: string): string {
     const id = this.scope.datasourceId;
-    return id === undefined ? '' : ` AND ${alias}.datasource_id = ${this.param('datasource', () => id, 'smallint')}`;
+    return id === undefined ? '' : ` AND ${alias}.datasource_id = ${this.param('datasource', () => id, 'integer')}`;
   }
 
   private goldScope(alias: string): string {

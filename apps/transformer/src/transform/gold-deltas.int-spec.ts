@@ -24,7 +24,19 @@ describe('gold deltas aggregated in the transformer', () => {
 
   it('equal GROUP BY over the segment for every segmented gold table', async () => {
     const ing = await createIngestion(pool);
-    const sources = ['ds_a', 'ds_b', 'ds_c'];
+    // Ids past smallint and past 2^16 (a packed key component), up to near 2^31, beside small ones.
+    const wide = [`ds_wide_${ing.ingestionNo}_a`, `ds_wide_${ing.ingestionNo}_b`];
+    await pool.query(`INSERT INTO silver.datasources (datasource_id, name) VALUES ($1, $2), ($3, $4)`, [
+      70_000 + ing.ingestionNo,
+      wide[0],
+      2_147_000_000 + ing.ingestionNo,
+      wide[1],
+    ]);
+    await pool.query(`INSERT INTO silver.regions (region_id, name, name_key) VALUES ($1, $2, lower($2))`, [
+      2_147_000_000 + ing.ingestionNo,
+      `Deltaville ${ing.ingestionNo} 1`,
+    ]);
+    const sources = ['ds_a', 'ds_b', 'ds_c', ...wide];
     // Few cells, buckets and weeks, so many trips share keys; dates around week borders, before 2000
     // and far from it; negative coordinates.
     const records: BronzeRecord[] = [];
@@ -46,7 +58,7 @@ describe('gold deltas aggregated in the transformer', () => {
           / \d\d/,
           (h) => ` ${String((Number(h) + (i % 3)) % 24).padStart(2, '0')}`,
         ),
-        datasource: sources[Math.floor(i / 5) % 3],
+        datasource: sources[Math.floor(i / 5) % sources.length],
       });
     }
     const counts = await transformChunk(
@@ -92,12 +104,15 @@ describe('gold deltas aggregated in the transformer', () => {
       expect({ table: gold.split(' FROM ')[1], ...rows[0] }).toMatchObject({ missing: 0, extra: 0 });
       expect(rows[0].total).toBeGreaterThan(1);
     }
-    // Several trips per group, and groups with several datasources, were exercised.
-    const { rows: shape } = await pool.query<{ max_count: number; multi: number }>(
-      `SELECT max(trip_count)::int AS max_count, count(*) FILTER (WHERE cardinality(datasource_ids) > 1)::int AS multi
+    // Several trips per group, groups with several datasources, and the wide ids were exercised.
+    const { rows: shape } = await pool.query<{ max_count: number; multi: number; max_region: number; max_ds: number }>(
+      `SELECT max(trip_count)::int AS max_count, count(*) FILTER (WHERE cardinality(datasource_ids) > 1)::int AS multi,
+              max(region_id) AS max_region, (SELECT max(datasource_id) FROM gold.weekly_od_cells_${n}) AS max_ds
          FROM gold.trip_group_parts_${n}`,
     );
     expect(shape[0].max_count).toBeGreaterThan(1);
     expect(shape[0].multi).toBeGreaterThan(0);
+    expect(shape[0].max_region).toBe(2_147_000_000 + ing.ingestionNo);
+    expect(shape[0].max_ds).toBe(2_147_000_000 + ing.ingestionNo);
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { weekStartDay } from './gold-deltas.js';
+import { packedWeek, packedWeekId, packWeek, weekStartDay } from './gold-deltas.js';
 
 const DAY = 86_400;
 /** Seconds since 2000-01-01 of a UTC date (wall-clock times are handled as UTC here). */
@@ -26,5 +26,26 @@ describe('weekStartDay', () => {
     expect(weekStartDay(0)).toBe(-5); // Saturday 2000-01-01 → Monday 1999-12-27
     expect(weekStartDay(2 * DAY)).toBe(2); // Monday 2000-01-03
     expect(weekStartDay(9 * DAY - 1)).toBe(2); // Sunday 2000-01-09 23:59:59
+  });
+});
+
+describe('packWeek', () => {
+  it('keeps any datasource id below 2^31 and any week of the years 1 to 9999 exactly, and apart', () => {
+    const week = fc
+      .integer({ min: secondsOf(new Date('0001-01-01T00:00:00Z')), max: secondsOf(new Date('9999-12-31T23:59:59Z')) })
+      .map(weekStartDay);
+    const id = fc.oneof(
+      fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+      fc.constantFrom(1, 32_767, 32_768, 65_536, 2 ** 31 - 1),
+    );
+    fc.assert(
+      fc.property(id, week, id, week, (a, wa, b, wb) => {
+        const v = packWeek(a, wa);
+        expect(Number.isSafeInteger(v)).toBe(true);
+        expect([packedWeekId(v), packedWeek(v)]).toEqual([a, wa]);
+        expect(packWeek(b, wb) === v).toBe(a === b && wa === wb);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

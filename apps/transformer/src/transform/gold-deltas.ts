@@ -5,14 +5,19 @@
  * tables cost a fraction of that, in the transformer's process, while PostgreSQL is busy with COPY.
  *
  * Keys are integers below 2^53 (cells are < 2^44), so they are exact in float64 arrays. Two small
- * components share one float64 (`pack`): the tables of two 1M-row segments built at once are most of
- * the transformer's memory.
+ * components share one float64 (`pack`, `packWeek`): the tables of two 1M-row segments built at once
+ * are most of the transformer's memory. Region and datasource ids are below 2^31 (integer keys).
  */
 import { writeInt8, writeMicros, type ParsedTrips } from '#csv';
 
 const EMPTY = -1;
+/** pg_type oid of int4, the element type of trip_group_parts.datasource_ids. */
+const INT4_OID = 23;
 const TWO_32 = 2 ** 32;
-/** Packs a (possibly negative) integer and one in [0, 65536) into one exact float64. */
+/**
+ * Packs a (possibly negative) integer and one in [0, 65536) into one exact float64: a region id
+ * (< 2^31) and a time-of-day bucket give less than 2^47.
+ */
 const PACK = 65_536;
 const pack = (high: number, low: number): number => high * PACK + low;
 const packedLow = (v: number): number => ((v % PACK) + PACK) % PACK;
@@ -20,6 +25,16 @@ const packedHigh = (v: number): number => (v - packedLow(v)) / PACK;
 /** Days from 2000-01-01 (PostgreSQL's date epoch, a Saturday) to the first Monday, 2000-01-03. */
 const FIRST_MONDAY = 2;
 const DAY = 86_400;
+/**
+ * A week (a Monday, as days since 2000-01-01) and an id below 2^31 in one exact float64 (< 2^51): the
+ * week's number counted from 2000-01-03 — within ±2^19 for the years 1 to 9999 that the parser
+ * accepts — offset into [0, 2^20), the id above it.
+ */
+const WEEKS = 2 ** 20;
+const WEEK_OFFSET = 2 ** 19;
+export const packWeek = (id: number, week: number): number => id * WEEKS + (week - FIRST_MONDAY) / 7 + WEEK_OFFSET;
+export const packedWeek = (v: number): number => ((v % WEEKS) - WEEK_OFFSET) * 7 + FIRST_MONDAY;
+export const packedWeekId = (v: number): number => Math.floor(v / WEEKS);
 
 /** Monday of the ISO week of a time given as seconds since 2000-01-01, as days since 2000-01-01. */
 export function weekStartDay(seconds: number): number {
@@ -134,7 +149,7 @@ export interface GoldCopy {
 
 /** Weekly trip counts per (…cells, week, datasource): weekly_origin/destination/od_cells. */
 class WeeklyCells implements GoldCopy {
-  /** Keys: the cells, then week and datasource packed. */
+  /** Keys: the cells, then datasource and week packed. */
   private readonly index: KeyIndex;
   private counts: Int32Array<ArrayBuffer>;
   private readonly key: Float64Array;
@@ -151,11 +166,12 @@ class WeeklyCells implements GoldCopy {
     this.key = new Float64Array(cells + 1);
   }
 
-  add(c0: number, c1: number, week: number, datasource: number): void {
+  /** `datasourceWeek`: `packWeek(datasource, week)`, computed once for the three tables. */
+  add(c0: number, c1: number, datasourceWeek: number): void {
     const k = this.key;
     k[0] = c0;
     if (this.cells === 2) k[1] = c1;
-    k[this.cells] = pack(week, datasource);
+    k[this.cells] = datasourceWeek;
     const e = this.index.find(k);
     this.counts = ensure(this.counts, e + 1);
     this.counts[e] = this.index.added ? 1 : this.counts[e] + 1;
@@ -167,8 +183,8 @@ class WeeklyCells implements GoldCopy {
 
   *pieces(segmentNo: number, rowsPerPiece = 65_536): Generator<Buffer> {
     const { keys, width, size } = this.index;
-    // field count; cells (len + int8 each); week (len + date); datasource (len + int2); trips (len + int8); segment (len + int4)
-    const rowBytes = 2 + this.cells * 12 + 8 + 6 + 12 + 8;
+    // field count; cells (len + int8 each); week (len + date); datasource (len + int4); trips (len + int8); segment (len + int4)
+    const rowBytes = 2 + this.cells * 12 + 8 + 8 + 12 + 8;
     for (let from = 0; from < size; from += rowsPerPiece) {
       const to = Math.min(size, from + rowsPerPiece);
       const out = Buffer.allocUnsafe((to - from) * rowBytes);
@@ -177,11 +193,11 @@ class WeeklyCells implements GoldCopy {
         const k = e * width;
         p = out.writeInt16BE(this.cells + 4, p);
         for (let c = 0; c < this.cells; c++) p = writeInt8(out, p, keys[k + c]);
-        const weekDatasource = keys[k + this.cells];
+        const datasourceWeek = keys[k + this.cells];
         p = out.writeInt32BE(4, p);
-        p = out.writeInt32BE(packedHigh(weekDatasource), p);
-        p = out.writeInt32BE(2, p);
-        p = out.writeInt16BE(packedLow(weekDatasource), p);
+        p = out.writeInt32BE(packedWeek(datasourceWeek), p);
+        p = out.writeInt32BE(4, p);
+        p = out.writeInt32BE(packedWeekId(datasourceWeek), p);
         p = writeInt8(out, p, this.counts[e]);
         p = out.writeInt32BE(4, p);
         p = out.writeInt32BE(segmentNo, p);
@@ -280,12 +296,12 @@ class TripGroups implements GoldCopy {
   *pieces(segmentNo: number, rowsPerPiece = 65_536): Generator<Buffer> {
     const size = this.index.size;
     // Field count, region, 2 cells, bucket, count, 2 timestamps, segment, and the array's length and
-    // header (ndim, has-nulls, element type, length, lower bound); then 6 bytes per id.
-    const fixed = 2 + 6 + 24 + 6 + 12 + 24 + 8 + 4 + 20;
+    // header (ndim, has-nulls, element type, length, lower bound); then 8 bytes per id.
+    const fixed = 2 + 8 + 24 + 6 + 12 + 24 + 8 + 4 + 20;
     for (let from = 0; from < size; from += rowsPerPiece) {
       const to = Math.min(size, from + rowsPerPiece);
       let bytes = 0;
-      for (let e = from; e < to; e++) bytes += fixed + 6 * this.idsCount(e);
+      for (let e = from; e < to; e++) bytes += fixed + 8 * this.idsCount(e);
       const out = Buffer.allocUnsafe(bytes);
       let p = 0;
       for (let e = from; e < to; e++) p = this.writeRow(out, p, e, segmentNo);
@@ -297,8 +313,8 @@ class TripGroups implements GoldCopy {
     const k = e * 3;
     const keys = this.index.keys;
     p = out.writeInt16BE(this.columns.length, p);
-    p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(packedHigh(keys[k]), p);
+    p = out.writeInt32BE(4, p);
+    p = out.writeInt32BE(packedHigh(keys[k]), p);
     p = writeInt8(out, p, keys[k + 1]);
     p = writeInt8(out, p, keys[k + 2]);
     p = out.writeInt32BE(2, p);
@@ -307,16 +323,17 @@ class TripGroups implements GoldCopy {
     p = writeMicros(out, p, this.first[e]);
     p = writeMicros(out, p, this.last[e]);
     const ids = this.idsOf(e);
-    // A one-dimensional smallint[]: ndim, has-nulls, element type (int2 = 21), length, lower bound.
-    p = out.writeInt32BE(20 + ids.length * 6, p);
+    // A one-dimensional integer[]: ndim, has-nulls, element type (int4 = 23), length, lower bound;
+    // binary COPY checks the element type against the column's.
+    p = out.writeInt32BE(20 + ids.length * 8, p);
     p = out.writeInt32BE(1, p);
     p = out.writeInt32BE(0, p);
-    p = out.writeInt32BE(21, p);
+    p = out.writeInt32BE(INT4_OID, p);
     p = out.writeInt32BE(ids.length, p);
     p = out.writeInt32BE(1, p);
     for (const id of ids) {
-      p = out.writeInt32BE(2, p);
-      p = out.writeInt16BE(id, p);
+      p = out.writeInt32BE(4, p);
+      p = out.writeInt32BE(id, p);
     }
     p = out.writeInt32BE(4, p);
     return out.writeInt32BE(segmentNo, p);
@@ -353,13 +370,13 @@ export class GoldDeltas {
   add(trips: ParsedTrips, regionIds: ArrayLike<number>, datasourceIds: ArrayLike<number>): void {
     const { originCell, destinationCell, occurredAt, todBucket, regionIndex, datasourceIndex } = trips;
     for (let i = 0; i < trips.length; i++) {
-      const week = weekStartDay(occurredAt[i]);
       const ds = datasourceIds[datasourceIndex[i]];
+      const dsWeek = packWeek(ds, weekStartDay(occurredAt[i]));
       const o = originCell[i];
       const d = destinationCell[i];
-      this.originCells.add(o, 0, week, ds);
-      this.destinationCells.add(d, 0, week, ds);
-      this.odCells.add(o, d, week, ds);
+      this.originCells.add(o, 0, dsWeek);
+      this.destinationCells.add(d, 0, dsWeek);
+      this.odCells.add(o, d, dsWeek);
       this.tripGroups.add(regionIds[regionIndex[i]], o, d, todBucket[i], occurredAt[i], ds);
     }
   }

@@ -100,14 +100,14 @@ export class RetractionRepository {
     await client.query('DELETE FROM gold.ingestion_region_latest WHERE ingestion_no = $1', [ingestionNo]);
     const regions = rows.map((r) => r.region_id);
     if (regions.length === 0) return;
-    await client.query('DELETE FROM gold.region_latest WHERE region_id = ANY($1::smallint[])', [regions]);
+    await client.query('DELETE FROM gold.region_latest WHERE region_id = ANY($1::integer[])', [regions]);
     await client.query(
       `INSERT INTO gold.region_latest (region_id, occurred_at, datasource_id)
        SELECT DISTINCT ON (p.region_id) p.region_id, p.occurred_at, p.datasource_id
          FROM gold.ingestion_region_latest p
          JOIN meta.ingestions i ON i.ingestion_no = p.ingestion_no AND i.state IN ('completed', 'retracting')
          JOIN silver.datasources d ON d.datasource_id = p.datasource_id
-        WHERE p.region_id = ANY($1::smallint[])
+        WHERE p.region_id = ANY($1::integer[])
         ORDER BY p.region_id, p.occurred_at DESC, d.name`,
       [regions],
     );

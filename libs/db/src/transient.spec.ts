@@ -19,7 +19,7 @@ describe('isTransientDbError', () => {
     expect(isTransientDbError(withCode(code))).toBe(true);
   });
 
-  it.each(['23505', '22P02', '42P01', '54000'])('does not retry %s', (code) => {
+  it.each(['23505', '22P02', '42P01', '54000', '08P01'])('does not retry %s', (code) => {
     expect(isTransientDbError(withCode(code))).toBe(false);
   });
 

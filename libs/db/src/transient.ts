@@ -26,7 +26,9 @@ export function isTransientDbError(error: unknown): boolean {
   }
   return (
     NETWORK_CODES.has(code) ||
-    code.startsWith('08') || // connection exceptions
+    // Connection exceptions, but not 08P01 protocol_violation: the server refused what the client
+    // sent (e.g. a binary COPY of a column type the schema no longer has), which a retry repeats.
+    (code.startsWith('08') && code !== '08P01') ||
     code.startsWith('53') || // insufficient resources: disk full, out of memory, too many connections
     code === '40001' || // serialization_failure
     code === '40P01' || // deadlock_detected

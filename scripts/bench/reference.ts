@@ -72,3 +72,10 @@ export function processCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** Busy CPU time of the whole machine (all cores) in ms, from /proc/stat (USER_HZ = 100). */
+export function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}

@@ -53,8 +53,13 @@ export const envSchema = z.object({
   UPLOAD_MAX_BYTES: int(20 * 1024 ** 3, 1),
   /** How long an upload waits for Kafka to come back (a broker restart) before it fails with 503 kafka_unavailable. */
   UPLOAD_KAFKA_PATIENCE_MS: int(60_000, 0, 3_600_000),
-  /** Uploads one upload-gateway instance streams at once; one more gets 503 too_many_uploads with Retry-After. */
-  UPLOAD_MAX_CONCURRENT: int(16, 1, 10_000),
+  /**
+   * Uploads one upload-gateway instance streams at once; one more gets 503 too_many_uploads with
+   * Retry-After. 32: issue #11 wants 20 at once, and 32 uploads at once took one gateway from ≈ 135 MB
+   * to a peak of 290–350 MB RSS whatever the file size (scripts/bench/uploads.ts; docs/benchmarks.md,
+   * "Load"), within the 512 MB per process.
+   */
+  UPLOAD_MAX_CONCURRENT: int(32, 1, 10_000),
   /** Uploads one client address may start per minute at one gateway instance; more get 429 (0 = no limit). */
   UPLOAD_RATE_LIMIT_PER_MINUTE: int(60, 0, 1_000_000),
   /** Every service drops a connection whose request headers have not all arrived within this time (slowloris). */

@@ -92,7 +92,7 @@ export class WeeklyAverageHttpController {
   @ApiServiceUnavailableResponse({
     type: ErrorDto,
     description:
-      '`query_timeout`: the count took longer than QUERY_API_STATEMENT_TIMEOUT_MS (default 30 s) — possible for match=both/any over very large boxes.',
+      '`query_timeout`: the count took longer than QUERY_API_STATEMENT_TIMEOUT_MS (default 30 s) — possible for match=both/any over very large boxes. `database_busy` (`Retry-After: 1`): every database connection of the API stayed busy for 5 s (too many slow requests at once). `database_unavailable` (`Retry-After: 5`): PostgreSQL is unreachable or restarting.',
     example: errorExample(
       503,
       'query_timeout',

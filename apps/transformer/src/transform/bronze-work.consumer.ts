@@ -65,6 +65,7 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
           log: this.log,
           handle: (ctx) => this.handle(ctx),
           onDeadLetter: (ctx, error) => this.onDeadLetter(ctx, error),
+          exitAfterCommit: this.env.FAULT_EXIT_AFTER_COMMIT,
         });
         this.runner = runner;
         await runner.start();

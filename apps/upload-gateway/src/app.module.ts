@@ -1,11 +1,18 @@
 import { Module } from '@nestjs/common';
-import { HealthModule, LoggerModule } from '#common';
+import { DatabaseHealth, HealthModule, LoggerModule } from '#common';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
-import { KafkaModule } from '#kafka';
+import { KafkaHealth, KafkaModule } from '#kafka';
 import { IngestionsModule } from './ingestions/ingestions.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, IngestionsModule],
+  imports: [
+    ConfigModule,
+    LoggerModule,
+    DbModule,
+    KafkaModule,
+    HealthModule.forRoot([DatabaseHealth, KafkaHealth]),
+    IngestionsModule,
+  ],
 })
 export class UploadGatewayModule {}

@@ -16,11 +16,18 @@ export interface ServiceOptions {
   configure?(app: INestApplication, env: Env): void | Promise<void>;
   /** Origins a page this service serves may fetch from (Content-Security-Policy connect-src), besides its own. */
   connectSources?(env: Env): string[];
+  /**
+   * Resolves, with the reason, when the service must not run: a condition no retry can fix, found by
+   * a provider (the transformer's grid settings differ from the database's). Providers never exit the
+   * process; the bootstrap logs the reason as fatal, closes the application and exits with code 1.
+   */
+  refusal?(app: INestApplication): Promise<Error>;
 }
 
 /**
  * Boots one service process: validates the env first (fail fast with the list of bad keys),
- * structured logs, one error format, graceful shutdown on SIGINT/SIGTERM.
+ * structured logs, one error format, graceful shutdown on SIGINT/SIGTERM, exit code 1 when the
+ * service refuses to run (`refusal`).
  */
 export async function bootstrapService(module: unknown, options: ServiceOptions): Promise<INestApplication> {
   process.env.SERVICE_NAME ??= options.name;
@@ -57,5 +64,14 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   await app.listen(env[options.portKey], env.HTTP_HOST);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   app.get(Logger).log({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
+  void options.refusal?.(app).then((reason) => refuseToRun(app, options.name, reason));
   return app;
+}
+
+/** Stops a service that must not run: the reason as a fatal line, the application closed, exit code 1. */
+async function refuseToRun(app: INestApplication, name: string, reason: Error): Promise<never> {
+  app.get(Logger).fatal({ err: reason }, `${name} refuses to run: ${reason.message}`, 'bootstrap');
+  // Consumers leave their groups and pools close, as on SIGTERM; the exit waits for none of it to fail.
+  await app.close().catch(() => undefined);
+  process.exit(1);
 }

@@ -40,11 +40,14 @@ export interface RunningService {
   kill(): Promise<void>;
 }
 
-/** Starts a compiled service (dist/) as a real process with the test environment; waits for /health 200 (or any answer). */
+/**
+ * Starts a compiled service (dist/) as a real process with the test environment; waits for /health 200
+ * (or any answer: `waitForHealthy: false`; or for nothing: `wait: false`, for a process expected to exit).
+ */
 export async function startService(
   name: ServiceName,
   env: Record<string, string> = {},
-  options: { waitForHealthy?: boolean } = {},
+  options: { waitForHealthy?: boolean; wait?: boolean } = {},
 ): Promise<RunningService> {
   const waitForHealthy = options.waitForHealthy ?? true;
   const port = await freePort();
@@ -85,6 +88,7 @@ export async function startService(
       await exited;
     },
   };
+  if (options.wait === false) return service;
   try {
     await eventually(
       async () => {

@@ -19,7 +19,7 @@ import { HEADER, rowGenerator } from '../../scripts/bench/generate.js';
 const ROWS = 1_000;
 /** ≈ 100 bytes a row: about a dozen chunks. */
 const CHUNK_BYTES = 8 * 1024;
-/** The consumer dies after its 3rd message: two before it handled (and possibly committed), one uncommitted. */
+/** The victim dies once it has handled its 3rd message (the first two may have been committed or not). */
 const FAULT_AT = 3;
 
 type Consumer = 'bronze-loader' | 'transformer';
@@ -59,7 +59,7 @@ interface Outcome {
 
 /**
  * The upload, paced like a slow client (a chunk's worth every 100 ms): the raw topic's end marker, and
- * so the transformer's `end` item, come long after the first messages, whose order is then that of the file.
+ * so the transformer's `end` item, come long after the first chunks, so the 3rd message is a chunk's.
  */
 function pacedBody(file: Buffer): ReadableStream<Uint8Array> {
   let offset = 0;

@@ -71,7 +71,7 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
 /** Stops a service that must not run: the reason as a fatal line, the application closed, exit code 1. */
 async function refuseToRun(app: INestApplication, name: string, reason: Error): Promise<never> {
   app.get(Logger).fatal({ err: reason }, `${name} refuses to run: ${reason.message}`, 'bootstrap');
-  // Consumers leave their groups and pools close, as on SIGTERM; the exit waits for none of it to fail.
+  // Consumers leave their groups and pools close, as on SIGTERM; a failure there does not stop the exit.
   await app.close().catch(() => undefined);
   process.exit(1);
 }

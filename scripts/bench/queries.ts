@@ -249,7 +249,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const url = `http://127.0.0.1:${values.port}`;
   try {
     for (let i = 0; ; i++) {
-      // Any answer will do: the queries need PostgreSQL only, not the Kafka that /health also checks.
+      // Any answer will do: the service is up (its /health checks PostgreSQL, all the queries need).
       if (
         await fetch(`${url}/health`).then(
           () => true,

@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
-import { HealthModule } from '#common';
+import { DatabaseHealth, HealthModule } from '#common';
 import { LoggerModule } from '#logging';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
-import { KafkaModule } from '#kafka';
+import { KafkaHealth, KafkaModule } from '#kafka';
 import { ChunksModule } from './chunks/chunks.module.js';
 
 @Module({
-  imports: [ConfigModule, LoggerModule, DbModule, KafkaModule, HealthModule, ChunksModule],
+  imports: [
+    ConfigModule,
+    LoggerModule,
+    DbModule,
+    KafkaModule,
+    HealthModule.forRoot([DatabaseHealth, KafkaHealth]),
+    ChunksModule,
+  ],
 })
 export class BronzeLoaderModule {}

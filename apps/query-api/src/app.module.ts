@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HealthModule } from '#common';
+import { DatabaseHealth, HealthModule } from '#common';
 import { LoggerModule } from '#logging';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
-import { KafkaModule } from '#kafka';
 import { DbSession } from './db-session.js';
 import { GridSettingsModule } from './grid-settings.module.js';
 import { DbErrorsInterceptor } from './http/db-errors.interceptor.js';
@@ -18,8 +17,8 @@ import { TripsModule } from './trips/trips.module.js';
     ConfigModule,
     LoggerModule,
     DbModule,
-    KafkaModule,
-    HealthModule,
+    // PostgreSQL is all it reads: no Kafka client, so Kafka being down does not concern it.
+    HealthModule.forRoot([DatabaseHealth]),
     GridSettingsModule,
     TripsModule,
     TripGroupsModule,

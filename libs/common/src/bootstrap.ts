@@ -17,11 +17,18 @@ export interface ServiceOptions {
   configure?(app: INestApplication, env: Env): void | Promise<void>;
   /** Origins a page this service serves may fetch from (Content-Security-Policy connect-src), besides its own. */
   connectSources?(env: Env): string[];
+  /**
+   * Resolves, with the reason, when the service must not run: a condition no retry can fix, found by
+   * a provider (the transformer's grid settings differ from the database's). Providers never exit the
+   * process; the bootstrap logs the reason as fatal, closes the application and exits with code 1.
+   */
+  refusal?(app: INestApplication): Promise<Error>;
 }
 
 /**
  * Boots one service process: validates the env first (fail fast with the list of bad keys),
- * structured logs, one error format, graceful shutdown on SIGINT/SIGTERM.
+ * structured logs, one error format, graceful shutdown on SIGINT/SIGTERM, exit code 1 when the
+ * service refuses to run (`refusal`).
  */
 export async function bootstrapService(module: unknown, options: ServiceOptions): Promise<INestApplication> {
   process.env.SERVICE_NAME ??= options.name;
@@ -60,5 +67,14 @@ export async function bootstrapService(module: unknown, options: ServiceOptions)
   await app.listen(env[options.portKey], env.HTTP_HOST);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   log.info({ port: address.port }, `${options.name} listening on http://localhost:${address.port}`);
+  void options.refusal?.(app).then((reason) => refuseToRun(app, log, options.name, reason));
   return app;
+}
+
+/** Stops a service that must not run: the reason as a fatal line, the application closed, exit code 1. */
+async function refuseToRun(app: INestApplication, log: Logger, name: string, reason: Error): Promise<never> {
+  log.fatal({ err: reason, context: 'bootstrap' }, `${name} refuses to run: ${reason.message}`);
+  // Consumers leave their groups and pools close, as on SIGTERM; a failure there does not stop the exit.
+  await app.close().catch(() => undefined);
+  process.exit(1);
 }

@@ -43,6 +43,23 @@ describe('loadConfig', () => {
     expect(c.KAFKA_TOPIC_PREFIX).toBe('');
   });
 
+  it('leaves the fault injection off unless set, and refuses it in production', () => {
+    expect(loadConfig({}).FAULT_EXIT_AFTER_COMMIT).toBeUndefined();
+    expect(loadConfig({ FAULT_EXIT_AFTER_COMMIT: '3', NODE_ENV: 'test' }).FAULT_EXIT_AFTER_COMMIT).toBe(3);
+    const keysOf = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).issues.map((i) => i.key);
+      }
+      return [];
+    };
+    expect(keysOf({ FAULT_EXIT_AFTER_COMMIT: '0' })).toEqual(['FAULT_EXIT_AFTER_COMMIT']);
+    expect(keysOf({ FAULT_EXIT_AFTER_COMMIT: 'soon' })).toEqual(['FAULT_EXIT_AFTER_COMMIT']);
+    expect(keysOf({ FAULT_EXIT_AFTER_COMMIT: '1', NODE_ENV: 'production' })).toEqual(['FAULT_EXIT_AFTER_COMMIT']);
+    expect(keysOf({ NODE_ENV: 'production' })).toEqual([]);
+  });
+
   it('parses CORS origins', () => {
     // By default only the dashboard's own origin, under both names of the loopback host.
     expect(corsOrigins(loadConfig({}))).toEqual(['http://localhost:3002', 'http://127.0.0.1:3002']);

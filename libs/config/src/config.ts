@@ -9,7 +9,7 @@ const url = (def: string) => z.string().url().default(def);
  * Every environment variable the platform reads, with its default. Defaults work on a developer
  * machine (local PostgreSQL and the Kafka that `npm start` starts). README: "Configuration".
  */
-export const envSchema = z.object({
+const envVariables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `json`: one JSON object per line; `pretty`: readable lines. Unset: see {@link logFormat}. */
@@ -140,6 +140,26 @@ export const envSchema = z.object({
    * socket.io connections and call the APIs from a browser; `*` = any.
    */
   CORS_ORIGINS: z.string().default(''),
+
+  /**
+   * Test-only fault injection, off when unset: a consumer process (bronze-loader, transformer, notifier)
+   * kills itself with SIGKILL once the handler of the n-th message it consumed has resolved (its
+   * database transaction committed, its events published) and before the message's offset is
+   * committed, so the message is redelivered: the crash exactly-once must survive
+   * (`test/e2e/exit-after-commit.e2e-spec.ts`). Refused with NODE_ENV=production.
+   */
+  FAULT_EXIT_AFTER_COMMIT: z.coerce.number().int().min(1).max(1_000_000_000).optional(),
+});
+
+/** The variables with the rules that span several of them. */
+export const envSchema = envVariables.superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && env.FAULT_EXIT_AFTER_COMMIT !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['FAULT_EXIT_AFTER_COMMIT'],
+      message: 'is a test-only fault injection, not allowed with NODE_ENV=production',
+    });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

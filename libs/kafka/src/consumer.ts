@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { isTransientDbError } from '#db';
@@ -51,6 +52,12 @@ export interface ConsumerOptions {
   /** Called after a message was dead-lettered (e.g. to mark its ingestion failed). */
   onDeadLetter?(ctx: MessageContext, error: PermanentMessageError): Promise<void>;
   fromBeginning?: boolean;
+  /**
+   * Test-only fault injection (FAULT_EXIT_AFTER_COMMIT; unset in any real deployment): once the
+   * handler of the n-th message this runner consumed has resolved, the process kills itself before
+   * the offset is committed. See {@link ConsumerRunner}.
+   */
+  exitAfterCommit?: number;
 }
 
 function isTransient(error: unknown): boolean {
@@ -62,7 +69,8 @@ const backoff = (attempt: number) => Math.min(30_000, 250 * 2 ** Math.min(attemp
 
 /**
  * Runs a consumer group member. Offsets are committed only after `handle` resolves, i.e. after
- * the database commit and the downstream publish: a crash in between replays the message.
+ * the database commit and the downstream publish: a crash in between replays the message (tested
+ * deterministically with `exitAfterCommit`).
  * Transient failures (database or Kafka unavailable, deadlocks) are retried with backoff, in place,
  * heartbeating meanwhile; permanent ones go to the dead-letter topic with the reason.
  */
@@ -73,6 +81,8 @@ export class ConsumerRunner {
   /** Wakes backoff sleeps when stop() is called, so shutdown does not wait out a 30 s delay. */
   private wake: (() => void) | undefined;
   private readonly stopped = new Promise<void>((resolve) => (this.wake = resolve));
+  /** Messages whose handler resolved, for `exitAfterCommit`. */
+  private handled = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -151,6 +161,7 @@ export class ConsumerRunner {
       try {
         if (!permanent) {
           await this.options.handle(ctx);
+          this.exitIfFaultDue(ctx);
           return;
         }
         if (!deadLettered) {
@@ -188,6 +199,30 @@ export class ConsumerRunner {
         if (this.stopping) throw error;
       }
     }
+  }
+
+  /**
+   * The crash exactly-once has to survive, on demand (`exitAfterCommit`): the handler's database
+   * transaction has committed and its events are published, the offset is not committed yet (it is
+   * only after `eachMessage` resolves). SIGKILL, like the OOM killer: no shutdown hook runs, no
+   * offset is committed, the member does not leave its group, so the message is redelivered.
+   */
+  private exitIfFaultDue(ctx: MessageContext): void {
+    const n = this.options.exitAfterCommit;
+    if (n === undefined || ++this.handled !== n) return;
+    // Written synchronously, in pino's format: the logger writes asynchronously, and a line still on
+    // its way when the process vanishes is lost.
+    const line = {
+      level: 60,
+      time: Date.now(),
+      ...ctx.log.bindings(),
+      fault: 'FAULT_EXIT_AFTER_COMMIT',
+      n,
+      key: ctx.message.key?.toString('utf8') ?? null,
+      msg: 'injected fault: exiting after the handler committed, before the offset commit',
+    };
+    writeSync(2, `${JSON.stringify(line)}\n`);
+    process.kill(process.pid, 'SIGKILL');
   }
 
   private async deadLetter(ctx: MessageContext, error: PermanentMessageError): Promise<void> {

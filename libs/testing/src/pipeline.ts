@@ -6,7 +6,7 @@ import pg from 'pg';
 import { dropDatabase, ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { eventually } from './eventually.js';
-import { startService, type RunningService } from './services.js';
+import { startService, type RunningService, type ServiceName } from './services.js';
 import { testEnv } from './test-env.js';
 
 /** The ingestion services running as real processes against the test database and a topic prefix of their own. */
@@ -37,9 +37,14 @@ export async function freshDatabase(name: string): Promise<string> {
 /**
  * Starts upload-gateway, bronze-loader and transformer (compiled, as separate processes) on a database
  * of their own (`<test database>_<name>`) and under the topic prefix `<run prefix><name>.`, so no other
- * spec's data or consumers interfere. `stop()` stops them and drops the database.
+ * spec's data or consumers interfere. `stop()` stops them and drops the database. `serviceEnv` adds
+ * variables for one service's first start only (e.g. a fault to inject): `env` does not keep them.
  */
-export async function startPipeline(name: string, extraEnv: Record<string, string> = {}): Promise<Pipeline> {
+export async function startPipeline(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Pipeline> {
   const prefix = `${process.env.KAFKA_TOPIC_PREFIX ?? ''}${name}.`;
   const databaseUrl = await freshDatabase(name);
   const env = { KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, PROGRESS_INTERVAL_MS: '100', ...extraEnv };
@@ -47,9 +52,9 @@ export async function startPipeline(name: string, extraEnv: Record<string, strin
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   await ensureTopics(createKafka(config, `pipeline-${name}`), config);
   const [gateway, loader, transformer] = await Promise.all([
-    startService('upload-gateway', env),
-    startService('bronze-loader', env),
-    startService('transformer', env),
+    startService('upload-gateway', { ...env, ...serviceEnv['upload-gateway'] }),
+    startService('bronze-loader', { ...env, ...serviceEnv['bronze-loader'] }),
+    startService('transformer', { ...env, ...serviceEnv.transformer }),
   ]);
   const pipeline: Pipeline = {
     prefix,
@@ -87,10 +92,10 @@ export interface UploadResult {
   };
 }
 
-/** POSTs a file (streamed) or a buffer to the gateway. */
+/** POSTs a file (streamed), a buffer or a stream to the gateway. */
 export async function upload(
   gatewayUrl: string,
-  source: string | Buffer,
+  source: string | Buffer | ReadableStream<Uint8Array>,
   headers: Record<string, string> = { 'content-type': 'text/csv' },
 ): Promise<UploadResult> {
   const body = typeof source === 'string' ? (Readable.toWeb(createReadStream(source)) as ReadableStream) : source;

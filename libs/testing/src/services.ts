@@ -32,17 +32,22 @@ export interface RunningService {
   url: string;
   child: ChildProcess;
   output: () => string;
+  /** Resolves when the process has exited, however it ended, and its output has been read to the end. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM and wait for exit (graceful shutdown). */
   stop(): Promise<void>;
   /** SIGKILL: a crash. */
   kill(): Promise<void>;
 }
 
-/** Starts a compiled service (dist/) as a real process with the test environment; waits for /health 200 (or any answer). */
+/**
+ * Starts a compiled service (dist/) as a real process with the test environment; waits for /health 200
+ * (or any answer: `waitForHealthy: false`; or for nothing: `wait: false`, for a process expected to exit).
+ */
 export async function startService(
   name: ServiceName,
   env: Record<string, string> = {},
-  options: { waitForHealthy?: boolean } = {},
+  options: { waitForHealthy?: boolean; wait?: boolean } = {},
 ): Promise<RunningService> {
   const waitForHealthy = options.waitForHealthy ?? true;
   const port = await freePort();
@@ -62,7 +67,10 @@ export async function startService(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': the last lines a process wrote (why it exited) may still be in the pipes at 'exit'.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const service: RunningService = {
     name,
@@ -70,6 +78,7 @@ export async function startService(
     url,
     child,
     output: () => out,
+    exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -79,6 +88,7 @@ export async function startService(
       await exited;
     },
   };
+  if (options.wait === false) return service;
   try {
     await eventually(
       async () => {

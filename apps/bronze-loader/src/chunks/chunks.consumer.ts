@@ -31,6 +31,7 @@ export class ChunksConsumer implements OnApplicationBootstrap, BeforeApplication
       log: logger.child({ component: 'chunks-consumer' }),
       handle: (ctx) => chunks.handle(ctx),
       onDeadLetter: (ctx, error) => chunks.onDeadLetter(ctx, error),
+      exitAfterCommit: env.FAULT_EXIT_AFTER_COMMIT,
     });
     this.trimmer = new TopicTrimmer(kafka, {
       topic: topic(env, 'rawChunks'),

@@ -50,6 +50,7 @@ export class EventsConsumer implements OnApplicationBootstrap, BeforeApplication
         const stored = await this.events.store(event);
         log.debug({ eventId: event.eventId, seq: stored?.event.seq, duplicate: !stored }, 'event stored');
       },
+      exitAfterCommit: env.FAULT_EXIT_AFTER_COMMIT,
     });
   }
 

@@ -11,5 +11,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
 @Module({
   controllers: [EventsHttpController],
   providers: [EventsRepository, SubscriptionsService, EventsListener, EventsConsumer, EventsGateway, EventsRetention],
+  exports: [EventsListener],
 })
 export class EventsModule {}

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
 import { parseBronzeWork, type BronzeWorkV1 } from '#contracts';
-import { checkFixedSettings, isTransientDbError, PG_POOL } from '#db';
+import { checkFixedSettings, FixedSettingsMismatch, PG_POOL } from '#db';
 import { LOGGER } from '#logging';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic, type MessageContext } from '#kafka';
 import { RetractionService } from './retraction.service.js';
@@ -19,7 +19,9 @@ const HEARTBEAT_MS = 3_000;
 /**
  * Consumes bronze work items (group `transformer`), one transaction per item, and publishes the
  * resulting events after the commit; the offset is committed after both. Starts in the background so
- * the service boots and answers /health while Kafka or PostgreSQL are still down.
+ * the service boots and answers /health while Kafka or PostgreSQL are still down. Before consuming it
+ * checks the grid settings against the database's; when they differ it does not consume and reports
+ * it through {@link BronzeWorkConsumer.refusal}, which the service's bootstrap turns into an exit.
  */
 @Injectable()
 export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -28,6 +30,9 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private log!: Logger;
+  private refuse!: (reason: Error) => void;
+  /** Resolves, with the reason, if this transformer must not run (main.ts hands it to the bootstrap). */
+  readonly refusal = new Promise<Error>((resolve) => (this.refuse = resolve));
 
   constructor(
     @Inject(CONFIG) private readonly env: Env,
@@ -57,7 +62,10 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
   private async startWithRetry(): Promise<void> {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
-        await this.checkSettings();
+        await checkFixedSettings(this.pool, {
+          grid_cell_degrees: String(this.env.GRID_CELL_DEGREES),
+          time_bucket_minutes: String(this.env.TIME_BUCKET_MINUTES),
+        });
         const runner = new ConsumerRunner(this.kafka, this.publisher, {
           groupId: groupId(this.env, 'transformer'),
           topic: topic(this.env, 'bronzeWork'),
@@ -65,12 +73,18 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
           log: this.log,
           handle: (ctx) => this.handle(ctx),
           onDeadLetter: (ctx, error) => this.onDeadLetter(ctx, error),
+          exitAfterCommit: this.env.FAULT_EXIT_AFTER_COMMIT,
         });
         this.runner = runner;
         await runner.start();
         this.log.info({ topic: topic(this.env, 'bronzeWork') }, 'transformer consuming');
         return;
       } catch (error) {
+        if (error instanceof FixedSettingsMismatch) {
+          // Gold built with another grid would be silently incomparable with what is there.
+          this.refuse(new Error(`the grid settings differ from the database's: ${error.message}`, { cause: error }));
+          return;
+        }
         await this.runner?.stop().catch(() => undefined);
         this.runner = undefined;
         const delay = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
@@ -80,20 +94,6 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
           void sleep(delay).then(() => resolve());
         });
       }
-    }
-  }
-
-  /** Refuses to transform with a grid other than the one the database was built with. */
-  private async checkSettings(): Promise<void> {
-    try {
-      await checkFixedSettings(this.pool, {
-        grid_cell_degrees: String(this.env.GRID_CELL_DEGREES),
-        time_bucket_minutes: String(this.env.TIME_BUCKET_MINUTES),
-      });
-    } catch (error) {
-      if (isTransientDbError(error)) throw error;
-      this.log.fatal({ err: error }, 'refusing to start: the grid settings differ from the database');
-      process.exit(1);
     }
   }
 

@@ -125,9 +125,13 @@ export class WeeklyAverageRepository {
         this.inSnapshot(async (helper) => {
           await helper.query(`SET TRANSACTION SNAPSHOT ${helper.escapeLiteral(snapshot)}`);
           return runCount(helper, plan({ no: 1, of: 2 }));
+        }, 'nowait').catch((error: unknown) => {
+          if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
+          throw error;
         }),
       ]);
-      return toCounts([...mine, ...theirs]);
+      // The helper could not lock at once (a merge waits for this count's locks): its half here.
+      return toCounts([...mine, ...(theirs ?? (await runCount(client, plan({ no: 1, of: 2 }))))]);
     });
   }
 
@@ -147,12 +151,17 @@ export class WeeklyAverageRepository {
    * retraction replaces partitions by new ones whose rows a snapshot taken before its commit cannot
    * see; its DROP of the old ones waits for this lock, so a count never finds the old partitions gone
    * and the new ones empty.
+   *
+   * The second connection of a split count locks with NOWAIT: once the first holds its locks, a
+   * merge's DROP queues behind them, and a lock request of the second would queue behind the DROP
+   * while the first waits for the second — a wait cycle PostgreSQL cannot see (part of it is in this
+   * process). The first connection then counts both halves.
    */
-  private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>, lock: 'wait' | 'nowait' = 'wait'): Promise<T> {
     return withTransaction(
       this.pool,
       async (client) => {
-        await client.query(LOCK_SEGMENTED_TABLES);
+        await client.query(lock === 'wait' ? LOCK_SEGMENTED_TABLES : `${LOCK_SEGMENTED_TABLES} NOWAIT`);
         return work(client);
       },
       'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
@@ -167,6 +176,9 @@ function toCounts(rows: { week: string; trips: string }[]): WeeklyCounts {
   for (const [week, trips] of counts) if (trips === 0) counts.delete(week);
   return counts;
 }
+
+/** lock_not_available: a LOCK … NOWAIT that would have had to wait. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Before a snapshot is taken (LOCK TABLE takes none): see WeeklyAverageRepository.inSnapshot. */
 const LOCK_SEGMENTED_TABLES = `LOCK TABLE ONLY silver.trips, ONLY gold.weekly_origin_cells, ONLY gold.weekly_destination_cells,

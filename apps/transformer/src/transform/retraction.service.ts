@@ -52,9 +52,7 @@ export class RetractionService {
         };
       }
       if (target.state !== 'retracting') return null;
-      await client.query('SET LOCAL jit = off');
-      await client.query(`SET LOCAL maintenance_work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
-      await client.query(`SET LOCAL work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
+      await this.segments.tuneForBuild(client, this.env.SEGMENT_BUILD_MEMORY_MB);
 
       const held = await this.repo.heldSegments(client, item.ingestionNo);
       await this.repo.retractRegionGold(client, item.ingestionNo);

@@ -104,9 +104,7 @@ export class SegmentMerger implements OnApplicationBootstrap, BeforeApplicationS
       if (!lock[0].locked || (await this.ingesting(client))) return null;
       const sources = nextMerge(await this.segments.listSegments(client), this.policy);
       if (sources.length === 0) return null;
-      await client.query('SET LOCAL jit = off');
-      await client.query(`SET LOCAL maintenance_work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
-      await client.query(`SET LOCAL work_mem = '${this.env.SEGMENT_BUILD_MEMORY_MB}MB'`);
+      await this.segments.tuneForBuild(client, this.env.SEGMENT_BUILD_MEMORY_MB);
       const n = await this.segments.nextSegmentNo(client);
       await this.segments.createPartitions(client, n);
       await this.segments.fillMerged(client, n, sources);

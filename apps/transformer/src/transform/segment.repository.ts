@@ -124,6 +124,18 @@ export class SegmentRepository {
     }
   }
 
+  /**
+   * Settings for the rest of a transaction that builds partitions (a segment, a merge, a rebuild):
+   * `memoryMb` (SEGMENT_BUILD_MEMORY_MB) for its sorts, hashes and index builds, and no JIT, whose
+   * compile time never pays off for these statements.
+   */
+  async tuneForBuild(client: pg.ClientBase, memoryMb: number): Promise<void> {
+    const mb = Math.trunc(memoryMb);
+    await client.query('SET LOCAL jit = off');
+    await client.query(`SET LOCAL maintenance_work_mem = '${mb}MB'`);
+    await client.query(`SET LOCAL work_mem = '${mb}MB'`);
+  }
+
   async nextSegmentNo(client: pg.ClientBase): Promise<number> {
     const { rows } = await client.query<{ n: string }>(
       `SELECT nextval(pg_get_serial_sequence('meta.segments', 'segment_no')) AS n`,

@@ -244,9 +244,7 @@ export class TransformService {
     return withTransaction(this.pool, async (client) => {
       // Shared: builds never wait for one another; merges look for it and wait while any is held.
       await client.query('SELECT pg_advisory_xact_lock_shared($1)', [SEGMENT_BUILD_LOCK]);
-      await client.query('SET LOCAL jit = off');
-      await client.query(`SET LOCAL maintenance_work_mem = '${this.buildMemoryMb}MB'`);
-      await client.query(`SET LOCAL work_mem = '${this.buildMemoryMb}MB'`);
+      await this.segments.tuneForBuild(client, this.buildMemoryMb);
       const ingestion = await this.repo.ingestionForBuild(client, ingestionNo);
       if (!ingestion || ingestion.failed) return null;
       // While chunks are still arriving, a build takes the waiting chunks no other build holds (SKIP

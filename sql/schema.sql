@@ -835,6 +835,18 @@ CREATE INDEX trip_group_parts_key_idx ON ONLY gold.trip_group_parts USING btree 
 CREATE INDEX trip_group_parts_legacy_region_id_origin_cell_destination_c_idx ON gold.trip_group_parts_legacy USING btree (region_id, origin_cell, destination_cell, tod_bucket);
 
 --
+-- Name: trip_group_parts_size_idx; Type: INDEX; Schema: gold; Owner: -
+--
+
+CREATE INDEX trip_group_parts_size_idx ON ONLY gold.trip_group_parts USING btree (trip_count DESC, region_id, origin_cell, destination_cell, tod_bucket) WHERE (trip_count > 1);
+
+--
+-- Name: trip_group_parts_legacy_trip_count_region_id_origin_cell_de_idx; Type: INDEX; Schema: gold; Owner: -
+--
+
+CREATE INDEX trip_group_parts_legacy_trip_count_region_id_origin_cell_de_idx ON gold.trip_group_parts_legacy USING btree (trip_count DESC, region_id, origin_cell, destination_cell, tod_bucket) WHERE (trip_count > 1);
+
+--
 -- Name: weekly_destination_cells_key_idx; Type: INDEX; Schema: gold; Owner: -
 --
 
@@ -941,6 +953,12 @@ CREATE INDEX trips_legacy_origin_cell_origin_sub_origin_lon_origin_lat_o_idx ON 
 --
 
 ALTER INDEX gold.trip_group_parts_key_idx ATTACH PARTITION gold.trip_group_parts_legacy_region_id_origin_cell_destination_c_idx;
+
+--
+-- Name: trip_group_parts_legacy_trip_count_region_id_origin_cell_de_idx; Type: INDEX ATTACH; Schema: gold; Owner: -
+--
+
+ALTER INDEX gold.trip_group_parts_size_idx ATTACH PARTITION gold.trip_group_parts_legacy_trip_count_region_id_origin_cell_de_idx;
 
 --
 -- Name: weekly_destination_cells_lega_destination_cell_week_start_d_idx; Type: INDEX ATTACH; Schema: gold; Owner: -

@@ -5,3 +5,4 @@ export * from './settings.js';
 export * from './db.module.js';
 export * from './transient.js';
 export * from './schema-dump.js';
+export * from './snapshot.js';

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL } from '#db';
+import { inLockedSnapshot, PG_POOL } from '#db';
 import { cellKeyOf, type IndexRange } from '../area/grid.js';
+import { compareIds, topGroups, type GroupId, type Sized } from './top-groups.js';
 
 /** Sort key of a group: trip_count descending, then the primary key ascending. */
 export type GroupKey = [
@@ -33,51 +34,190 @@ export interface GroupRow {
   datasources: string[];
 }
 
+/**
+ * Reads pages of trip groups. Without a box, "largest first" is a threshold top-k over the segments'
+ * size-ordered lists (top-groups.ts), which reads a few of the largest parts instead of adding up
+ * every group. A box (its cells are a key range of the groups' index), a small region, or a page the
+ * lists cannot decide add up the groups the filter selects.
+ */
 @Injectable()
 export class TripGroupsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
   /** One page of groups, largest first; `limit` rows at most. */
-  async page(filter: GroupFilter): Promise<GroupRow[]> {
-    const values: unknown[] = [];
-    const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
-    const where: string[] = [];
-    if (filter.region !== undefined) {
-      where.push(
-        `g.region_id = (SELECT region_id FROM silver.regions WHERE name_key = lower(trim(${$(filter.region, 'text')})))`,
-      );
-    }
-    if (filter.originCells) {
-      const { x, y } = filter.originCells;
-      // One key range from the box's first to its last cell lets the primary key (region_id,
-      // origin_cell, ...) be range-scanned once per region; the arithmetic below trims it to the box.
-      where.push(
-        `g.origin_cell BETWEEN ${$(cellKeyOf(x.lo, y.lo), 'bigint')} AND ${$(cellKeyOf(x.hi, y.hi), 'bigint')}`,
-      );
-      where.push(`silver.cell_y(g.origin_cell) BETWEEN ${$(y.lo, 'bigint')} AND ${$(y.hi, 'bigint')}`);
-      where.push(`silver.cell_x(g.origin_cell) BETWEEN ${$(x.lo, 'bigint')} AND ${$(x.hi, 'bigint')}`);
-    }
-    if (filter.todBucket !== undefined) where.push(`g.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
-    if (filter.after) {
-      const [count, region, origin, destination, bucket] = filter.after;
-      const c = $(count, 'bigint');
-      where.push(
-        `(g.trip_count < ${c} OR (g.trip_count = ${c} AND (g.region_id, g.origin_cell, g.destination_cell, g.tod_bucket) > ` +
-          `(${$(region, 'integer')}, ${$(origin, 'bigint')}, ${$(destination, 'bigint')}, ${$(bucket, 'smallint')})))`,
-      );
-    }
-    const { rows } = await this.pool.query<GroupRow>(
-      `SELECT g.region_id, r.name AS region, g.origin_cell, g.destination_cell, g.tod_bucket, g.trip_count,
-              to_char(g.first_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS first_seen,
-              to_char(g.last_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS last_seen,
-              ARRAY(SELECT d.name FROM silver.datasources d WHERE d.datasource_id = ANY (g.datasource_ids) ORDER BY d.name) AS datasources
-         FROM gold.trip_groups g
-         JOIN silver.regions r ON r.region_id = g.region_id
-        ${where.length ? `WHERE ${where.join('\n          AND ')}` : ''}
-        ORDER BY g.trip_count DESC, g.region_id, g.origin_cell, g.destination_cell, g.tod_bucket
-        LIMIT ${$(filter.limit, 'integer')}`,
-      values,
-    );
-    return rows;
+  page(filter: GroupFilter): Promise<GroupRow[]> {
+    // Locked, then one snapshot: a merge cannot swap the partitions between the statements of a page.
+    return inLockedSnapshot(this.pool, ['gold.trip_group_parts'], async (client) => {
+      if (filter.originCells === undefined && !(await isSmallRegion(client, filter.region))) {
+        const page = await topBySize(client, filter);
+        if (page) return page;
+      }
+      return aggregated(client, filter);
+    });
   }
 }
+
+/**
+ * A region with fewer parts than this is added up at once: counting them is a short range of the
+ * parts' key index, and adding them up costs less than reading the size lists through a filter that
+ * passes few of them.
+ */
+const SMALL_REGION_PARTS = 20_000;
+
+async function isSmallRegion(client: pg.ClientBase, region: string | undefined): Promise<boolean> {
+  if (region === undefined) return false;
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT FROM gold.trip_group_parts WHERE region_id = ${regionIdOf('$1')} LIMIT $2) p`,
+    [region, SMALL_REGION_PARTS],
+  );
+  return rows[0].n < SMALL_REGION_PARTS;
+}
+
+const regionIdOf = (name: string) =>
+  `(SELECT region_id FROM silver.regions WHERE name_key = lower(trim(${name}::text)))`;
+
+/** The page from the segments' size-ordered lists, or undefined when they cannot decide it. */
+async function topBySize(client: pg.ClientBase, filter: GroupFilter): Promise<GroupRow[] | undefined> {
+  const { rows: partitions } = await client.query<{ name: string }>(
+    `SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = 'gold.trip_group_parts'::regclass ORDER BY 1`,
+  );
+  const found = new Map<Sized, GroupRow>();
+  const page = await topGroups<Sized>(
+    {
+      read: async (requests) => {
+        const read: Sized[][] = requests.map(() => []);
+        if (requests.length === 0) return read;
+        const values: unknown[] = [];
+        const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+        const where: string[] = ['p.trip_count > 1']; // the lists' index (migration 0019) is partial
+        if (filter.region !== undefined) where.push(`p.region_id = ${regionIdOf($(filter.region, 'text'))}`);
+        if (filter.todBucket !== undefined) where.push(`p.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
+        const filters = where.join(' AND ');
+        // Per list: the rest of the parts of the position's size (in key order), then the smaller ones.
+        const lists = requests.map(({ list, from, limit }, i) => {
+          const table = partitions[list].name;
+          const [n, c] = [$(limit, 'integer'), $(from.count, 'bigint')];
+          const sameSize = from.id
+            ? `(SELECT ${i} AS i, ${PART_COLUMNS} FROM ${table} p WHERE ${filters} AND p.trip_count = ${c}
+                  AND (p.region_id, p.origin_cell, p.destination_cell, p.tod_bucket) >
+                      (${$(from.id[0], 'integer')}, ${$(from.id[1], 'bigint')}, ${$(from.id[2], 'bigint')}, ${$(from.id[3], 'smallint')})
+                ORDER BY p.region_id, p.origin_cell, p.destination_cell, p.tod_bucket LIMIT ${n}) UNION ALL `
+            : '';
+          return `(SELECT * FROM (${sameSize}(SELECT ${i} AS i, ${PART_COLUMNS} FROM ${table} p
+                    WHERE ${filters} AND p.trip_count ${from.id ? '<' : '<='} ${c}
+                    ORDER BY p.trip_count DESC, p.region_id, p.origin_cell, p.destination_cell, p.tod_bucket
+                    LIMIT ${n})) s LIMIT ${n})`;
+        });
+        const { rows } = await client.query<PartRow & { i: number }>(lists.join('\nUNION ALL\n'), values);
+        for (const r of rows) read[r.i].push(sizedOf(r));
+        // Each branch comes out in its order, but UNION ALL does not promise to keep it.
+        for (const list of read) list.sort((a, b) => b.count - a.count || compareIds(a.id, b.id));
+        return read;
+      },
+      totals: async (ids) => {
+        const values: unknown[] = [];
+        const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+        const { rows } = await client.query<GroupRow>(
+          `${GROUP_COLUMNS}
+             FROM (SELECT region_id, origin_cell, destination_cell, tod_bucket, ${ADDED_UP}
+                     FROM unnest(${$(
+                       ids.map((id) => id[0]),
+                       'integer[]',
+                     )}, ${$(
+                       ids.map((id) => id[1]),
+                       'bigint[]',
+                     )},
+                                 ${$(
+                                   ids.map((id) => id[2]),
+                                   'bigint[]',
+                                 )}, ${$(
+                                   ids.map((id) => id[3]),
+                                   'smallint[]',
+                                 )})
+                          AS k(region_id, origin_cell, destination_cell, tod_bucket)
+                     JOIN gold.trip_group_parts p USING (region_id, origin_cell, destination_cell, tod_bucket)
+                    GROUP BY 1, 2, 3, 4) g
+             JOIN silver.regions r ON r.region_id = g.region_id`,
+          values,
+        );
+        return rows.map((row) => {
+          const group = sizedOf(row);
+          found.set(group, row);
+          return group;
+        });
+      },
+    },
+    {
+      lists: partitions.length,
+      limit: filter.limit,
+      after: filter.after && {
+        count: filter.after[0],
+        id: [filter.after[1], filter.after[2], filter.after[3], filter.after[4]],
+      },
+      unlistedMax: 1,
+    },
+  );
+  return page?.map((group) => found.get(group)!);
+}
+
+/** The page by adding up every group the filter selects (the view gold.trip_groups). */
+async function aggregated(client: pg.ClientBase, filter: GroupFilter): Promise<GroupRow[]> {
+  const values: unknown[] = [];
+  const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+  const where: string[] = [];
+  if (filter.region !== undefined) {
+    where.push(`g.region_id = ${regionIdOf($(filter.region, 'text'))}`);
+  }
+  if (filter.originCells) {
+    const { x, y } = filter.originCells;
+    // One key range from the box's first to its last cell lets the primary key (region_id,
+    // origin_cell, ...) be range-scanned once per region; the arithmetic below trims it to the box.
+    where.push(`g.origin_cell BETWEEN ${$(cellKeyOf(x.lo, y.lo), 'bigint')} AND ${$(cellKeyOf(x.hi, y.hi), 'bigint')}`);
+    where.push(`silver.cell_y(g.origin_cell) BETWEEN ${$(y.lo, 'bigint')} AND ${$(y.hi, 'bigint')}`);
+    where.push(`silver.cell_x(g.origin_cell) BETWEEN ${$(x.lo, 'bigint')} AND ${$(x.hi, 'bigint')}`);
+  }
+  if (filter.todBucket !== undefined) where.push(`g.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
+  if (filter.after) {
+    const [count, region, origin, destination, bucket] = filter.after;
+    const c = $(count, 'bigint');
+    where.push(
+      `(g.trip_count < ${c} OR (g.trip_count = ${c} AND (g.region_id, g.origin_cell, g.destination_cell, g.tod_bucket) > ` +
+        `(${$(region, 'integer')}, ${$(origin, 'bigint')}, ${$(destination, 'bigint')}, ${$(bucket, 'smallint')})))`,
+    );
+  }
+  const { rows } = await client.query<GroupRow>(
+    `${GROUP_COLUMNS}
+       FROM gold.trip_groups g
+       JOIN silver.regions r ON r.region_id = g.region_id
+      ${where.length ? `WHERE ${where.join('\n          AND ')}` : ''}
+      ORDER BY g.trip_count DESC, g.region_id, g.origin_cell, g.destination_cell, g.tod_bucket
+      LIMIT ${$(filter.limit, 'integer')}`,
+    values,
+  );
+  return rows;
+}
+
+/** A page's columns, from `g` (a group, its parts added up) and `r` (its region). */
+const GROUP_COLUMNS = `SELECT g.region_id, r.name AS region, g.origin_cell, g.destination_cell, g.tod_bucket, g.trip_count,
+       to_char(g.first_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS first_seen,
+       to_char(g.last_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS last_seen,
+       ARRAY(SELECT d.name FROM silver.datasources d WHERE d.datasource_id = ANY (g.datasource_ids) ORDER BY d.name) AS datasources`;
+
+/** A group's parts `p` added up, as the view gold.trip_groups adds them (migration 0017). */
+const ADDED_UP = `sum(p.trip_count)::bigint AS trip_count, min(p.first_seen) AS first_seen, max(p.last_seen) AS last_seen,
+       gold.union_ids_agg(p.datasource_ids) AS datasource_ids`;
+
+const PART_COLUMNS = 'p.trip_count, p.region_id, p.origin_cell, p.destination_cell, p.tod_bucket';
+
+interface PartRow {
+  trip_count: string;
+  region_id: number;
+  origin_cell: string;
+  destination_cell: string;
+  tod_bucket: number;
+}
+
+const sizedOf = (r: PartRow): Sized => ({
+  count: Number(r.trip_count),
+  id: [r.region_id, Number(r.origin_cell), Number(r.destination_cell), r.tod_bucket] as GroupId,
+});

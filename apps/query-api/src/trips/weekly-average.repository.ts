@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { PG_POOL, withTransaction } from '#db';
+import { inLockedSnapshot, LOCK_NOT_AVAILABLE, PG_POOL } from '#db';
 import {
   cellCount,
   edgeScans,
@@ -145,27 +145,9 @@ export class WeeklyAverageRepository {
     return toCounts(rows);
   }
 
-  /**
-   * Runs `work` in a read-only repeatable-read transaction of its own, which first locks the
-   * segmented tables (ACCESS SHARE, the parents only) and only then takes its snapshot. A merge or a
-   * retraction replaces partitions by new ones whose rows a snapshot taken before its commit cannot
-   * see; its DROP of the old ones waits for this lock, so a count never finds the old partitions gone
-   * and the new ones empty.
-   *
-   * The second connection of a split count locks with NOWAIT: once the first holds its locks, a
-   * merge's DROP queues behind them, and a lock request of the second would queue behind the DROP
-   * while the first waits for the second — a wait cycle PostgreSQL cannot see (part of it is in this
-   * process). The first connection then counts both halves.
-   */
+  /** See {@link inLockedSnapshot}: merges and retractions cannot drop what the count reads. */
   private inSnapshot<T>(work: (client: pg.PoolClient) => Promise<T>, lock: 'wait' | 'nowait' = 'wait'): Promise<T> {
-    return withTransaction(
-      this.pool,
-      async (client) => {
-        await client.query(lock === 'wait' ? LOCK_SEGMENTED_TABLES : `${LOCK_SEGMENTED_TABLES} NOWAIT`);
-        return work(client);
-      },
-      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-    );
+    return inLockedSnapshot(this.pool, SEGMENTED_TABLES, work, lock);
   }
 }
 
@@ -177,12 +159,13 @@ function toCounts(rows: { week: string; trips: string }[]): WeeklyCounts {
   return counts;
 }
 
-/** lock_not_available: a LOCK … NOWAIT that would have had to wait. */
-const LOCK_NOT_AVAILABLE = '55P03';
-
-/** Before a snapshot is taken (LOCK TABLE takes none): see WeeklyAverageRepository.inSnapshot. */
-const LOCK_SEGMENTED_TABLES = `LOCK TABLE ONLY silver.trips, ONLY gold.weekly_origin_cells, ONLY gold.weekly_destination_cells,
-  ONLY gold.weekly_od_cells IN ACCESS SHARE MODE`;
+/** The partitioned parents a box count reads: locked before its snapshot is taken. */
+const SEGMENTED_TABLES = [
+  'silver.trips',
+  'gold.weekly_origin_cells',
+  'gold.weekly_destination_cells',
+  'gold.weekly_od_cells',
+] as const;
 
 /** Boxes with fewer edge cells are counted on one connection: splitting would cost more than it saves. */
 const SPLIT_MIN_EDGE_CELLS = 6;

@@ -271,7 +271,7 @@ try {
     ...process.env,
     DATABASE_URL: databaseUrl,
     KAFKA_TOPIC_PREFIX: prefix,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', // BENCH_LOG_LEVEL=info shows e.g. each segment's build steps
     HTTP_HOST: '127.0.0.1',
   };
   const ports = { 'upload-gateway': 3900, 'bronze-loader': 3903, transformer: 3904, 'query-api': 3901 } as const;

@@ -4,20 +4,13 @@
 // or on SIGINT/SIGTERM. (npm run bench, scripts/bench/run.ts, does the same inline on fixed ports.)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Env } from '#config';
+import { freePort, PORT_KEYS, type Env, type ServiceName as AnyService } from '#config';
 import { repoRoot } from '#db';
 import { createKafka } from '#kafka';
 
-export type ServiceName = 'upload-gateway' | 'bronze-loader' | 'transformer' | 'query-api';
-
-const PORT_KEYS: Record<ServiceName, string> = {
-  'upload-gateway': 'UPLOAD_GATEWAY_PORT',
-  'bronze-loader': 'BRONZE_LOADER_PORT',
-  transformer: 'TRANSFORMER_PORT',
-  'query-api': 'QUERY_API_PORT',
-};
+/** The services a load script starts (the notifier is not one of them). */
+export type ServiceName = Exclude<AnyService, 'notifier'>;
 
 /** Stops registered with `add`, run once, last added first (`run`), also on SIGINT/SIGTERM (then exit 130). */
 export class Teardown {
@@ -86,18 +79,6 @@ export async function deleteTopics(env: Env, prefix: string): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Service {

@@ -7,10 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
-import { loadConfig } from '#config';
+import { freePort, loadConfig } from '#config';
 import {
   makeEvent,
   SOCKET_NAMESPACE,
@@ -28,14 +27,6 @@ base.pathname = `/trips_bench_notifier_test_${runId}`;
 const databaseUrl = base.toString();
 const prefix = `bench-nt-${runId}.`;
 const env = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

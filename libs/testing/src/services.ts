@@ -1,30 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, PORT_KEYS, type ServiceName } from '#config';
 import { repoRoot } from '#db';
 import { eventually } from './eventually.js';
 
-export type ServiceName = 'upload-gateway' | 'bronze-loader' | 'transformer' | 'query-api' | 'notifier';
-
-export const PORT_KEYS = {
-  'upload-gateway': 'UPLOAD_GATEWAY_PORT',
-  'bronze-loader': 'BRONZE_LOADER_PORT',
-  transformer: 'TRANSFORMER_PORT',
-  'query-api': 'QUERY_API_PORT',
-  notifier: 'NOTIFIER_PORT',
-} as const;
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, PORT_KEYS, type ServiceName } from '#config';
 
 export interface RunningService {
   name: ServiceName;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { testPool } from '#testing';
+import { seededRandom, testPool } from '#testing';
 import { cellKey, decodeCell, subRow } from './grid.js';
 
 /**
@@ -16,19 +16,8 @@ describe('grid: TypeScript and SQL agree', () => {
     await pool.end();
   });
 
-  /** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
-  function random(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   function points(cellDegrees: number): [number, number][] {
-    const next = random(Math.round(cellDegrees * 1e6));
+    const next = seededRandom(Math.round(cellDegrees * 1e6));
     const out: [number, number][] = [];
     for (let i = 0; i < 2_000; i++) out.push([next() * 360 - 180, next() * 180 - 90]);
     // Borders: multiples of the cell size and of its tenth, and their float neighbours.

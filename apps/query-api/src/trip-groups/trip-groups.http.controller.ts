@@ -8,7 +8,13 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { ErrorDto, errorExample } from '../http/error.dto.js';
 import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/params.js';
 import { TripGroupsPageDto, type TripGroupDto } from './trip-groups.dto.js';
-import { TripGroupsRepository, type GroupFilter, type GroupKey, type GroupRow } from './trip-groups.repository.js';
+import {
+  groupKeyOf,
+  TripGroupsRepository,
+  type GroupFilter,
+  type GroupKey,
+  type GroupRow,
+} from './trip-groups.repository.js';
 
 const hhmm = (minutes: number) =>
   `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
@@ -107,7 +113,7 @@ export class TripGroupsHttpController {
     const last = page.at(-1);
     return {
       items: page.map((r) => toDto(r, grid)),
-      nextCursor: more && last ? encodeCursor(keyOf(last)) : null,
+      nextCursor: more && last ? encodeCursor(groupKeyOf(last)) : null,
       grid,
     };
   }
@@ -125,11 +131,3 @@ function toDto(r: GroupRow, { cellDegrees: g, bucketMinutes: minutes }: Grid): T
     datasources: r.datasources,
   };
 }
-
-const keyOf = (r: GroupRow): GroupKey => [
-  Number(r.trip_count),
-  r.region_id,
-  Number(r.origin_cell),
-  Number(r.destination_cell),
-  r.tod_bucket,
-];

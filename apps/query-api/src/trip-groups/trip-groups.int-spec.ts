@@ -1,7 +1,13 @@
 import pg from 'pg';
 import { dropDatabase } from '#db';
-import { freshDatabase } from '#testing';
-import { TripGroupsRepository, type GroupFilter, type GroupKey, type GroupRow } from './trip-groups.repository.js';
+import { freshDatabase, seededRandom } from '#testing';
+import {
+  groupKeyOf,
+  TripGroupsRepository,
+  type GroupFilter,
+  type GroupKey,
+  type GroupRow,
+} from './trip-groups.repository.js';
 
 /**
  * The repository's pages against the view gold.trip_groups sorted in full (brute force), on several
@@ -12,17 +18,6 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
   let url: string;
   let pool: pg.Pool;
   let repository: TripGroupsRepository;
-
-  /** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
-  function random(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   beforeAll(async () => {
     url = await freshDatabase('trip_groups_top');
@@ -37,7 +32,7 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
     );
     // Four segments; groups drawn from a key space small enough that most span several segments,
     // sizes heavy-tailed (most parts of one trip, as real data has), a region of 21,000+ parts.
-    const next = random(7);
+    const next = seededRandom(7);
     for (const segment of [1, 2, 3, 4]) {
       await pool.query(
         `CREATE TABLE gold.trip_group_parts_${segment} PARTITION OF gold.trip_group_parts FOR VALUES IN (${segment})`,
@@ -87,14 +82,6 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
     return rows.map((r) => JSON.stringify(r));
   }
 
-  const keyOf = (r: GroupRow): GroupKey => [
-    Number(r.trip_count),
-    r.region_id,
-    Number(r.origin_cell),
-    Number(r.destination_cell),
-    r.tod_bucket,
-  ];
-
   it.each<[string, Omit<GroupFilter, 'limit' | 'after'>]>([
     ['no filter', {}],
     ['a large region', { region: 'Big' }],
@@ -110,14 +97,14 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
       for (let page = 0; page < 4; page++) {
         const rows = await repository.page({ ...filter, limit, after });
         got.push(...rows.map((r) => JSON.stringify(r)));
-        after = rows.length ? keyOf(rows.at(-1)!) : undefined;
+        after = rows.length ? groupKeyOf(rows.at(-1)!) : undefined;
       }
       expect(got).toEqual(expected.slice(0, got.length));
       expect(got).toHaveLength(Math.min(4 * limit, expected.length));
     }
     // A page deep in the groups of one or two trips: the lists cannot decide it, the view does.
     const deep = JSON.parse(expected[expected.length - 20]) as GroupRow;
-    const rows = await repository.page({ ...filter, limit: 30, after: keyOf(deep) });
+    const rows = await repository.page({ ...filter, limit: 30, after: groupKeyOf(deep) });
     expect(rows.map((r) => JSON.stringify(r))).toEqual(expected.slice(expected.length - 19));
   });
 });

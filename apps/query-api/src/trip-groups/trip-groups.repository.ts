@@ -13,6 +13,15 @@ export type GroupKey = [
   todBucket: number,
 ];
 
+/** A row's place in page order: what a cursor holds. */
+export const groupKeyOf = (r: GroupRow): GroupKey => [
+  Number(r.trip_count),
+  r.region_id,
+  Number(r.origin_cell),
+  Number(r.destination_cell),
+  r.tod_bucket,
+];
+
 export interface GroupFilter {
   region?: string;
   /** Origin cells whose printed centre lies in the box, as a rectangle of grid indices. */

@@ -110,7 +110,7 @@ function supervise(name, restart = 0) {
   const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'src/main.js')], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, SERVICE_NAME: name },
+    env: process.env,
   });
   children.set(name, child);
   if (restart > 0) log(`${name} restarted (pid ${child.pid})`);

@@ -8,7 +8,7 @@ import { ChunksModule } from './chunks/chunks.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forService('bronze-loader'),
     LoggerModule,
     DbModule,
     KafkaModule,

@@ -10,7 +10,7 @@ import { EventsModule } from './events/events.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forService('notifier'),
     LoggerModule,
     DbModule,
     KafkaModule,

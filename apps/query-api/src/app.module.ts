@@ -14,7 +14,7 @@ import { TripsModule } from './trips/trips.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forService('query-api'),
     LoggerModule,
     DbModule,
     // PostgreSQL is all it reads: no Kafka client, so Kafka being down does not concern it.

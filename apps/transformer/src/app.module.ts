@@ -8,7 +8,7 @@ import { TransformModule } from './transform/transform.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forService('transformer'),
     LoggerModule,
     DbModule,
     KafkaModule,

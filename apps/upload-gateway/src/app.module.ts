@@ -8,7 +8,7 @@ import { IngestionsModule } from './ingestions/ingestions.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
+    ConfigModule.forService('upload-gateway'),
     LoggerModule,
     DbModule,
     KafkaModule,

@@ -31,7 +31,6 @@ export interface ServiceOptions {
  * service refuses to run (`refusal`).
  */
 export async function bootstrapService(module: unknown, options: ServiceOptions): Promise<INestApplication> {
-  process.env.SERVICE_NAME ??= options.name;
   let env: Env;
   try {
     env = loadConfig();

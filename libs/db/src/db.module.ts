@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { CONFIG, type Env } from '#config';
+import { CONFIG, SERVICE_NAME, type Env } from '#config';
 import { createPool } from './pool.js';
 
 /** Injection token of the service's pg pool. */
@@ -12,9 +12,9 @@ export const PG_POOL = Symbol('PG_POOL');
   providers: [
     {
       provide: PG_POOL,
-      inject: [CONFIG],
-      useFactory: (env: Env): pg.Pool =>
-        createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, `trips-${process.env.SERVICE_NAME ?? 'service'}`),
+      inject: [CONFIG, SERVICE_NAME],
+      useFactory: (env: Env, service: string): pg.Pool =>
+        createPool(env.DATABASE_URL, env.DATABASE_POOL_SIZE, `trips-${service}`),
     },
   ],
   exports: [PG_POOL],

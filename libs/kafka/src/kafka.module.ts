@@ -1,7 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { CONFIG, type Env } from '#config';
+import { CONFIG, SERVICE_NAME, type Env } from '#config';
 import { LOGGER } from '#logging';
 import { createKafka } from './kafka.factory.js';
 import { Publisher } from './publisher.js';
@@ -14,8 +14,8 @@ export const KAFKA = Symbol('KAFKA');
   providers: [
     {
       provide: KAFKA,
-      inject: [CONFIG, LOGGER],
-      useFactory: (env: Env, logger: Logger): Kafka => createKafka(env, process.env.SERVICE_NAME ?? 'service', logger),
+      inject: [CONFIG, SERVICE_NAME, LOGGER],
+      useFactory: (env: Env, service: string, logger: Logger): Kafka => createKafka(env, service, logger),
     },
     { provide: Publisher, inject: [KAFKA, CONFIG], useFactory: (kafka: Kafka, env: Env) => new Publisher(kafka, env) },
   ],

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CONFIG, type Env } from '#config';
+import { CONFIG, SERVICE_NAME, type Env } from '#config';
 import { NestPinoLogger } from './nest-logger.js';
 import { createRootLogger } from './root-logger.js';
 
@@ -13,8 +13,8 @@ export const LOGGER = Symbol('LOGGER');
   providers: [
     {
       provide: LOGGER,
-      inject: [CONFIG],
-      useFactory: (env: Env): Logger => createRootLogger(env, process.env.SERVICE_NAME ?? 'trips'),
+      inject: [CONFIG, SERVICE_NAME],
+      useFactory: (env: Env, service: string): Logger => createRootLogger(env, service),
     },
     { provide: NestPinoLogger, inject: [LOGGER], useFactory: (root: Logger) => new NestPinoLogger(root) },
   ],

@@ -12,14 +12,13 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { REQUIRED_COLUMNS } from '#contracts';
+import { REQUIRED_COLUMNS, type Grid } from '#contracts';
 import {
   SILVER_COPY_COLUMNS,
   binaryCopyHeader,
   binaryCopyTrailer,
   encodeSilverRows,
   parseTrips,
-  type GridSettings,
   type ParsedChunk,
 } from '#csv';
 import { dropDatabase, ensureDatabase } from '#db';
@@ -30,7 +29,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const sql = (name: string) => readFileSync(join(here, name), 'utf8');
 const DICTIONARIES_SQL = sql('dictionaries.sql');
 const CHUNK_SQL = sql('chunk.sql');
-const GRIDS: GridSettings[] = [
+const GRIDS: Grid[] = [
   { cellDegrees: 0.01, bucketMinutes: 30 },
   { cellDegrees: 0.25, bucketMinutes: 15 },
 ];
@@ -329,7 +328,7 @@ const record = (columns: readonly string[]) =>
 interface Case {
   columns: string[];
   chunk: Buffer;
-  grid: GridSettings;
+  grid: Grid;
   firstLine: number;
 }
 

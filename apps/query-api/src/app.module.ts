@@ -4,7 +4,7 @@ import { DatabaseHealth, HealthModule } from '#common';
 import { LoggerModule } from '#logging';
 import { ConfigModule } from '#config';
 import { DbModule } from '#db';
-import { DbSession } from './db-session.js';
+import { querySessionSettings } from './db-session.js';
 import { GridSettingsModule } from './grid-settings.module.js';
 import { DbErrorsInterceptor } from './http/db-errors.interceptor.js';
 import { IngestionsModule } from './ingestions/ingestions.module.js';
@@ -16,7 +16,7 @@ import { TripsModule } from './trips/trips.module.js';
   imports: [
     ConfigModule.forService('query-api'),
     LoggerModule,
-    DbModule,
+    DbModule.withSessionSettings(querySessionSettings),
     // PostgreSQL is all it reads: no Kafka client, so Kafka being down does not concern it.
     HealthModule.forRoot([DatabaseHealth]),
     GridSettingsModule,
@@ -25,6 +25,6 @@ import { TripsModule } from './trips/trips.module.js';
     IngestionsModule,
     InsightsModule,
   ],
-  providers: [DbSession, { provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
 })
 export class QueryApiModule {}

@@ -1,7 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type pg from 'pg';
-import { CONFIG, type Env } from '#config';
-import { PG_POOL } from '#db';
+import type { Env } from '#config';
 
 /**
  * Settings of every query-api session, sent as startup options of each new connection (no extra
@@ -9,18 +6,7 @@ import { PG_POOL } from '#db';
  * the JIT threshold, and compiling them costs more (hundreds of ms) than running them. A statement
  * timeout keeps a pathological request from holding a connection.
  */
-@Injectable()
-export class DbSession implements OnModuleInit {
-  constructor(
-    @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @Inject(CONFIG) private readonly env: Env,
-  ) {}
-
-  onModuleInit(): void {
-    // The pool opens connections lazily with these options; nothing has connected before init.
-    const options = (this.pool as unknown as { options: { options?: string } }).options;
-    options.options = [options.options, '-c jit=off', `-c statement_timeout=${this.env.QUERY_API_STATEMENT_TIMEOUT_MS}`]
-      .filter(Boolean)
-      .join(' ');
-  }
-}
+export const querySessionSettings = (env: Env): Record<string, string> => ({
+  jit: 'off',
+  statement_timeout: String(env.QUERY_API_STATEMENT_TIMEOUT_MS),
+});

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { GridSettings } from './grid-settings.service.js';
+import { GridSettingsService } from './grid-settings.service.js';
 
-/** One {@link GridSettings} for the process (it caches what it read). */
+/** One {@link GridSettingsService} for the process (it caches what it read). */
 @Global()
-@Module({ providers: [GridSettings], exports: [GridSettings] })
+@Module({ providers: [GridSettingsService], exports: [GridSettingsService] })
 export class GridSettingsModule {}

@@ -1,14 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { CONFIG, type Env } from '#config';
+import type { Grid } from '#contracts';
 import { PG_POOL } from '#db';
-
-export interface Grid {
-  /** Side of a cell in degrees. */
-  cellDegrees: number;
-  /** Length of a time-of-day bucket in minutes. */
-  bucketMinutes: number;
-}
 
 /**
  * The grid the stored cells and buckets were computed with. The transformer records it in
@@ -17,8 +11,8 @@ export interface Grid {
  * warning). Before any data exists the env applies. Fixed per database, so cached once found.
  */
 @Injectable()
-export class GridSettings {
-  private readonly log = new Logger('GridSettings');
+export class GridSettingsService {
+  private readonly log = new Logger('GridSettingsService');
   private cached: Grid | undefined;
 
   constructor(

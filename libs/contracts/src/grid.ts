@@ -12,6 +12,14 @@ export const CELL_AXIS = 2 ** 22;
 export const SUB_ROWS = 10;
 
 /** Cell index along one axis: floor(degrees / cell size). */
+/** The grid stored cells and time-of-day buckets are computed with (fixed per database, meta.settings). */
+export interface Grid {
+  /** Side of a cell in degrees. */
+  cellDegrees: number;
+  /** Length of a time-of-day bucket in minutes. */
+  bucketMinutes: number;
+}
+
 export const cellIndex = (degrees: number, cellDegrees: number): number => Math.floor(degrees / cellDegrees);
 
 /**

@@ -1,17 +1,10 @@
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { REQUIRED_COLUMNS, cellKey, subRow, todBucket } from '#contracts';
+import { REQUIRED_COLUMNS, cellKey, subRow, todBucket, type Grid } from '#contracts';
 import { splitRecords } from './scan.js';
-import {
-  parseNumberText,
-  parseTrips,
-  scanTripRecords,
-  TripColumnsError,
-  type GridSettings,
-  type ParsedChunk,
-} from './trips.js';
+import { parseNumberText, parseTrips, scanTripRecords, TripColumnsError, type ParsedChunk } from './trips.js';
 
-const GRID: GridSettings = { cellDegrees: 0.01, bucketMinutes: 30 };
+const GRID: Grid = { cellDegrees: 0.01, bucketMinutes: 30 };
 const COLS = [...REQUIRED_COLUMNS];
 const OK = 'Prague,POINT (14.4378 50.0755),POINT (14.5 50.2),2018-05-01 07:05:09,funny_car';
 const run = (text: string | Buffer, columns: readonly string[] = COLS, firstLine = 2, grid = GRID): ParsedChunk =>

@@ -16,14 +16,10 @@ import {
   MAX_NAME_CHARS,
   REQUIRED_COLUMNS,
   SUB_ROWS,
+  type Grid,
   type RejectReason,
   type RequiredColumn,
 } from '#contracts';
-
-export interface GridSettings {
-  cellDegrees: number;
-  bucketMinutes: number;
-}
 
 /** Valid trips of a chunk, columnar. */
 export interface ParsedTrips {
@@ -142,12 +138,7 @@ const R_DATASOURCE = 4;
  * Parses one chunk: whole CSV records as uploaded (header removed), byte 0 on physical line
  * `firstLine`; `columns` are the upload's header names, lower-cased, in file order.
  */
-export function parseTrips(
-  chunk: Buffer,
-  firstLine: number,
-  columns: readonly string[],
-  grid: GridSettings,
-): ParsedChunk {
+export function parseTrips(chunk: Buffer, firstLine: number, columns: readonly string[], grid: Grid): ParsedChunk {
   const width = columns.length;
   const indices = columnIndices(columns);
   const verbatim = width === REQUIRED_COLUMNS.length;

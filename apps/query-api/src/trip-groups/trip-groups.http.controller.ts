@@ -3,7 +3,8 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags }
 import { parseBbox } from '../area/area.js';
 import { cellGeometry, centreRange } from '../area/grid.js';
 import { DEFINITIONS } from '../definitions.js';
-import { GridSettings, type Grid } from '../grid-settings.service.js';
+import type { Grid } from '#contracts';
+import { GridSettingsService } from '../grid-settings.service.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { ErrorDto, errorExample } from '../http/error.dto.js';
 import { limitParam, stringParam, timeOfDayParam, type RawQuery } from '../http/params.js';
@@ -24,7 +25,7 @@ const hhmm = (minutes: number) =>
 export class TripGroupsHttpController {
   constructor(
     private readonly repository: TripGroupsRepository,
-    private readonly grid: GridSettings,
+    private readonly grid: GridSettingsService,
   ) {}
 
   @Get()

@@ -14,6 +14,9 @@ import {
  * segments whose parts of the same groups have skewed sizes: the threshold top-k (top-groups.ts over
  * the index of migration 0019) must give exactly the pages the view gives, for every filter and page.
  */
+/** The first origin cell's x index (cell key 2^43 = row 0, x -2^21). */
+const X0 = -(2 ** 21);
+
 describe('TripGroupsRepository: pages by the size lists equal the view sorted in full', () => {
   let url: string;
   let pool: pg.Pool;
@@ -71,6 +74,11 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
     if (filter.region)
       where.push(`g.region_id = (SELECT region_id FROM silver.regions WHERE name = '${filter.region}')`);
     if (filter.todBucket !== undefined) where.push(`g.tod_bucket = ${filter.todBucket}`);
+    const box = filter.originCells;
+    if (box)
+      where.push(
+        `silver.cell_x(g.origin_cell) BETWEEN ${box.x.lo} AND ${box.x.hi} AND silver.cell_y(g.origin_cell) BETWEEN ${box.y.lo} AND ${box.y.hi}`,
+      );
     const { rows } = await pool.query<GroupRow>(
       `SELECT g.region_id, r.name AS region, g.origin_cell, g.destination_cell, g.tod_bucket, g.trip_count,
               to_char(g.first_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS first_seen, to_char(g.last_seen, 'YYYY-MM-DD"T"HH24:MI:SS') AS last_seen,
@@ -88,6 +96,16 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
     ['a small region (added up at once)', { region: 'Small' }],
     ['a time of day', { todBucket: 2 }],
     ['a region and a time of day', { region: 'Mid', todBucket: 1 }],
+    // The origin cells are cx = -2^21 + 0..59 in row cy = 0.
+    ['a box of most cells (by the size lists)', { originCells: { x: { lo: X0, hi: X0 + 44 }, y: { lo: 0, hi: 0 } } }],
+    [
+      'a box of a few cells (added up at once)',
+      { originCells: { x: { lo: X0 + 3, hi: X0 + 12 }, y: { lo: -1, hi: 0 } } },
+    ],
+    [
+      'a box, a region and a time of day',
+      { region: 'Big', todBucket: 3, originCells: { x: { lo: X0, hi: X0 + 40 }, y: { lo: 0, hi: 0 } } },
+    ],
   ])('%s: the first pages and a deep one, by cursor, are the sorted view', async (_, filter) => {
     const expected = await bruteForce(filter);
     expect(expected.length).toBeGreaterThan(100);

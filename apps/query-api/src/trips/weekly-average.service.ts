@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Area } from '../area/area.js';
-import { GridSettings } from '../grid-settings.service.js';
+import { GridSettingsService } from '../grid-settings.service.js';
 import { boxCells } from '../area/grid.js';
 import { formatDate, parseDate, periodEnd, resolvePeriod, weekCount, weeksOf, type Period } from './period.js';
 import { WeeklyAverageRepository, type WeeklyCounts } from './weekly-average.repository.js';
@@ -20,7 +20,7 @@ const DAY_MS = 86_400_000;
 export class WeeklyAverageService {
   constructor(
     private readonly repository: WeeklyAverageRepository,
-    private readonly grid: GridSettings,
+    private readonly grid: GridSettingsService,
   ) {}
 
   async weeklyAverage(query: WeeklyAverageQuery): Promise<WeeklyAverageDto> {

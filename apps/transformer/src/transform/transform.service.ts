@@ -6,11 +6,12 @@ import {
   makeEvent,
   type BronzeChunkLoadedV1,
   type BronzeCompletedWorkV1,
+  type Grid,
   type IngestionEvent,
   type IngestionEventType,
   isUuid,
 } from '#contracts';
-import { encodeSilverRows, parseTrips, type GridSettings, type TripReject } from '#csv';
+import { encodeSilverRows, parseTrips, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
@@ -116,7 +117,7 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
  */
 @Injectable()
 export class TransformService {
-  readonly grid: GridSettings;
+  readonly grid: Grid;
   private readonly segmentRows: number;
   private readonly segmentMaxRows: number;
   private readonly buildMemoryMb: number;

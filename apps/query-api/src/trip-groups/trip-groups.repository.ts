@@ -57,9 +57,6 @@ export class TripGroupsRepository {
   page(filter: GroupFilter): Promise<GroupRow[]> {
     // Locked, then one snapshot: a merge cannot swap the partitions between the statements of a page.
     return inLockedSnapshot(this.pool, ['gold.trip_group_parts'], async (client) => {
-      // No parallel workers: the planner, unable to estimate the cell filters, expects to read a whole
-      // size list and plans workers, whose start (≈150 ms here) outweighs the few entries read.
-      await client.query(`SELECT set_config('max_parallel_workers_per_gather', '0', true)`);
       if (!(await selectsFewParts(client, filter))) {
         const page = await topBySize(client, filter);
         if (page) return page;

@@ -5,6 +5,7 @@ import {
   binaryCopyHeader,
   binaryCopyTrailer,
   encodeSilverRows,
+  viewOf,
   writeMicros,
 } from './silver-copy.js';
 import { parseTrips } from './trips.js';
@@ -50,7 +51,7 @@ describe('binary COPY of silver rows', () => {
       fc.property(
         fc.oneof(fc.integer({ min: lo, max: hi }), fc.constantFrom(lo, hi, 0, -1, 1, 65535, 65536, -65536, -65537)),
         (s) => {
-          writeMicros(buf, 0, s);
+          writeMicros(viewOf(buf), 0, s);
           expect(buf.readInt32BE(0)).toBe(8);
           expect(buf.readBigInt64BE(4)).toBe(BigInt(s) * 1_000_000n);
         },

@@ -8,7 +8,7 @@
  * components share one float64 (`pack`, `packWeek`): the tables of two 1M-row segments built at once
  * are most of the transformer's memory. Region and datasource ids are below 2^31 (integer keys).
  */
-import { writeInt8, writeMicros, type ParsedTrips } from '#csv';
+import { int16, int32, viewOf, writeInt8, writeMicros, type ParsedTrips } from '#csv';
 
 const EMPTY = -1;
 /** pg_type oid of int4, the element type of trip_group_parts.datasource_ids. */
@@ -188,19 +188,20 @@ class WeeklyCells implements GoldCopy {
     for (let from = 0; from < size; from += rowsPerPiece) {
       const to = Math.min(size, from + rowsPerPiece);
       const out = Buffer.allocUnsafe((to - from) * rowBytes);
+      const dv = viewOf(out);
       let p = 0;
       for (let e = from; e < to; e++) {
         const k = e * width;
-        p = out.writeInt16BE(this.cells + 4, p);
-        for (let c = 0; c < this.cells; c++) p = writeInt8(out, p, keys[k + c]);
+        p = int16(dv, p, this.cells + 4);
+        for (let c = 0; c < this.cells; c++) p = writeInt8(dv, p, keys[k + c]);
         const datasourceWeek = keys[k + this.cells];
-        p = out.writeInt32BE(4, p);
-        p = out.writeInt32BE(packedWeek(datasourceWeek), p);
-        p = out.writeInt32BE(4, p);
-        p = out.writeInt32BE(packedWeekId(datasourceWeek), p);
-        p = writeInt8(out, p, this.counts[e]);
-        p = out.writeInt32BE(4, p);
-        p = out.writeInt32BE(segmentNo, p);
+        p = int32(dv, p, 4);
+        p = int32(dv, p, packedWeek(datasourceWeek));
+        p = int32(dv, p, 4);
+        p = int32(dv, p, packedWeekId(datasourceWeek));
+        p = writeInt8(dv, p, this.counts[e]);
+        p = int32(dv, p, 4);
+        p = int32(dv, p, segmentNo);
       }
       yield out.subarray(0, p);
     }
@@ -303,40 +304,41 @@ class TripGroups implements GoldCopy {
       let bytes = 0;
       for (let e = from; e < to; e++) bytes += fixed + 8 * this.idsCount(e);
       const out = Buffer.allocUnsafe(bytes);
+      const dv = viewOf(out);
       let p = 0;
-      for (let e = from; e < to; e++) p = this.writeRow(out, p, e, segmentNo);
+      for (let e = from; e < to; e++) p = this.writeRow(dv, p, e, segmentNo);
       yield out.subarray(0, p);
     }
   }
 
-  private writeRow(out: Buffer, p: number, e: number, segmentNo: number): number {
+  private writeRow(dv: DataView, p: number, e: number, segmentNo: number): number {
     const k = e * 3;
     const keys = this.index.keys;
-    p = out.writeInt16BE(this.columns.length, p);
-    p = out.writeInt32BE(4, p);
-    p = out.writeInt32BE(packedHigh(keys[k]), p);
-    p = writeInt8(out, p, keys[k + 1]);
-    p = writeInt8(out, p, keys[k + 2]);
-    p = out.writeInt32BE(2, p);
-    p = out.writeInt16BE(packedLow(keys[k]), p);
-    p = writeInt8(out, p, this.counts[e]);
-    p = writeMicros(out, p, this.first[e]);
-    p = writeMicros(out, p, this.last[e]);
+    p = int16(dv, p, this.columns.length);
+    p = int32(dv, p, 4);
+    p = int32(dv, p, packedHigh(keys[k]));
+    p = writeInt8(dv, p, keys[k + 1]);
+    p = writeInt8(dv, p, keys[k + 2]);
+    p = int32(dv, p, 2);
+    p = int16(dv, p, packedLow(keys[k]));
+    p = writeInt8(dv, p, this.counts[e]);
+    p = writeMicros(dv, p, this.first[e]);
+    p = writeMicros(dv, p, this.last[e]);
     const ids = this.idsOf(e);
     // A one-dimensional integer[]: ndim, has-nulls, element type (int4 = 23), length, lower bound;
     // binary COPY checks the element type against the column's.
-    p = out.writeInt32BE(20 + ids.length * 8, p);
-    p = out.writeInt32BE(1, p);
-    p = out.writeInt32BE(0, p);
-    p = out.writeInt32BE(INT4_OID, p);
-    p = out.writeInt32BE(ids.length, p);
-    p = out.writeInt32BE(1, p);
+    p = int32(dv, p, 20 + ids.length * 8);
+    p = int32(dv, p, 1);
+    p = int32(dv, p, 0);
+    p = int32(dv, p, INT4_OID);
+    p = int32(dv, p, ids.length);
+    p = int32(dv, p, 1);
     for (const id of ids) {
-      p = out.writeInt32BE(4, p);
-      p = out.writeInt32BE(id, p);
+      p = int32(dv, p, 4);
+      p = int32(dv, p, id);
     }
-    p = out.writeInt32BE(4, p);
-    return out.writeInt32BE(segmentNo, p);
+    p = int32(dv, p, 4);
+    return int32(dv, p, segmentNo);
   }
 }
 

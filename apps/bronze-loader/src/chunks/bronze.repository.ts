@@ -1,6 +1,9 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import type { RecordLines } from '#csv';
+import copyStreams from 'pg-copy-streams';
+import { binaryCopyHeader, binaryCopyTrailer, int16, int32, viewOf, writeInt8, type RecordLines } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 
 /** The ingestion's bronze counters after a transaction. */
@@ -110,11 +113,7 @@ export class BronzeRepository {
         };
       }
 
-      await client.query(
-        `INSERT INTO bronze.chunks (ingestion_no, seq, start_line, first_line, last_line, rows, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [ingestionNo, seq, load.startLine, marker.firstLine, marker.lastLine, marker.rows, load.data],
-      );
+      await copyChunk(client, ingestionNo, seq, load.startLine, marker, load.data);
 
       // The counters last: the ingestion row lock is held only from here to COMMIT.
       const { rows: updated } = await client.query<CountersRow>(
@@ -205,4 +204,37 @@ async function completeIfAllIn(client: pg.PoolClient, ingestionNo: number): Prom
     [ingestionNo],
   );
   return rowCount === 1;
+}
+
+/**
+ * The chunk's row of bronze.chunks as a one-row binary COPY: pg-copy-streams writes the raw bytes to
+ * the socket as they are, where a bytea parameter of an INSERT is first copied into the Bind message
+ * (a CPU profile of the loader found that copy at ≈ 0.6 µs per row).
+ */
+async function copyChunk(
+  client: pg.ClientBase,
+  ingestionNo: number,
+  seq: number,
+  startLine: number,
+  marker: ChunkMarker,
+  data: Buffer,
+): Promise<void> {
+  const fields = Buffer.allocUnsafe(2 + 8 + 8 + 3 * 12 + 8 + 4);
+  const dv = viewOf(fields);
+  let p = int16(dv, 0, 7);
+  p = int32(dv, int32(dv, p, 4), ingestionNo);
+  p = int32(dv, int32(dv, p, 4), seq);
+  p = writeInt8(dv, p, startLine);
+  p = writeInt8(dv, p, marker.firstLine);
+  p = writeInt8(dv, p, marker.lastLine);
+  p = int32(dv, int32(dv, p, 4), marker.rows);
+  p = int32(dv, p, data.length); // the bytea's length; its bytes follow as they are
+  await pipeline(
+    Readable.from([binaryCopyHeader(), fields.subarray(0, p), data, binaryCopyTrailer()]),
+    client.query(
+      copyStreams.from(
+        'COPY bronze.chunks (ingestion_no, seq, start_line, first_line, last_line, rows, data) FROM STDIN (FORMAT binary)',
+      ),
+    ),
+  );
 }

@@ -98,6 +98,8 @@ describe('TripGroupsRepository: pages by the size lists equal the view sorted in
     ['a region and a time of day', { region: 'Mid', todBucket: 1 }],
     // The origin cells are cx = -2^21 + 0..59 in row cy = 0.
     ['a box of most cells (by the size lists)', { originCells: { x: { lo: X0, hi: X0 + 44 }, y: { lo: 0, hi: 0 } } }],
+    // 30,001 rows × 3 regions: too many index descents to count the parts first (the size lists).
+    ['a tall box', { originCells: { x: { lo: X0, hi: X0 + 20 }, y: { lo: -30_000, hi: 0 } } }],
     [
       'a box of a few cells (added up at once)',
       { originCells: { x: { lo: X0 + 3, hi: X0 + 12 }, y: { lo: -1, hi: 0 } } },

@@ -74,8 +74,22 @@ export class TripGroupsRepository {
  */
 const FEW_PARTS = 20_000;
 
+/**
+ * Counting a box's parts costs one index descent per region and row of cells: beyond this many
+ * (a tall box, or many regions and no region filter) the box is taken for one of many parts.
+ */
+const MAX_COUNT_DESCENTS = 20_000;
+
 async function selectsFewParts(client: pg.ClientBase, filter: GroupFilter): Promise<boolean> {
   if (filter.region === undefined && filter.originCells === undefined) return false;
+  if (filter.originCells) {
+    const rows = filter.originCells.y.hi - filter.originCells.y.lo + 1;
+    const regions =
+      filter.region === undefined
+        ? (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM silver.regions')).rows[0].n
+        : 1;
+    if (rows * regions > MAX_COUNT_DESCENTS) return false;
+  }
   const values: unknown[] = [];
   const $: Bind = (v, type) => (values.push(v), `$${values.length}::${type}`);
   const parts = partsOf(filter, $);

@@ -66,32 +66,26 @@ export function encodeSilverRows(
     p = writeInt8(dv, p, lineNo[i]);
     p = writeInt8(dv, p, originCell[i]);
     p = writeInt8(dv, p, destinationCell[i]);
-    p = int32(dv, p, 8);
-    p = float8(dv, p, originLon[i]);
-    p = int32(dv, p, 8);
-    p = float8(dv, p, originLat[i]);
-    p = int32(dv, p, 8);
-    p = float8(dv, p, destinationLon[i]);
-    p = int32(dv, p, 8);
-    p = float8(dv, p, destinationLat[i]);
+    p = writeFloat8(dv, p, originLon[i]);
+    p = writeFloat8(dv, p, originLat[i]);
+    p = writeFloat8(dv, p, destinationLon[i]);
+    p = writeFloat8(dv, p, destinationLat[i]);
     p = writeMicros(dv, p, occurredAt[i]);
-    p = int32(dv, p, 4);
-    p = int32(dv, p, segmentNo);
-    p = int32(dv, p, 4);
-    p = int32(dv, p, ingestionNo);
-    p = int32(dv, p, 4);
-    p = int32(dv, p, regionIds[regionIndex[i]]);
-    p = int32(dv, p, 4);
-    p = int32(dv, p, datasourceIds[datasourceIndex[i]]);
-    p = int32(dv, p, 2);
-    p = int16(dv, p, todBucket[i]);
-    p = int32(dv, p, 2);
-    p = int16(dv, p, originSub[i]);
-    p = int32(dv, p, 2);
-    p = int16(dv, p, destinationSub[i]);
+    p = writeInt4(dv, p, segmentNo);
+    p = writeInt4(dv, p, ingestionNo);
+    p = writeInt4(dv, p, regionIds[regionIndex[i]]);
+    p = writeInt4(dv, p, datasourceIds[datasourceIndex[i]]);
+    p = writeInt2(dv, p, todBucket[i]);
+    p = writeInt2(dv, p, originSub[i]);
+    p = writeInt2(dv, p, destinationSub[i]);
   }
   return out;
 }
+
+/** Length-prefixed fields (a binary COPY field is its length, then its bytes): int2, int4 (or date), float8. */
+export const writeInt2 = (dv: DataView, p: number, v: number): number => int16(dv, int32(dv, p, 2), v);
+export const writeInt4 = (dv: DataView, p: number, v: number): number => int32(dv, int32(dv, p, 4), v);
+export const writeFloat8 = (dv: DataView, p: number, v: number): number => float8(dv, int32(dv, p, 8), v);
 
 /** A length-prefixed int8 of a safe integer (|v| < 2^53). */
 export function writeInt8(dv: DataView, p: number, v: number): number {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { withTransaction } from './pool.js';
 
 /** lock_not_available: a LOCK … NOWAIT that would have had to wait. */
-export const LOCK_NOT_AVAILABLE = '55P03';
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Runs `work` in a read-only repeatable-read transaction of its own, which first locks `tables`

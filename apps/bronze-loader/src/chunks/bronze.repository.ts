@@ -3,7 +3,16 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { binaryCopyHeader, binaryCopyTrailer, int16, int32, viewOf, writeInt8, type RecordLines } from '#csv';
+import {
+  binaryCopyHeader,
+  binaryCopyTrailer,
+  int16,
+  int32,
+  viewOf,
+  writeInt4,
+  writeInt8,
+  type RecordLines,
+} from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 
 /** The ingestion's bronze counters after a transaction. */
@@ -222,12 +231,12 @@ async function copyChunk(
   const fields = Buffer.allocUnsafe(2 + 8 + 8 + 3 * 12 + 8 + 4);
   const dv = viewOf(fields);
   let p = int16(dv, 0, 7);
-  p = int32(dv, int32(dv, p, 4), ingestionNo);
-  p = int32(dv, int32(dv, p, 4), seq);
+  p = writeInt4(dv, p, ingestionNo);
+  p = writeInt4(dv, p, seq);
   p = writeInt8(dv, p, startLine);
   p = writeInt8(dv, p, marker.firstLine);
   p = writeInt8(dv, p, marker.lastLine);
-  p = int32(dv, int32(dv, p, 4), marker.rows);
+  p = writeInt4(dv, p, marker.rows);
   p = int32(dv, p, data.length); // the bytea's length; its bytes follow as they are
   await pipeline(
     Readable.from([binaryCopyHeader(), fields.subarray(0, p), data, binaryCopyTrailer()]),

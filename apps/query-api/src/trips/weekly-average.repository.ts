@@ -9,8 +9,6 @@ import { renderCount, type CountScope } from './count-sql.js';
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
 export type WeeklyCounts = Map<string, number>;
 
-export type { CountScope } from './count-sql.js';
-
 /**
  * SQL of the weekly-average questions. Region: gold.weekly_region_counts. Bounding box: gold cell
  * counts for the cells wholly inside the box plus single silver trips in the cells its edge cuts, so

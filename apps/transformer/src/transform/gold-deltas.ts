@@ -8,7 +8,7 @@
  * components share one float64 (`pack`, `packWeek`): the tables of two 1M-row segments built at once
  * are most of the transformer's memory. Region and datasource ids are below 2^31 (integer keys).
  */
-import { int16, int32, viewOf, writeInt8, writeMicros, type ParsedTrips } from '#csv';
+import { int16, int32, viewOf, writeInt2, writeInt4, writeInt8, writeMicros, type ParsedTrips } from '#csv';
 
 const EMPTY = -1;
 /** pg_type oid of int4, the element type of trip_group_parts.datasource_ids. */
@@ -195,13 +195,10 @@ class WeeklyCells implements GoldCopy {
         p = int16(dv, p, this.cells + 4);
         for (let c = 0; c < this.cells; c++) p = writeInt8(dv, p, keys[k + c]);
         const datasourceWeek = keys[k + this.cells];
-        p = int32(dv, p, 4);
-        p = int32(dv, p, packedWeek(datasourceWeek));
-        p = int32(dv, p, 4);
-        p = int32(dv, p, packedWeekId(datasourceWeek));
+        p = writeInt4(dv, p, packedWeek(datasourceWeek));
+        p = writeInt4(dv, p, packedWeekId(datasourceWeek));
         p = writeInt8(dv, p, this.counts[e]);
-        p = int32(dv, p, 4);
-        p = int32(dv, p, segmentNo);
+        p = writeInt4(dv, p, segmentNo);
       }
       yield out.subarray(0, p);
     }
@@ -315,12 +312,10 @@ class TripGroups implements GoldCopy {
     const k = e * 3;
     const keys = this.index.keys;
     p = int16(dv, p, this.columns.length);
-    p = int32(dv, p, 4);
-    p = int32(dv, p, packedHigh(keys[k]));
+    p = writeInt4(dv, p, packedHigh(keys[k]));
     p = writeInt8(dv, p, keys[k + 1]);
     p = writeInt8(dv, p, keys[k + 2]);
-    p = int32(dv, p, 2);
-    p = int16(dv, p, packedLow(keys[k]));
+    p = writeInt2(dv, p, packedLow(keys[k]));
     p = writeInt8(dv, p, this.counts[e]);
     p = writeMicros(dv, p, this.first[e]);
     p = writeMicros(dv, p, this.last[e]);
@@ -333,12 +328,8 @@ class TripGroups implements GoldCopy {
     p = int32(dv, p, INT4_OID);
     p = int32(dv, p, ids.length);
     p = int32(dv, p, 1);
-    for (const id of ids) {
-      p = int32(dv, p, 4);
-      p = int32(dv, p, id);
-    }
-    p = int32(dv, p, 4);
-    return int32(dv, p, segmentNo);
+    for (const id of ids) p = writeInt4(dv, p, id);
+    return writeInt4(dv, p, segmentNo);
   }
 }
 

@@ -25,7 +25,7 @@ export function bySize(a: Sized, b: Sized): number {
   return b.count - a.count || compareIds(a.id, b.id);
 }
 
-export function compareIds(a: GroupId, b: GroupId): number {
+function compareIds(a: GroupId, b: GroupId): number {
   for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
 }

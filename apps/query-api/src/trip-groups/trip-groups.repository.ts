@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { inLockedSnapshot, PG_POOL } from '#db';
 import { cellKeyOf, type IndexRange } from '../area/grid.js';
-import { compareIds, topGroups, type GroupId, type Sized } from './top-groups.js';
+import { bySize, topGroups, type GroupId, type Sized } from './top-groups.js';
 
 /** Sort key of a group: trip_count descending, then the primary key ascending. */
 export type GroupKey = [
@@ -90,8 +90,7 @@ async function selectsFewParts(client: pg.ClientBase, filter: GroupFilter): Prom
         : 1;
     if (rows * regions > MAX_COUNT_DESCENTS) return false;
   }
-  const values: unknown[] = [];
-  const $: Bind = (v, type) => (values.push(v), `$${values.length}::${type}`);
+  const { values, $ } = binder();
   const parts = partsOf(filter, $);
   const { rows } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT FROM ${parts} LIMIT ${$(FEW_PARTS, 'integer')}) p`,
@@ -105,7 +104,7 @@ async function selectsFewParts(client: pg.ClientBase, filter: GroupFilter): Prom
  * …): per region (the filter's, or every one) and per row of the box's origin cells, one key range.
  */
 function partsOf(filter: GroupFilter, $: Bind): string {
-  const regions = `p.region_id = ${filter.region === undefined ? 'ANY (ARRAY(SELECT region_id FROM silver.regions))' : regionIdOf($(filter.region, 'text'))}`;
+  const regions = `p.region_id = ${filter.region === undefined ? EVERY_REGION : regionIdOf($(filter.region, 'text'))}`;
   if (!filter.originCells) return `gold.trip_group_parts p WHERE ${regions}`;
   const { x, y } = filter.originCells;
   const rows = Array.from({ length: Math.max(0, y.hi - y.lo + 1) }, (_, i) => y.lo + i);
@@ -121,6 +120,9 @@ function partsOf(filter: GroupFilter, $: Bind): string {
           CROSS JOIN LATERAL (SELECT FROM gold.trip_group_parts p WHERE ${regions} AND p.origin_cell BETWEEN r.lo AND r.hi OFFSET 0) p`;
 }
 
+/** Every region's id, for the parts' key index, which leads with region_id. */
+const EVERY_REGION = 'ANY (ARRAY(SELECT region_id FROM silver.regions))';
+
 const regionIdOf = (name: string) => `(SELECT region_id FROM silver.regions WHERE name_key = lower(trim(${name})))`;
 
 /** The page from the segments' size-ordered lists, or undefined when they cannot decide it. */
@@ -134,8 +136,7 @@ async function topBySize(client: pg.ClientBase, filter: GroupFilter): Promise<Gr
       read: async (requests) => {
         const read: Sized[][] = requests.map(() => []);
         if (requests.length === 0) return read;
-        const values: unknown[] = [];
-        const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+        const { values, $ } = binder();
         const where: string[] = ['p.trip_count > 1']; // the lists' index (migration 0019) is partial
         if (filter.region !== undefined) where.push(`p.region_id = ${regionIdOf($(filter.region, 'text'))}`);
         if (filter.todBucket !== undefined) where.push(`p.tod_bucket = ${$(filter.todBucket, 'smallint')}`);
@@ -159,30 +160,21 @@ async function topBySize(client: pg.ClientBase, filter: GroupFilter): Promise<Gr
         const { rows } = await client.query<PartRow & { i: number }>(lists.join('\nUNION ALL\n'), values);
         for (const r of rows) read[r.i].push(sizedOf(r));
         // Each branch comes out in its order, but UNION ALL does not promise to keep it.
-        for (const list of read) list.sort((a, b) => b.count - a.count || compareIds(a.id, b.id));
+        for (const list of read) list.sort(bySize);
         return read;
       },
       totals: async (ids) => {
-        const values: unknown[] = [];
-        const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+        const { values, $ } = binder();
+        const column = (c: number, type: string) =>
+          $(
+            ids.map((id) => id[c]),
+            type,
+          );
+        const keys = [column(0, 'integer[]'), column(1, 'bigint[]'), column(2, 'bigint[]'), column(3, 'smallint[]')];
         const { rows } = await client.query<GroupRow>(
           `${GROUP_COLUMNS}
              FROM (SELECT region_id, origin_cell, destination_cell, tod_bucket, ${ADDED_UP}
-                     FROM unnest(${$(
-                       ids.map((id) => id[0]),
-                       'integer[]',
-                     )}, ${$(
-                       ids.map((id) => id[1]),
-                       'bigint[]',
-                     )},
-                                 ${$(
-                                   ids.map((id) => id[2]),
-                                   'bigint[]',
-                                 )}, ${$(
-                                   ids.map((id) => id[3]),
-                                   'smallint[]',
-                                 )})
-                          AS k(region_id, origin_cell, destination_cell, tod_bucket)
+                     FROM unnest(${keys.join(', ')}) AS k(region_id, origin_cell, destination_cell, tod_bucket)
                      JOIN gold.trip_group_parts p USING (region_id, origin_cell, destination_cell, tod_bucket)
                     GROUP BY 1, 2, 3, 4) g
              JOIN silver.regions r ON r.region_id = g.region_id`,
@@ -210,8 +202,7 @@ async function topBySize(client: pg.ClientBase, filter: GroupFilter): Promise<Gr
 
 /** The page by adding up every group the filter selects (the view gold.trip_groups). */
 async function aggregated(client: pg.ClientBase, filter: GroupFilter): Promise<GroupRow[]> {
-  const values: unknown[] = [];
-  const $ = (v: unknown, type: string) => (values.push(v), `$${values.length}::${type}`);
+  const { values, $ } = binder();
   const where: string[] = [];
   if (filter.region !== undefined) {
     where.push(`g.region_id = ${regionIdOf($(filter.region, 'text'))}`);
@@ -221,7 +212,7 @@ async function aggregated(client: pg.ClientBase, filter: GroupFilter): Promise<G
     // One key range from the box's first to its last cell lets the parts' key index (region_id,
     // origin_cell, ...) be range-scanned once per region (every region's id, when no region is
     // given: the index leads with it); the arithmetic trims the range to the box.
-    if (filter.region === undefined) where.push('g.region_id = ANY (ARRAY(SELECT region_id FROM silver.regions))');
+    if (filter.region === undefined) where.push(`g.region_id = ${EVERY_REGION}`);
     where.push(`g.origin_cell BETWEEN ${$(cellKeyOf(x.lo, y.lo), 'bigint')} AND ${$(cellKeyOf(x.hi, y.hi), 'bigint')}`);
     where.push(inCells('g.origin_cell', filter.originCells, $));
   }
@@ -254,6 +245,12 @@ function inCells(column: string, { x, y }: NonNullable<GroupFilter['originCells'
 
 /** Binds a value as the next parameter; returns its reference (`$n::type`). */
 type Bind = (value: unknown, type: string) => string;
+
+/** Bound values and the function that binds the next one. */
+function binder(): { values: unknown[]; $: Bind } {
+  const values: unknown[] = [];
+  return { values, $: (v, type) => (values.push(v), `$${values.length}::${type}`) };
+}
 
 /** A page's columns, from `g` (a group, its parts added up) and `r` (its region). */
 const GROUP_COLUMNS = `SELECT g.region_id, r.name AS region, g.origin_cell, g.destination_cell, g.tod_bucket, g.trip_count,

@@ -122,9 +122,8 @@ async function runCount(
   if (!rendered) return [];
   // The planner cannot know how many rows a cell range holds and, guessing few, sorts them to
   // group by week; hashing is far cheaper for the tens of thousands a city-sized range can hold.
-  // JIT compilation, which a large box's estimated cost can trigger, costs hundreds of milliseconds
-  // and never pays off for these index scans.
-  await client.query(`SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`);
+  // (JIT is off for every query-api session: db-session.ts.)
+  await client.query(`SELECT set_config('enable_sort', 'off', true)`);
   const { rows } = await client.query<{ week: string; trips: string }>(rendered.sql, rendered.values);
   return rows;
 }

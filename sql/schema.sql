@@ -214,7 +214,7 @@ CREATE TABLE gold.trip_group_parts (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
-    trip_count bigint NOT NULL,
+    trip_count integer NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
     datasource_ids integer[] NOT NULL,
@@ -231,7 +231,7 @@ CREATE TABLE gold.trip_group_parts_legacy (
     origin_cell bigint NOT NULL,
     destination_cell bigint NOT NULL,
     tod_bucket smallint NOT NULL,
-    trip_count bigint NOT NULL,
+    trip_count integer NOT NULL,
     first_seen timestamp without time zone NOT NULL,
     last_seen timestamp without time zone NOT NULL,
     datasource_ids integer[] NOT NULL,
@@ -248,7 +248,7 @@ CREATE VIEW gold.trip_groups AS
     trip_group_parts.origin_cell,
     trip_group_parts.destination_cell,
     trip_group_parts.tod_bucket,
-    (sum(trip_group_parts.trip_count))::bigint AS trip_count,
+    sum(trip_group_parts.trip_count) AS trip_count,
     min(trip_group_parts.first_seen) AS first_seen,
     max(trip_group_parts.last_seen) AS last_seen,
     gold.union_ids_agg(trip_group_parts.datasource_ids) AS datasource_ids
@@ -263,7 +263,7 @@ CREATE TABLE gold.weekly_destination_cells (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer NOT NULL
 )
 PARTITION BY LIST (segment_no);
@@ -276,7 +276,7 @@ CREATE TABLE gold.weekly_destination_cells_legacy (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_destination_cells_legacy_segment_no_check CHECK ((segment_no = 0))
 );
@@ -290,7 +290,7 @@ CREATE TABLE gold.weekly_od_cells (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer NOT NULL
 )
 PARTITION BY LIST (segment_no);
@@ -304,7 +304,7 @@ CREATE TABLE gold.weekly_od_cells_legacy (
     destination_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_od_cells_legacy_segment_no_check CHECK ((segment_no = 0))
 );
@@ -317,7 +317,7 @@ CREATE TABLE gold.weekly_origin_cells (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer NOT NULL
 )
 PARTITION BY LIST (segment_no);
@@ -330,7 +330,7 @@ CREATE TABLE gold.weekly_origin_cells_legacy (
     origin_cell bigint NOT NULL,
     week_start date NOT NULL,
     datasource_id integer NOT NULL,
-    trips bigint NOT NULL,
+    trips integer NOT NULL,
     segment_no integer DEFAULT 0 NOT NULL,
     CONSTRAINT weekly_origin_cells_legacy_segment_no_check CHECK ((segment_no = 0))
 );

@@ -265,7 +265,8 @@ const ADDED_UP = `sum(p.trip_count)::bigint AS trip_count, min(p.first_seen) AS 
 const PART_COLUMNS = 'p.trip_count, p.region_id, p.origin_cell, p.destination_cell, p.tod_bucket';
 
 interface PartRow {
-  trip_count: string;
+  /** A part's count is an integer (migration 0020); a group's, added up, a bigint (text). */
+  trip_count: number | string;
   region_id: number;
   origin_cell: string;
   destination_cell: string;

@@ -183,8 +183,8 @@ class WeeklyCells implements GoldCopy {
 
   *pieces(segmentNo: number, rowsPerPiece = 65_536): Generator<Buffer> {
     const { keys, width, size } = this.index;
-    // field count; cells (len + int8 each); week (len + date); datasource (len + int4); trips (len + int8); segment (len + int4)
-    const rowBytes = 2 + this.cells * 12 + 8 + 8 + 12 + 8;
+    // field count; cells (len + int8 each); week (len + date); datasource (len + int4); trips (len + int4); segment (len + int4)
+    const rowBytes = 2 + this.cells * 12 + 8 + 8 + 8 + 8;
     for (let from = 0; from < size; from += rowsPerPiece) {
       const to = Math.min(size, from + rowsPerPiece);
       const out = Buffer.allocUnsafe((to - from) * rowBytes);
@@ -197,7 +197,7 @@ class WeeklyCells implements GoldCopy {
         const datasourceWeek = keys[k + this.cells];
         p = writeInt4(dv, p, packedWeek(datasourceWeek));
         p = writeInt4(dv, p, packedWeekId(datasourceWeek));
-        p = writeInt8(dv, p, this.counts[e]);
+        p = writeInt4(dv, p, this.counts[e]);
         p = writeInt4(dv, p, segmentNo);
       }
       yield out.subarray(0, p);
@@ -295,7 +295,7 @@ class TripGroups implements GoldCopy {
     const size = this.index.size;
     // Field count, region, 2 cells, bucket, count, 2 timestamps, segment, and the array's length and
     // header (ndim, has-nulls, element type, length, lower bound); then 8 bytes per id.
-    const fixed = 2 + 8 + 24 + 6 + 12 + 24 + 8 + 4 + 20;
+    const fixed = 2 + 8 + 24 + 6 + 8 + 24 + 8 + 4 + 20;
     for (let from = 0; from < size; from += rowsPerPiece) {
       const to = Math.min(size, from + rowsPerPiece);
       let bytes = 0;
@@ -316,7 +316,7 @@ class TripGroups implements GoldCopy {
     p = writeInt8(dv, p, keys[k + 1]);
     p = writeInt8(dv, p, keys[k + 2]);
     p = writeInt2(dv, p, packedLow(keys[k]));
-    p = writeInt8(dv, p, this.counts[e]);
+    p = writeInt4(dv, p, this.counts[e]);
     p = writeMicros(dv, p, this.first[e]);
     p = writeMicros(dv, p, this.last[e]);
     const ids = this.idsOf(e);

@@ -369,10 +369,25 @@ async function readShapes(db: pg.ClientBase): Promise<Map<SegmentedTable, Partit
     );
     shapes.set(table, {
       columns: columns[0].ddl,
-      indexes: indexes.map((i) => i.def.slice(i.def.indexOf(' USING '))),
+      indexes: indexes.map((i) => fullPages(i.def.slice(i.def.indexOf(' USING ')))),
     });
   }
   return shapes;
+}
+
+/**
+ * A partition's index definition (`USING btree (…) [INCLUDE (…)] [WHERE …]`, as read from the
+ * parent) with its leaf pages filled: a segment's partitions are written once and never updated, so
+ * btree's default fillfactor of 90 would only leave every leaf page a tenth empty (≈ 25 bytes per
+ * trip over silver and gold at 1M rows; docs/benchmarks.md, session 9). A partitioned parent's
+ * index cannot carry the option itself.
+ */
+export function fullPages(definition: string): string {
+  if (/ WITH \(/.test(definition)) return definition;
+  const where = definition.indexOf(' WHERE ');
+  return where < 0
+    ? `${definition} WITH (fillfactor = 100)`
+    : `${definition.slice(0, where)} WITH (fillfactor = 100)${definition.slice(where)}`;
 }
 
 /** A sql/transform file for segment `n`: its silver table, its partitions' names, its number. */

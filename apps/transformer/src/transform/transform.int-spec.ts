@@ -220,7 +220,7 @@ describe('segments: bronze chunks → silver, rejects and gold', () => {
 
     const origin = cellKey(-120.1234, 38.5, 0.01);
     const destination = cellKey(-120.2, 38.6, 0.01);
-    const cells = await pool.query<{ o: string; d: string; od: string; per_source: string }>(
+    const cells = await pool.query<{ o: string; d: string; od: string; per_source: number }>(
       `SELECT (SELECT sum(trips) FROM gold.weekly_origin_cells WHERE origin_cell = $1) AS o,
               (SELECT sum(trips) FROM gold.weekly_destination_cells WHERE destination_cell = $2) AS d,
               (SELECT sum(trips) FROM gold.weekly_od_cells WHERE origin_cell = $1 AND destination_cell = $2) AS od,
@@ -228,7 +228,8 @@ describe('segments: bronze chunks → silver, rejects and gold', () => {
                 WHERE o.origin_cell = $1 AND s.name = 'other_source' AND o.week_start = '2018-06-04') AS per_source`,
       [origin, destination],
     );
-    expect(cells.rows[0]).toEqual({ o: '6', d: '6', od: '6', per_source: '1' });
+    // sums are bigint (text), a segment's count an integer (migration 0020)
+    expect(cells.rows[0]).toEqual({ o: '6', d: '6', od: '6', per_source: 1 });
   });
 
   it('adds counts to existing gold rows across segments', async () => {

@@ -2,9 +2,10 @@
 -- segment's partition is at most the segment's rows, and no merge makes a segment larger than
 -- MERGE_MAX_ROWS (far below 2^31); answers add partitions up with sum(), which is bigint for
 -- integer input. With the columns' alignment this saves 8 bytes per row of weekly_origin_cells,
--- weekly_destination_cells, weekly_od_cells (heaps) and trip_group_parts (heap and size index):
--- about 12 bytes per trip at 1M rows (docs/benchmarks.md, session 9). On a database that already
--- holds segments this rewrites the four tables and their indexes once.
+-- weekly_destination_cells, weekly_od_cells (heaps) and trip_group_parts (heap and size index);
+-- docs/benchmarks.md (session 9) has the figures of this change together with the partitions' full
+-- index pages. On a database that already holds segments this rewrites the four tables and their
+-- indexes once.
 DROP VIEW gold.trip_groups;
 
 ALTER TABLE gold.weekly_origin_cells ALTER COLUMN trips TYPE integer;

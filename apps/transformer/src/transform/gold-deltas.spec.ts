@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { packedWeek, packedWeekId, packWeek, weekStartDay } from './gold-deltas.js';
+import { REQUIRED_COLUMNS } from '#contracts';
+import { parseTrips } from '#csv';
+import { GoldDeltas, packedWeek, packedWeekId, packWeek, weekStartDay, type GoldShape } from './gold-deltas.js';
 
 const DAY = 86_400;
 /** Seconds since 2000-01-01 of a UTC date (wall-clock times are handled as UTC here). */
@@ -47,5 +49,40 @@ describe('packWeek', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('GoldDeltas sized by a shape', () => {
+  // 5,000 trips over few cells, buckets and days: some keys repeat in every table, most pairs do not.
+  const csv = Array.from({ length: 5_000 }, (_, i) => {
+    const o = `POINT (${(7.6 + (i % 37) * 0.011).toFixed(6)} ${(45.0 + (i % 11) * 0.013).toFixed(6)})`;
+    const d = `POINT (${(7.5 + (i % 53) * 0.007).toFixed(6)} ${(45.1 + (i % 7) * 0.017).toFixed(6)})`;
+    const day = String(1 + (i % 28)).padStart(2, '0');
+    return `Turin,${o},${d},2018-05-${day} ${String(i % 24).padStart(2, '0')}:00:00,ds_${i % 3}`;
+  }).join('\n');
+  const parsed = parseTrips(Buffer.from(`${csv}\n`), 2, REQUIRED_COLUMNS, { cellDegrees: 0.01, bucketMinutes: 30 });
+  const aggregate = (shape?: GoldShape) => {
+    const deltas = new GoldDeltas(parsed.trips.length, shape);
+    deltas.add(parsed.trips, [1], [1, 2, 3]);
+    return deltas;
+  };
+  const copies = (deltas: GoldDeltas) =>
+    deltas.tables().map((t) => Buffer.concat([...t.pieces(7, 1_000)]).toString('hex'));
+
+  it('holds the same rows whether its tables start too small (and grow) or large', () => {
+    const tiny = { originCells: 0.0001, destinationCells: 0.0001, odCells: 0.0001, tripGroups: 0.0001 };
+    expect(copies(aggregate(tiny))).toEqual(copies(aggregate()));
+  });
+
+  it('learns the entries per trip of each table', () => {
+    const shape = aggregate().shapeOf(parsed.trips.length);
+    expect(parsed.trips.length).toBe(5_000);
+    for (const perTrip of Object.values(shape)) {
+      expect(perTrip).toBeGreaterThan(0);
+      expect(perTrip).toBeLessThanOrEqual(1);
+    }
+    // An end's cell-week is shared by more trips than an origin–destination pair-week.
+    expect(shape.originCells).toBeLessThan(shape.odCells);
+    expect(copies(aggregate(shape))).toEqual(copies(aggregate()));
   });
 });

@@ -333,6 +333,26 @@ class TripGroups implements GoldCopy {
   }
 }
 
+/** Entries per trip of each gold table (between 0 and 1: a trip adds at most one entry to each). */
+export interface GoldShape {
+  originCells: number;
+  destinationCells: number;
+  odCells: number;
+  tripGroups: number;
+}
+
+/**
+ * The shape assumed before any segment was seen: most trips are a pair-week and a group of their
+ * own; fewer share an end's cell-week.
+ */
+export const FIRST_GOLD_SHAPE: GoldShape = { originCells: 0.5, destinationCells: 0.5, odCells: 1, tripGroups: 1 };
+
+/**
+ * A shape learnt from a build is used for the next one with this margin: a table that turns out
+ * larger grows (doubling), which costs time and, while it copies, memory.
+ */
+const SHAPE_MARGIN = 1.25;
+
 /** The four gold tables partitioned by segment, aggregated over one segment's trips. */
 export class GoldDeltas {
   readonly originCells: WeeklyCells;
@@ -341,22 +361,40 @@ export class GoldDeltas {
   readonly tripGroups: TripGroups;
 
   /**
-   * `expectedRows`: the segment's rows, to size the tables once (growing them cost a tenth of the
-   * aggregation in a CPU profile). Most trips are a pair-week and a group of their own; fewer share
-   * an end's cell-week.
+   * `expectedRows`: the segment's rows, and `shape` the entries per trip the tables are expected to
+   * hold (the previous build's, {@link shapeOf}): the tables are sized once (growing them cost a
+   * tenth of the aggregation in a CPU profile), but not larger than the data needs — the tables of
+   * two 1M-row builds at once are most of the transformer's memory (docs/benchmarks.md, session 9).
    */
-  constructor(expectedRows = 1024) {
+  constructor(expectedRows = 1024, shape: GoldShape = FIRST_GOLD_SHAPE) {
     const n = Math.max(1024, Math.ceil(expectedRows));
+    const size = (perTrip: number) => Math.max(1024, Math.ceil(n * Math.min(1, perTrip * SHAPE_MARGIN)));
     const cells = ['week_start', 'datasource_id', 'trips', 'segment_no'];
-    this.originCells = new WeeklyCells('weekly_origin_cells', ['origin_cell', ...cells], 1, Math.ceil(n / 2));
+    this.originCells = new WeeklyCells('weekly_origin_cells', ['origin_cell', ...cells], 1, size(shape.originCells));
     this.destinationCells = new WeeklyCells(
       'weekly_destination_cells',
       ['destination_cell', ...cells],
       1,
-      Math.ceil(n / 2),
+      size(shape.destinationCells),
     );
-    this.odCells = new WeeklyCells('weekly_od_cells', ['origin_cell', 'destination_cell', ...cells], 2, n);
-    this.tripGroups = new TripGroups(n);
+    this.odCells = new WeeklyCells(
+      'weekly_od_cells',
+      ['origin_cell', 'destination_cell', ...cells],
+      2,
+      size(shape.odCells),
+    );
+    this.tripGroups = new TripGroups(size(shape.tripGroups));
+  }
+
+  /** Entries per trip of each table after `trips` trips were added: the shape of this segment's gold. */
+  shapeOf(trips: number): GoldShape {
+    const per = (size: number) => Math.min(1, size / Math.max(1, trips));
+    return {
+      originCells: per(this.originCells.size),
+      destinationCells: per(this.destinationCells.size),
+      odCells: per(this.odCells.size),
+      tripGroups: per(this.tripGroups.size),
+    };
   }
 
   /** Adds a parsed chunk's trips; `regionIds[i]` / `datasourceIds[i]` are the ids of its i-th names. */

@@ -15,7 +15,7 @@ import { encodeSilverRows, parseTrips, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
-import { GoldDeltas } from './gold-deltas.js';
+import { FIRST_GOLD_SHAPE, GoldDeltas, type GoldShape } from './gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
   TransformRepository,
@@ -105,6 +105,9 @@ export function progressEvent(p: SilverProgress): IngestionEvent<'silver.progres
   );
 }
 
+/** A build of fewer trips says too little about the next one's gold to size it by. */
+const SHAPE_MIN_TRIPS = 50_000;
+
 /**
  * Bronze → silver and gold in segments (docs/architecture.md, "Write path"). A chunk's work item
  * only records the chunk as waiting (its marker in meta.silver_chunks); once SEGMENT_ROWS rows wait,
@@ -121,6 +124,8 @@ export class TransformService {
   private readonly segmentRows: number;
   private readonly segmentMaxRows: number;
   private readonly buildMemoryMb: number;
+  /** Gold entries per trip of the last sizeable build: sizes the next build's tables. */
+  private goldShape: GoldShape = FIRST_GOLD_SHAPE;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
@@ -290,7 +295,10 @@ export class TransformService {
   ): Promise<{ chunks: SegmentChunk[]; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
-    const deltas = new GoldDeltas(waiting.reduce((n, c) => n + c.rows, 0));
+    const deltas = new GoldDeltas(
+      waiting.reduce((n, c) => n + c.rows, 0),
+      this.goldShape,
+    );
     let t = performance.now();
     const lap = () => {
       const now = performance.now();
@@ -305,6 +313,8 @@ export class TransformService {
       this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects, deltas),
     );
     const copy = lap();
+    const trips = chunks.reduce((n, c) => n + c.validRows, 0);
+    if (trips >= SHAPE_MIN_TRIPS) this.goldShape = deltas.shapeOf(trips);
     await this.segments.copyRejects(client, ingestionNo, rejects);
     const rejectsMs = lap();
     await this.segments.buildIndexes(client, 'silver.trips', segmentNo);

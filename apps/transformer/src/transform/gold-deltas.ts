@@ -342,16 +342,22 @@ export interface GoldShape {
 }
 
 /**
- * The shape assumed before any segment was seen: most trips are a pair-week and a group of their
- * own; fewer share an end's cell-week.
- */
-export const FIRST_GOLD_SHAPE: GoldShape = { originCells: 0.5, destinationCells: 0.5, odCells: 1, tripGroups: 1 };
-
-/**
- * A shape learnt from a build is used for the next one with this margin: a table that turns out
- * larger grows (doubling), which costs time and, while it copies, memory.
+ * A shape is used with this margin: a table that turns out larger grows (doubling), which costs time
+ * and, while it copies, memory.
  */
 const SHAPE_MARGIN = 1.25;
+
+/**
+ * The shape assumed before any build was seen (with the margin: one entry per trip in the pair and
+ * group tables, one per two trips in each end's table): most trips are a pair-week and a group of
+ * their own; fewer share an end's cell-week.
+ */
+export const FIRST_GOLD_SHAPE: GoldShape = {
+  originCells: 0.5 / SHAPE_MARGIN,
+  destinationCells: 0.5 / SHAPE_MARGIN,
+  odCells: 1 / SHAPE_MARGIN,
+  tripGroups: 1 / SHAPE_MARGIN,
+};
 
 /** The four gold tables partitioned by segment, aggregated over one segment's trips. */
 export class GoldDeltas {

@@ -75,8 +75,9 @@ describe('GoldDeltas sized by a shape', () => {
   });
 
   it('learns the entries per trip of each table', () => {
-    const shape = aggregate().shapeOf(parsed.trips.length);
-    expect(parsed.trips.length).toBe(5_000);
+    const deltas = aggregate();
+    const shape = deltas.shape();
+    expect(deltas.trips).toBe(5_000);
     for (const perTrip of Object.values(shape)) {
       expect(perTrip).toBeGreaterThan(0);
       expect(perTrip).toBeLessThanOrEqual(1);

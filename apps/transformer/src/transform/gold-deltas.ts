@@ -365,10 +365,12 @@ export class GoldDeltas {
   readonly destinationCells: WeeklyCells;
   readonly odCells: WeeklyCells;
   readonly tripGroups: TripGroups;
+  /** Trips added so far. */
+  private added = 0;
 
   /**
    * `expectedRows`: the segment's rows, and `shape` the entries per trip the tables are expected to
-   * hold (the previous build's, {@link shapeOf}): the tables are sized once (growing them cost a
+   * hold (the previous build's, {@link shape}): the tables are sized once (growing them cost a
    * tenth of the aggregation in a CPU profile), but not larger than the data needs — the tables of
    * two 1M-row builds at once are most of the transformer's memory (docs/benchmarks.md, session 9).
    */
@@ -392,9 +394,14 @@ export class GoldDeltas {
     this.tripGroups = new TripGroups(size(shape.tripGroups));
   }
 
-  /** Entries per trip of each table after `trips` trips were added: the shape of this segment's gold. */
-  shapeOf(trips: number): GoldShape {
-    const per = (size: number) => Math.min(1, size / Math.max(1, trips));
+  /** Trips added so far. */
+  get trips(): number {
+    return this.added;
+  }
+
+  /** Entries per trip of each table: the shape of the gold of the trips added so far. */
+  shape(): GoldShape {
+    const per = (size: number) => Math.min(1, size / Math.max(1, this.added));
     return {
       originCells: per(this.originCells.size),
       destinationCells: per(this.destinationCells.size),
@@ -406,6 +413,7 @@ export class GoldDeltas {
   /** Adds a parsed chunk's trips; `regionIds[i]` / `datasourceIds[i]` are the ids of its i-th names. */
   add(trips: ParsedTrips, regionIds: ArrayLike<number>, datasourceIds: ArrayLike<number>): void {
     const { originCell, destinationCell, occurredAt, todBucket, regionIndex, datasourceIndex } = trips;
+    this.added += trips.length;
     for (let i = 0; i < trips.length; i++) {
       const ds = datasourceIds[datasourceIndex[i]];
       const dsWeek = packWeek(ds, weekStartDay(occurredAt[i]));

@@ -313,8 +313,7 @@ export class TransformService {
       this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects, deltas),
     );
     const copy = lap();
-    const trips = chunks.reduce((n, c) => n + c.validRows, 0);
-    if (trips >= SHAPE_MIN_TRIPS) this.goldShape = deltas.shapeOf(trips);
+    if (deltas.trips >= SHAPE_MIN_TRIPS) this.goldShape = deltas.shape();
     await this.segments.copyRejects(client, ingestionNo, rejects);
     const rejectsMs = lap();
     await this.segments.buildIndexes(client, 'silver.trips', segmentNo);

@@ -1,5 +1,6 @@
 import type { CountPart, CountPlan, End, OtherEnd } from '../area/count-plan.js';
 import type { KeyRange } from '../area/grid.js';
+import { formatDate, type Period } from './period.js';
 
 /** The weeks and optional datasource a count is restricted to. */
 export interface CountScope {
@@ -16,6 +17,23 @@ export interface CountScope {
   spansAllData?: boolean;
   /** Restrict to one datasource (its dictionary id). */
   datasourceId?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The scope of a count over `period`: its weeks as dates, whether it holds every week with data
+ * (`dataWeeks`, as gold saw it before the count), and the datasource, if any.
+ */
+export function countScope(period: Period, dataWeeks: Period | undefined, datasourceId?: number): CountScope {
+  return {
+    firstWeek: formatDate(period.firstWeek),
+    lastWeek: formatDate(period.lastWeek),
+    endExclusive: formatDate(period.lastWeek + 7 * DAY_MS),
+    spansAllData:
+      dataWeeks !== undefined && period.firstWeek <= dataWeeks.firstWeek && period.lastWeek >= dataWeeks.lastWeek,
+    datasourceId,
+  };
 }
 
 /** One statement: its SQL and bound values (every value from a request is a parameter, never SQL text). */

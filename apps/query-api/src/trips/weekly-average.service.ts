@@ -3,6 +3,7 @@ import type { Area } from '../area/area.js';
 import { GridSettingsService } from '../grid-settings.service.js';
 import { boxCells } from '../area/grid.js';
 import { formatDate, parseDate, periodEnd, resolvePeriod, weekCount, weeksOf, type Period } from './period.js';
+import { countScope } from './count-sql.js';
 import { WeeklyAverageRepository, type WeeklyCounts } from './weekly-average.repository.js';
 import type { WeeklyAverageDto } from './weekly-average.dto.js';
 
@@ -12,8 +13,6 @@ export interface WeeklyAverageQuery {
   to?: string;
   datasource?: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** The weekly average of trips in an area: period resolution, counting, zero-filled series. */
 @Injectable()
@@ -49,19 +48,13 @@ export class WeeklyAverageService {
   }
 
   private async count(query: WeeklyAverageQuery, period: Period, dataWeeks: Period | undefined): Promise<WeeklyCounts> {
-    const scope = {
-      firstWeek: formatDate(period.firstWeek),
-      lastWeek: formatDate(period.lastWeek),
-      endExclusive: formatDate(period.lastWeek + 7 * DAY_MS),
-      spansAllData:
-        dataWeeks !== undefined && period.firstWeek <= dataWeeks.firstWeek && period.lastWeek >= dataWeeks.lastWeek,
-      datasourceId: undefined as number | undefined,
-    };
+    let datasourceId: number | undefined;
     if (query.datasource !== undefined) {
-      scope.datasourceId = await this.repository.datasourceId(query.datasource);
+      datasourceId = await this.repository.datasourceId(query.datasource);
       // An unknown datasource has no trips: zero everywhere, not an error.
-      if (scope.datasourceId === undefined) return new Map();
+      if (datasourceId === undefined) return new Map();
     }
+    const scope = countScope(period, dataWeeks, datasourceId);
     const { area } = query;
     if (area.kind === 'region') {
       const regionId = await this.repository.regionId(area.region);

@@ -42,21 +42,20 @@ function indexWork(plan: PlanNode, perScan: number): { entries: number; descents
   return { entries, descents, hit: plan['Shared Hit Blocks'], read: plan['Shared Read Blocks'] };
 }
 
-/** Descents per index scan of a part: one per element of its `= ANY` list. */
+/** Descents per index scan of a part: one per element of its `= ANY` list, if it has one. */
 function perScan(part: CountPart): number {
   switch (part.kind) {
     case 'endCells':
       return part.cells.length;
     case 'pairsFrom':
       return part.origins.length;
-    case 'trips':
-      return part.scan.cells.length * part.scan.subs.length;
-    default:
+    default: // ranges and single trips: one index scan (LATERAL) per range or per (cell, sub-row)
       return 1;
   }
 }
 
-function describe(part: CountPart): string {
+function describe(unit: CountPart[]): string {
+  const part = unit[0];
   const sign = part.sign < 0 ? '−' : '+';
   switch (part.kind) {
     case 'endRanges':
@@ -67,8 +66,11 @@ function describe(part: CountPart): string {
       return `${sign} gold pairs to inner cells, ${part.ranges.length} ranges`;
     case 'pairsFrom':
       return `${sign} gold pairs, ${part.origins.length} origin cells × ${part.to.length} ranges`;
-    case 'trips':
-      return `${sign} silver trips by ${part.end}, ${part.scan.cells.length} cells × ${part.scan.subs.length} sub-rows, ${part.keep}, other end ${part.other}`;
+    case 'trips': {
+      const scans = unit.flatMap((p) => (p.kind === 'trips' ? [p.scan] : []));
+      const rows = scans.reduce((n, scan) => n + scan.cells.length * scan.subs.length, 0);
+      return `${sign} silver trips by ${part.end}, ${scans.length} scans, ${rows} (cell, sub-row) rows, ${part.keep}, other end ${part.other}`;
+    }
   }
 }
 
@@ -135,8 +137,16 @@ try {
     process.stdout.write(
       `\n[explain] ${c.ms.toFixed(1)} ms  ${c.q.kind} ${new URLSearchParams(c.q.params).toString()} (edge cells ${cellCount(c.cells.edge)}, inner ${cellCount(c.cells.inner)})\n`,
     );
-    for (const part of c.plan.parts) {
-      const rendered = renderCount({ ...c.plan, parts: [part] }, c.scope)!;
+    // The units the renderer runs as one subquery each: every gold part, and the single-trip scans
+    // of one end that keep one side of the box, with one test of the other end, together.
+    const units = new Map<string, CountPart[]>();
+    for (const [i, part] of c.plan.parts.entries()) {
+      const key = part.kind === 'trips' ? `${part.end}|${part.keep}|${part.other}` : String(i);
+      units.set(key, [...(units.get(key) ?? []), part]);
+    }
+    for (const unit of units.values()) {
+      const part = unit[0];
+      const rendered = renderCount({ ...c.plan, parts: unit }, c.scope)!;
       const { rows } = await client.query<{
         'QUERY PLAN': { Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }[];
       }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${rendered.sql}`, rendered.values);
@@ -159,7 +169,7 @@ try {
         read: sum.read + work.read,
       });
       process.stdout.write(
-        `[explain]   ${partMs.toFixed(1).padStart(8)} ms (planning ${planMs.toFixed(1).padStart(5)})  ${String(work.entries).padStart(9)} entries  ${String(work.descents).padStart(8)} descents  ${String(work.hit).padStart(7)} hit  ${String(work.read).padStart(6)} read  ${describe(part)}\n`,
+        `[explain]   ${partMs.toFixed(1).padStart(8)} ms (planning ${planMs.toFixed(1).padStart(5)})  ${String(work.entries).padStart(9)} entries  ${String(work.descents).padStart(8)} descents  ${String(work.hit).padStart(7)} hit  ${String(work.read).padStart(6)} read  ${describe(unit)}\n`,
       );
     }
   }

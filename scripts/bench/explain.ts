@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { MatchMode } from '../../apps/query-api/src/area/area.js';
 import { planCount, type CountPart } from '../../apps/query-api/src/area/count-plan.js';
 import { boxCells, cellCount, type Bbox } from '../../apps/query-api/src/area/grid.js';
-import { countScope, renderCount, type CountScope } from '../../apps/query-api/src/trips/count-sql.js';
+import { countScope, renderCount, subqueries, type CountScope } from '../../apps/query-api/src/trips/count-sql.js';
 import { parseDate, resolvePeriod } from '../../apps/query-api/src/trips/period.js';
 import { benchQueries, type BenchQuery } from './queries.js';
 
@@ -137,14 +137,7 @@ try {
     process.stdout.write(
       `\n[explain] ${c.ms.toFixed(1)} ms  ${c.q.kind} ${new URLSearchParams(c.q.params).toString()} (edge cells ${cellCount(c.cells.edge)}, inner ${cellCount(c.cells.inner)})\n`,
     );
-    // The units the renderer runs as one subquery each: every gold part, and the single-trip scans
-    // of one end that keep one side of the box, with one test of the other end, together.
-    const units = new Map<string, CountPart[]>();
-    for (const [i, part] of c.plan.parts.entries()) {
-      const key = part.kind === 'trips' ? `${part.end}|${part.keep}|${part.other}` : String(i);
-      units.set(key, [...(units.get(key) ?? []), part]);
-    }
-    for (const unit of units.values()) {
+    for (const unit of subqueries(c.plan)) {
       const part = unit[0];
       const rendered = renderCount({ ...c.plan, parts: unit }, c.scope)!;
       const { rows } = await client.query<{

@@ -1,8 +1,8 @@
 import type { CountPart, CountPlan, End, OtherEnd } from '../area/count-plan.js';
-
-type TripsPart = Extract<CountPart, { kind: 'trips' }>;
 import type { KeyRange } from '../area/grid.js';
 import { formatDate, type Period } from './period.js';
+
+type TripsPart = Extract<CountPart, { kind: 'trips' }>;
 
 /** The weeks and optional datasource a count is restricted to. */
 export interface CountScope {
@@ -38,6 +38,24 @@ export function countScope(period: Period, dataWeeks: Period | undefined, dataso
   };
 }
 
+/**
+ * The parts of a plan as the statement runs them, one subquery each: every gold part alone, and the
+ * single-trip scans of one end that keep the same side of the box and test the other end alike
+ * together, as one subquery over the list of their (cell, sub-row, longitude slice) rows. PostgreSQL
+ * plans a subquery once per partition of silver.trips (≈ 0.9 ms each at 100M rows,
+ * scripts/bench/explain.ts), and a plan holds up to ten scans per end.
+ */
+export function subqueries(plan: CountPlan): CountPart[][] {
+  const units = new Map<string, CountPart[]>();
+  for (const [i, part] of plan.parts.entries()) {
+    const key = part.kind === 'trips' ? `${part.end}|${part.keep}|${part.other}` : String(i);
+    const unit = units.get(key);
+    if (unit) unit.push(part);
+    else units.set(key, [part]);
+  }
+  return [...units.values()];
+}
+
 /** One statement: its SQL and bound values (every value from a request is a parameter, never SQL text). */
 export interface RenderedCount {
   sql: string;
@@ -54,22 +72,9 @@ export interface RenderedCount {
 export function renderCount(plan: CountPlan, scope: CountScope): RenderedCount | undefined {
   if (plan.parts.length === 0) return undefined;
   const r = new Renderer(plan, scope);
-  // Single-trip scans of one end that keep the same side of the box (and test the other end alike) run
-  // as one subquery over the list of their (cell, sub-row, longitude slice) rows: planning a subquery costs ≈ 0.9 ms per partition of
-  // silver.trips (scripts/bench/explain.ts at 100M rows), and a plan holds up to ten scans per end.
-  const scans = new Map<string, TripsPart[]>();
-  const parts: string[] = [];
-  for (const part of plan.parts) {
-    if (part.kind !== 'trips') {
-      parts.push(r.part(part));
-      continue;
-    }
-    const key = `${part.end}|${part.keep}|${part.other}`;
-    const group = scans.get(key);
-    if (group) group.push(part);
-    else scans.set(key, [part]);
-  }
-  for (const group of scans.values()) parts.push(r.trips(group));
+  const parts = subqueries(plan).map((unit) =>
+    unit[0].kind === 'trips' ? r.trips(unit as TripsPart[]) : r.part(unit[0]),
+  );
   return {
     sql: `SELECT to_char(week, 'YYYY-MM-DD') AS week, trips
   FROM (SELECT date_trunc('week', day)::date AS week, sum(n)::bigint AS trips

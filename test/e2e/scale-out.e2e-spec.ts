@@ -1,5 +1,6 @@
 import { createKafka, groupId } from '#kafka';
 import {
+  eventually,
   ingestFile,
   layerFacts,
   exactlyOnce,
@@ -82,21 +83,26 @@ describe('scale-out: two bronze-loaders and two transformers give what one of ea
   });
 
   it('each instance takes part (holds partitions; each transformer builds segments), every row lands once, and every answer and gold table is the same', async () => {
-    const [a, b] = await Promise.all([ingestFile(one, file), ingestFile(two, file)]);
-
-    // Both members of each scaled group hold partitions.
+    // Both members of each scaled group hold partitions — before the upload: a member that joins the
+    // group after a small ingestion is done would get nothing to do.
     const admin = createKafka(testEnv(two.env), 'scale-out-check').admin();
     await admin.connect();
     try {
       const config = testEnv(two.env);
-      const { groups } = await admin.describeGroups([groupId(config, 'bronze-loader'), groupId(config, 'transformer')]);
-      for (const group of groups) {
-        expect(group.members).toHaveLength(2);
-        for (const member of group.members) expect(member.memberAssignment.length).toBeGreaterThan(0);
-      }
+      const names = [groupId(config, 'bronze-loader'), groupId(config, 'transformer')];
+      await eventually(() => admin.describeGroups(names), {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'both members of each scaled group holding partitions',
+        accept: ({ groups }) =>
+          groups.length === 2 &&
+          groups.every((g) => g.members.length === 2 && g.members.every((m) => m.memberAssignment.length > 0)),
+      });
     } finally {
       await admin.disconnect();
     }
+
+    const [a, b] = await Promise.all([ingestFile(one, file), ingestFile(two, file)]);
 
     const transformers = [two.transformer, extra[1]];
     for (const t of transformers) expect(t.output()).toContain('"msg":"segment built"');

@@ -93,7 +93,8 @@ class Renderer {
     private readonly scope: CountScope,
   ) {}
 
-  part(part: CountPart): string {
+  /** A gold part (single trips are rendered by {@link Renderer.trips}, in groups). */
+  part(part: Exclude<CountPart, TripsPart>): string {
     const sign = part.sign < 0 ? '-' : '';
     switch (part.kind) {
       case 'endRanges':
@@ -125,8 +126,6 @@ class Renderer {
              GROUP BY 1`,
         );
       }
-      case 'trips':
-        return this.trips([part]);
     }
   }
 

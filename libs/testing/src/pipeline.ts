@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import pg from 'pg';
-import { dropDatabase, ensureDatabase, repoRoot, runMigrations } from '#db';
+import type pg from 'pg';
+import { createPool, dropDatabase, ensureDatabase, repoRoot, runMigrations } from '#db';
 import { createKafka, ensureTopics } from '#kafka';
 import { eventually } from './eventually.js';
 import { startService, type RunningService, type ServiceName } from './services.js';
@@ -49,7 +49,7 @@ export async function startPipeline(
   const databaseUrl = await freshDatabase(name);
   const env = { KAFKA_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, PROGRESS_INTERVAL_MS: '100', ...extraEnv };
   const config = testEnv(env);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const pool = createPool(databaseUrl, 4, 'test');
   await ensureTopics(createKafka(config, `pipeline-${name}`), config);
   const [gateway, loader, transformer] = await Promise.all([
     startService('upload-gateway', { ...env, ...serviceEnv['upload-gateway'] }),

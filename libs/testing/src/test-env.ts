@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { createPool } from '#db';
 import { loadConfig, type Env } from '#config';
 
 /** The config the global setup prepared (test database, per-run topic prefix). */
@@ -10,7 +11,11 @@ export function testEnv(overrides: Partial<Record<keyof Env, string>> = {}): Env
   return env;
 }
 
-/** A pool on the test database; end it in afterAll. */
+/**
+ * A pool on the test database; end it in afterAll. A connection lost while idle (a session terminated,
+ * a database dropped) is dropped from the pool instead of crashing the test run; a query in flight
+ * still rejects.
+ */
 export function testPool(): pg.Pool {
-  return new pg.Pool({ connectionString: testEnv().DATABASE_URL, max: 4 });
+  return createPool(testEnv().DATABASE_URL, 4, 'test');
 }

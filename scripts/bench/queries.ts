@@ -126,7 +126,7 @@ function check(q: BenchQuery, answer: WeeklyAnswer, brute: Map<string, number>):
     throw new Error(`query ${JSON.stringify(q.params)}: total ${answer.totalTrips}, brute force ${expected}`);
 }
 
-const percentile = (sorted: number[], p: number) =>
+export const percentile = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
 
 export interface QueryBenchDetail {

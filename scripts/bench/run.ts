@@ -9,7 +9,10 @@
 // samples and figures go to .cache/bench/run-<N>-<timestamp>.json (charts.ts draws them).
 // Options: --rows N, --queries N (default 300; 0 skips), --keep (keep the bench database),
 //   --shape plain|varied (generate.ts), --stream (generate the rows during the upload instead of from a
-//   cached file; the bare copy is then measured on a 1M-row file and scaled to N rows).
+//   cached file; the bare copy is then measured on a 1M-row file and scaled to N rows), --live (also run
+//   the notifier, follow its all-ingestions feed with a socket.io client during the ingestion and print how
+//   long after its occurredAt each event arrived: p50 / p95 / max per event type; the notifier's work then
+//   shares the machine, so throughput is not comparable with runs without it).
 // Stops everything it started at the end, including a Kafka broker that it started itself.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { benchDatabaseUrl, dropBenchDatabase, freshBenchDatabase } from './datab
 import { runQueryBenchDetailed, type QueryBenchDetail } from './queries.js';
 import { bareCopyMs, benchFile, processCpuMs } from './reference.js';
 import { layerBytes } from './sizes.js';
+import { LiveLatency, summarize } from './live.js';
 import { PgCpu } from './pg-cpu.js';
 
 const { values } = parseArgs({
@@ -37,6 +41,7 @@ const { values } = parseArgs({
     database: { type: 'string', default: 'trips_bench' },
     shape: { type: 'string', default: 'plain' },
     stream: { type: 'boolean', default: false },
+    live: { type: 'boolean', default: false },
   },
 });
 const rows = Number(values.rows);
@@ -83,6 +88,7 @@ let sampler: NodeJS.Timeout | undefined;
 let upload: Readable | undefined;
 let databaseCreated = false;
 let cleaning: Promise<void> | undefined;
+let live: LiveLatency | undefined;
 
 function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
@@ -99,6 +105,7 @@ function stopChild(c: ChildProcess): Promise<void> {
 function cleanup(error?: unknown): Promise<void> {
   cleaning ??= (async () => {
     clearInterval(sampler);
+    live?.close();
     upload?.destroy();
     await Promise.all([...children.values()].map(stopChild));
     await pool?.end().catch(() => undefined);
@@ -281,13 +288,20 @@ try {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', // BENCH_LOG_LEVEL=info shows e.g. each segment's build steps
     HTTP_HOST: '127.0.0.1',
   };
-  const ports = { 'upload-gateway': 3900, 'bronze-loader': 3903, transformer: 3904, 'query-api': 3901 } as const;
+  const ports: Record<string, number> = {
+    'upload-gateway': 3900,
+    'bronze-loader': 3903,
+    transformer: 3904,
+    'query-api': 3901,
+    ...(values.live ? { notifier: 3902 } : {}),
+  };
   for (const [name, port] of Object.entries(ports)) {
     const key = {
       'upload-gateway': 'UPLOAD_GATEWAY_PORT',
       'bronze-loader': 'BRONZE_LOADER_PORT',
       transformer: 'TRANSFORMER_PORT',
       'query-api': 'QUERY_API_PORT',
+      notifier: 'NOTIFIER_PORT',
     }[name]!;
     children.set(
       name,
@@ -369,6 +383,10 @@ try {
       .finally(() => (sampling = false));
   }, 1000);
 
+  if (values.live) {
+    live = new LiveLatency(`http://127.0.0.1:${ports.notifier}`);
+    await live.start();
+  }
   const source = stream ? csvStream(rows, shape) : createReadStream(file!, { highWaterMark: 1 << 20 });
   upload = source;
   const res = await fetch(`http://127.0.0.1:${ports['upload-gateway']}/api/v1/ingestions`, {
@@ -432,6 +450,21 @@ try {
     silverRows: Number(status.silver_rows),
     rejectedRows: Number(status.rejected_rows),
   };
+
+  if (live) {
+    // The completion events are published right after the commit the loop above saw: wait for them.
+    for (let i = 0; i < 100 && !live.delays.some((d) => d.type === 'ingestion.completed'); i++) await sleep(100);
+    live.close();
+    const l = summarize(live.delays);
+    const ms = (v: number) => `${v.toFixed(0)} ms`;
+    say(
+      `live events on the all-ingestions feed: ${l.events}, delay after occurredAt p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)}`,
+    );
+    for (const [type, t] of Object.entries(l.byType))
+      say(`  ${type.padEnd(20)} n=${String(t.n).padStart(4)}  p50 ${ms(t.p50)}  p95 ${ms(t.p95)}  max ${ms(t.max)}`);
+    say(`  slowest: ${l.slowest.map((d) => `${d.type} at ${d.occurredAt} +${d.ms} ms`).join('; ')}`);
+    figures.live = l;
+  }
 
   // CPU per process over the ingestion; PostgreSQL and everything else is the machine's rest.
   {

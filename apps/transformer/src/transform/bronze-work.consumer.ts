@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CONFIG, type Env } from '#config';
-import { parseBronzeWork, type BronzeWorkV1 } from '#contracts';
+import { parseBronzeWork, type BronzeWorkV1, type IngestionEvent, type IngestionEventType } from '#contracts';
 import { checkFixedSettings, FixedSettingsMismatch, PG_POOL } from '#db';
 import { LOGGER } from '#logging';
 import { ConsumerRunner, groupId, KAFKA, PermanentMessageError, Publisher, topic, type MessageContext } from '#kafka';
@@ -17,8 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HEARTBEAT_MS = 3_000;
 
 /**
- * Consumes bronze work items (group `transformer`), one transaction per item, and publishes the
- * resulting events after the commit; the offset is committed after both. Starts in the background so
+ * Consumes bronze work items (group `transformer`), one transaction per item (and per segment it
+ * builds), and publishes the resulting events after each commit; the offset is committed after all. Starts in the background so
  * the service boots and answers /health while Kafka or PostgreSQL are still down. Before consuming it
  * checks the grid settings against the database's; when they differ it does not consume and reports
  * it through {@link BronzeWorkConsumer.refusal}, which the service's bootstrap turns into an exit.
@@ -116,10 +116,14 @@ export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplica
         log.info({ dropped: retraction.dropped, rebuilt: retraction.rebuilt }, 'ingestion retracted');
         return;
       }
-      const outcome = item.kind === 'chunk' ? await this.service.handleChunk(item) : await this.service.handleEnd(item);
+      // Each build's events are published right after its commit (a backlog may build several segments).
+      const publish = (events: IngestionEvent<IngestionEventType>[]) => this.publisher.publishEvents(events);
+      const outcome =
+        item.kind === 'chunk'
+          ? await this.service.handleChunk(item, publish)
+          : await this.service.handleEnd(item, publish);
       if (outcome.built) log.info(outcome.built, 'segment built');
       if (!outcome.firstDelivery) log.info({ events: outcome.events.length }, 'work item redelivered');
-      await this.publisher.publishEvents(outcome.events);
       if (outcome.events.some((e) => e.type === 'ingestion.completed')) log.info('ingestion completed');
     } finally {
       clearInterval(beat);

@@ -191,8 +191,18 @@ describe('TransformService: segments, exactly once and completion', () => {
     }
     await generateBronze(pool, ing.ingestionNo, 42, 10, at, 4);
     const small = transformService(pool, { SEGMENT_ROWS: 10, SEGMENT_MAX_ROWS: 20 });
-    const last = await small.handleChunk(chunk(ing, 4, 42, 10));
+    // Each build's events are published once it has committed, before the next build starts: what
+    // the database holds at each publish shows it.
+    const published: { types: string[]; segments: number }[] = [];
+    const last = await small.handleChunk(chunk(ing, 4, 42, 10), async (events) => {
+      published.push({ types: events.map((e) => e.type), segments: (await state(ing.ingestionNo)).segments });
+    });
     expect(types(last)).toEqual(['silver.progress', 'silver.progress', 'silver.progress', ...COMPLETION]);
+    expect(published).toEqual([
+      { types: ['silver.progress'], segments: 1 },
+      { types: ['silver.progress'], segments: 2 },
+      { types: ['silver.progress', ...COMPLETION], segments: 3 },
+    ]);
     const { rows } = await pool.query<{ rows: number }>(
       'SELECT rows::int FROM meta.segments WHERE ingestion_no = $1 ORDER BY segment_no',
       [ing.ingestionNo],

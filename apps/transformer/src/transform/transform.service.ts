@@ -31,8 +31,14 @@ export interface WorkOutcome {
   firstDelivery: boolean;
   /** The segment this item's handler built, if any. */
   built: BuiltSegment | null;
+  /** Every event the item led to, in order; each was handed to `publish` right after the commit that produced it. */
   events: IngestionEvent<IngestionEventType>[];
 }
+
+/** Publishes events a committed transaction produced (the consumer's Kafka publisher; tests may collect them). */
+export type PublishEvents = (events: IngestionEvent<IngestionEventType>[]) => Promise<void>;
+
+const publishNothing: PublishEvents = () => Promise.resolve();
 
 /** A segment a work item built, with the milliseconds of each step of its transaction. */
 export interface BuiltSegment {
@@ -141,7 +147,7 @@ export class TransformService {
     this.buildMemoryMb = env.SEGMENT_BUILD_MEMORY_MB;
   }
 
-  async handleChunk(item: BronzeChunkLoadedV1): Promise<WorkOutcome> {
+  async handleChunk(item: BronzeChunkLoadedV1, publish: PublishEvents = publishNothing): Promise<WorkOutcome> {
     assertIngestionId(item.ingestionId);
     if (item.lastLine < item.firstLine && item.rows > 0) {
       throw new PermanentMessageError(
@@ -155,17 +161,17 @@ export class TransformService {
     const ingestionId = checkIngestion(claim.ingestionId, item);
     // A redelivery builds too: its first delivery may have died in the middle of a build.
     const due = this.segmentDue(claim) || claim.allArrived;
-    return this.advance(ingestionId, item.ingestionNo, claim.claimed, due);
+    return this.advance(ingestionId, item.ingestionNo, claim.claimed, due, publish);
   }
 
   /** All chunks are in bronze: build the last segment (or complete an ingestion that has no chunk). */
-  async handleEnd(item: BronzeCompletedWorkV1): Promise<WorkOutcome> {
+  async handleEnd(item: BronzeCompletedWorkV1, publish: PublishEvents = publishNothing): Promise<WorkOutcome> {
     assertIngestionId(item.ingestionId);
     const end = await withTransaction(this.pool, (client) =>
       this.repo.claimEnd(client, item.ingestionNo, item.ingestionId, item.totalChunks),
     );
     const ingestionId = checkIngestion(end.ingestionId, item);
-    return this.advance(ingestionId, item.ingestionNo, end.claimed, true);
+    return this.advance(ingestionId, item.ingestionNo, end.claimed, true, publish);
   }
 
   /**
@@ -200,35 +206,44 @@ export class TransformService {
   }
 
   /**
-   * Builds a segment when one is due, then publishes what happened; a redelivered item that finds
-   * nothing to do re-publishes the completion (same event ids), which its first delivery may have
-   * committed without publishing.
+   * Builds a segment when one is due, and publishes what each build's commit produced before the
+   * next build starts (live events must not wait for a backlog's later segments); a redelivered item
+   * that finds nothing to do re-publishes the completion (same event ids), which its first delivery
+   * may have committed without publishing.
    */
   private async advance(
     ingestionId: string,
     ingestionNo: number,
     firstDelivery: boolean,
     due: boolean,
+    publish: PublishEvents,
   ): Promise<WorkOutcome> {
     const events: IngestionEvent<IngestionEventType>[] = [];
+    const emit = async (batch: IngestionEvent<IngestionEventType>[]) => {
+      if (batch.length === 0) return;
+      events.push(...batch);
+      await publish(batch);
+    };
     let built: BuiltSegment | null = null;
     let completed = false;
     // A backlog (chunks that arrived while the transformer was busy or down) is built in segments of
     // at most SEGMENT_MAX_ROWS, one transaction each, until no segment is due.
     for (let again = due; again;) {
       const result = await this.build(ingestionNo, performance.now());
-      if (result?.progress) events.push(progressEvent(result.progress));
+      const batch: IngestionEvent<IngestionEventType>[] = [];
+      if (result?.progress) batch.push(progressEvent(result.progress));
       if (result?.completion) {
         const c = result.completion;
-        events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
+        batch.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
         completed = true;
       }
+      await emit(batch);
       built = result?.built ?? built;
       again = result?.moreDue === true;
     }
     if (!completed && !firstDelivery) {
       const c = await this.repo.completionOf(this.pool, ingestionNo);
-      if (c) events.push(silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c));
+      if (c) await emit([silverCompletedEvent(ingestionId, c), ...completionEvents(ingestionId, c)]);
     }
     return { ingestionId, firstDelivery, built, events };
   }

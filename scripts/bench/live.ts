@@ -6,6 +6,7 @@ import { NotifierClient } from '../../apps/cli/src/follow/notifier-client.js';
 import { percentile } from './queries.js';
 
 export interface LiveDelay {
+  eventId: string;
   type: string;
   occurredAt: string;
   /** Arrival minus occurredAt, in ms. */
@@ -47,7 +48,12 @@ export class LiveLatency {
 
   constructor(url: string) {
     this.client = new NotifierClient(url, (e: SocketIngestionEvent) =>
-      this.delays.push({ type: e.type, occurredAt: e.occurredAt, ms: Date.now() - Date.parse(e.occurredAt) }),
+      this.delays.push({
+        eventId: e.eventId,
+        type: e.type,
+        occurredAt: e.occurredAt,
+        ms: Date.now() - Date.parse(e.occurredAt),
+      }),
     );
   }
 

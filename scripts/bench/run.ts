@@ -463,7 +463,7 @@ try {
     for (const [type, t] of Object.entries(l.byType))
       say(`  ${type.padEnd(20)} n=${String(t.n).padStart(4)}  p50 ${ms(t.p50)}  p95 ${ms(t.p95)}  max ${ms(t.max)}`);
     say(`  slowest: ${l.slowest.map((d) => `${d.type} at ${d.occurredAt} +${d.ms} ms`).join('; ')}`);
-    figures.live = l;
+    figures.live = { ...l, delays: live.delays };
   }
 
   // CPU per process over the ingestion; PostgreSQL and everything else is the machine's rest.

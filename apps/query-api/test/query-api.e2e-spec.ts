@@ -528,20 +528,27 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ region: 'turin', from: '2018-05-10' }],
       [{ region: 'Hamburg', to: '2018-05-20', datasource: 'cheap_mobile' }],
       [{ region: 'Atlantis' }],
+      [{ region: 'Prague', from: '2018-04-23', to: '2018-06-10', weeks: 'active' }],
+      [{ region: 'Hamburg', datasource: 'cheap_mobile', weeks: 'active' }],
+      [{ region: 'Atlantis', weeks: 'active' }],
     ])('weekly-average-by-region.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-region.sql', vars);
       const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect({
         from: row.from,
         to: row.to,
+        weeksMode: row.weeks_mode,
         weeks: Number(row.weeks),
+        activeWeeks: Number(row.active_weeks),
         totalTrips: Number(row.total_trips),
         weeklyAverage: Number(row.weekly_average),
         series: JSON.parse(row.series),
       }).toEqual({
         from: body.from,
         to: body.to,
+        weeksMode: body.weeksMode,
         weeks: body.weeks,
+        activeWeeks: body.activeWeeks,
         totalTrips: body.totalTrips,
         weeklyAverage: body.weeklyAverage,
         series: body.series,
@@ -553,12 +560,20 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ bbox: '14.4,50.0,14.5,50.1', match: 'origin' }],
       [{ bbox: '7.6,45.0,7.7,45.1', match: 'any', from: '2018-05-14' }],
       [{ bbox: '9.9,53.5,10.1,53.6', match: 'destination', datasource: 'funny_car' }],
+      [{ bbox: '7.5415091,45.091605,10.0588964,53.4948642', match: 'both', weeks: 'active' }],
+      [{ bbox: '7.5415091,45.091605,10.0588964,53.4948642', match: 'both', weeks: 'period' }],
+      [{ bbox: '9.9,53.5,10.1,53.6', match: 'destination', datasource: 'funny_car', weeks: 'active' }],
     ])('weekly-average-by-bbox.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-bbox.sql', vars);
       const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect(Number(row.total_trips)).toBe(body.totalTrips);
       expect(JSON.parse(row.series)).toEqual(body.series);
       expect([row.from, row.to, Number(row.weeks)]).toEqual([body.from, body.to, body.weeks]);
+      expect([row.weeks_mode, Number(row.active_weeks), Number(row.weekly_average)]).toEqual([
+        body.weeksMode,
+        body.activeWeeks,
+        body.weeklyAverage,
+      ]);
     });
 
     it('latest-datasource.sql', async () => {

@@ -1,5 +1,5 @@
 import { EXIT } from '../cli-defaults.js';
-import { formatWeeklyChart, parseWeeklyAnswer, PLAIN_STYLE, type ChartStyle } from '../weekly/weekly-chart.js';
+import { chartStyle, formatWeeklyChart, parseWeeklyAnswer } from '../weekly/weekly-chart.js';
 import { weeklyUrl, type WeeklyQuery } from '../weekly/weekly-request.js';
 import { err, out } from './output.js';
 
@@ -13,12 +13,6 @@ export interface WeeklyCommandOptions extends WeeklyQuery {
 
 /** Longer than the query-api's own statement timeout (QUERY_API_STATEMENT_TIMEOUT_MS, 30 s by default): its 503 says more than ours. */
 const REQUEST_TIMEOUT_MS = 65_000;
-
-/** Bars in eighths and colour only on an interactive terminal (colour also off with NO_COLOR); anything else gets ASCII. */
-export function chartStyle(stream: NodeJS.WriteStream = process.stdout, env = process.env): ChartStyle {
-  if (!stream.isTTY) return PLAIN_STYLE;
-  return { columns: stream.columns || PLAIN_STYLE.columns, unicode: true, color: !env.NO_COLOR };
-}
 
 /**
  * `trips weekly`: GET /api/v1/trips/weekly-average on the query-api, printed as a bar chart of the
@@ -61,6 +55,8 @@ export async function weeklyCommand(options: WeeklyCommandOptions): Promise<numb
     err([`trips: ${url.toString()} did not answer a weekly average: ${text.slice(0, 200)}`]);
     return EXIT.unreachable;
   }
-  out(options.json ? [JSON.stringify(body, null, 2)] : formatWeeklyChart(answer, chartStyle()));
+  out(
+    options.json ? [JSON.stringify(body, null, 2)] : formatWeeklyChart(answer, chartStyle(process.stdout, process.env)),
+  );
   return EXIT.completed;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   bar,
+  chartStyle,
   describeFilter,
   formatAverage,
   formatWeeklyChart,
@@ -103,6 +104,18 @@ describe('trips weekly: bar chart', () => {
         },
       ),
     );
+  });
+
+  it('style: unicode, colour and the width only on a terminal; NO_COLOR turns colour off', () => {
+    expect(chartStyle({ isTTY: true, columns: 120 }, {})).toEqual({ columns: 120, unicode: true, color: true });
+    expect(chartStyle({ isTTY: true, columns: 120 }, { NO_COLOR: '1' })).toEqual({
+      columns: 120,
+      unicode: true,
+      color: false,
+    });
+    expect(chartStyle({ isTTY: true }, {}).columns).toBe(80);
+    expect(chartStyle({ isTTY: false, columns: 120 }, {})).toEqual(PLAIN_STYLE);
+    expect(chartStyle({}, {})).toEqual({ columns: 80, unicode: false, color: false });
   });
 
   it('bars are proportional to the counts', () => {

@@ -70,6 +70,18 @@ export interface ChartStyle {
 /** Not a terminal: ASCII only, no colour, 80 columns — what logs, pipes and CI can show. */
 export const PLAIN_STYLE: ChartStyle = { columns: 80, unicode: false, color: false };
 
+/**
+ * Bars in eighths of a cell, fitted to the width, and coloured only on an interactive terminal (colour
+ * also off with NO_COLOR, https://no-color.org); anything else (pipe, file, CI) gets PLAIN_STYLE.
+ */
+export function chartStyle(
+  stream: { isTTY?: boolean; columns?: number },
+  env: Record<string, string | undefined>,
+): ChartStyle {
+  if (!stream.isTTY) return PLAIN_STYLE;
+  return { columns: stream.columns || PLAIN_STYLE.columns, unicode: true, color: !env.NO_COLOR };
+}
+
 /** The narrowest bar drawn, whatever the terminal says. */
 const MIN_BAR = 10;
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];

@@ -11,7 +11,7 @@
 -- Output: one row; `series` is a JSON array of {weekStart, trips}.
 \if :{?bbox}
 \else
-  \echo 'usage: psql -v bbox=minLon,minLat,maxLon,maxLat [-v match=both|origin|destination|any] [-v from=YYYY-MM-DD] [-v to=YYYY-MM-DD] [-v datasource=<name>] -f weekly-average-by-bbox.sql'
+  \echo 'usage: psql -v bbox=minLon,minLat,maxLon,maxLat [-v match=both|origin|destination|any] [-v from=YYYY-MM-DD] [-v to=YYYY-MM-DD] [-v datasource=<name>] [-v weeks=period|active] -f weekly-average-by-bbox.sql'
   \quit
 \endif
 \if :{?match}
@@ -29,6 +29,10 @@
 \if :{?datasource}
 \else
   \set datasource ''
+\endif
+\if :{?weeks}
+\else
+  \set weeks period
 \endif
 
 WITH params AS (
@@ -79,9 +83,15 @@ series AS (
 )
 SELECT to_char(p.first_week, 'YYYY-MM-DD') AS "from",
        to_char(p.last_week + 6, 'YYYY-MM-DD') AS "to",
+       lower(trim(:'weeks')) AS weeks_mode,
        (SELECT count(*) FROM series) AS weeks,
+       (SELECT count(*) FROM series WHERE trips > 0) AS active_weeks,
        (SELECT coalesce(sum(trips), 0) FROM series) AS total_trips,
-       coalesce((SELECT sum(trips)::float8 / count(*) FROM series), 0) AS weekly_average,
+       -- weeks=active divides by the weeks with trips only; no such week (or no week at all) = 0.
+       coalesce((SELECT sum(trips)::float8 / nullif(CASE WHEN lower(trim(:'weeks')) = 'active'
+                                                         THEN count(*) FILTER (WHERE trips > 0)
+                                                         ELSE count(*) END, 0)
+                   FROM series), 0) AS weekly_average,
        (SELECT coalesce(json_agg(json_build_object('weekStart', to_char(week_start, 'YYYY-MM-DD'), 'trips', trips) ORDER BY week_start), '[]')
           FROM series) AS series
   FROM period p;

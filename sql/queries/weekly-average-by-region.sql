@@ -9,13 +9,16 @@
 -- - period = the ISO weeks containing from..to (inclusive days); without from/to, every week from the
 --   first to the last week holding any trip of ANY region; with only one of them the other end comes
 --   from the data (and never crosses the given one);
--- - weekly average = trips in the period / weeks in the period, weeks without trips counting as zero;
+-- - weekly average = trips in the period / weeks in the period, weeks without trips counting as zero
+--   (weeks=period, the default); with -v weeks=active, / the weeks of the period with at least one trip
+--   (0 when there is none); any other value counts as period (the API refuses it: invalid_weeks);
 -- - region matched case-insensitively, surrounding spaces ignored; unknown region = zero trips;
 -- - datasource (optional) = exact name; unknown datasource = zero trips.
--- Output: one row; `series` is a JSON array of {weekStart, trips}.
+-- Output: one row (weeks_mode, weeks, active_weeks, total_trips, weekly_average, ...); `series` is a JSON
+-- array of {weekStart, trips}.
 \if :{?region}
 \else
-  \echo 'usage: psql -v region=<name> [-v from=YYYY-MM-DD] [-v to=YYYY-MM-DD] [-v datasource=<name>] -f weekly-average-by-region.sql'
+  \echo 'usage: psql -v region=<name> [-v from=YYYY-MM-DD] [-v to=YYYY-MM-DD] [-v datasource=<name>] [-v weeks=period|active] -f weekly-average-by-region.sql'
   \quit
 \endif
 \if :{?from}
@@ -29,6 +32,10 @@
 \if :{?datasource}
 \else
   \set datasource ''
+\endif
+\if :{?weeks}
+\else
+  \set weeks period
 \endif
 
 WITH params AS (
@@ -68,9 +75,15 @@ series AS (
 )
 SELECT to_char(p.first_week, 'YYYY-MM-DD') AS "from",
        to_char(p.last_week + 6, 'YYYY-MM-DD') AS "to",
+       lower(trim(:'weeks')) AS weeks_mode,
        (SELECT count(*) FROM series) AS weeks,
+       (SELECT count(*) FROM series WHERE trips > 0) AS active_weeks,
        (SELECT coalesce(sum(trips), 0) FROM series) AS total_trips,
-       coalesce((SELECT sum(trips)::float8 / count(*) FROM series), 0) AS weekly_average,
+       -- weeks=active divides by the weeks with trips only; no such week (or no week at all) = 0.
+       coalesce((SELECT sum(trips)::float8 / nullif(CASE WHEN lower(trim(:'weeks')) = 'active'
+                                                         THEN count(*) FILTER (WHERE trips > 0)
+                                                         ELSE count(*) END, 0)
+                   FROM series), 0) AS weekly_average,
        (SELECT coalesce(json_agg(json_build_object('weekStart', to_char(week_start, 'YYYY-MM-DD'), 'trips', trips) ORDER BY week_start), '[]')
           FROM series) AS series
   FROM period p;

@@ -94,18 +94,23 @@ async function startProxy(targetPort: number) {
 describe('trips CLI (compiled, as a child process) against the real pipeline', () => {
   let pipeline: Pipeline;
   let notifier: RunningService;
+  let api: RunningService;
   let urls: { gateway: string; notifier: string };
 
   /** What a stuck ingestion looks like from the inside: its row, its chunk markers and the services' last log lines. */
   beforeAll(async () => {
     pipeline = await startPipeline('cli');
-    notifier = await startService('notifier', pipeline.env);
+    [notifier, api] = await Promise.all([
+      startService('notifier', pipeline.env),
+      startService('query-api', pipeline.env),
+    ]);
     urls = { gateway: pipeline.gateway.url, notifier: notifier.url };
   }, 120_000);
   afterAll(async () => {
     // A CLI still following an ingestion after a failed assertion would keep jest alive.
     for (const child of children) child.kill('SIGKILL');
     await notifier?.stop();
+    await api?.stop();
     await pipeline?.stop();
   });
 
@@ -161,6 +166,131 @@ describe('trips CLI (compiled, as a child process) against the real pipeline', (
     const unknown = await runCli(['retract', '6f1c0000-0000-4000-8000-000000000000', '--gateway', urls.gateway]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('HTTP 404 ingestion_not_found');
+  });
+
+  describe('weekly', () => {
+    const weekly = (args: string[], env?: Record<string, string>) =>
+      runCli(['weekly', ...args, ...(env ? [] : ['--query-api', api.url])], env);
+    /** The chart's week lines (plain output: `YYYY-MM-DD | ### count`) as [week, bar length, count]. */
+    const chart = (stdout: string): [string, number, number][] =>
+      [...stdout.matchAll(/^(\d{4}-\d{2}-\d{2}) \| (#*) +(\d[\d,]*)$/gm)].map((m) => [
+        m[1],
+        m[2].length,
+        Number(m[3].replaceAll(',', '')),
+      ]);
+    const WEEKS = ['2018-04-30', '2018-05-07', '2018-05-14', '2018-05-21', '2018-05-28'];
+    const BOX = '7.5415091,45.091605,10.0588964,53.4948642';
+
+    beforeAll(async () => {
+      // The sample counts once: the first test's upload (the retracted copy counts for nothing). Run alone, upload it here.
+      const { rows } = await pipeline.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM meta.ingestions WHERE state = 'completed'`,
+      );
+      if (rows[0].n === 0) await ingestFile(pipeline, SAMPLE);
+      const { rows: trips } = await pipeline.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM silver.trips');
+      expect(trips[0].n).toBe(100);
+    }, 60_000);
+
+    it('region: one line per week with a bar scaled to the largest week, and the average (the sample: Prague 6.8)', async () => {
+      const result = await weekly(['--region', 'Prague']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const lines = result.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe('Trips per week, region Prague, 2018-04-30 - 2018-06-03 (5 weeks)');
+      // 80 columns when not a terminal: the bar has 80 − 10 (date) − 3 (" | ") − 1 − 2 (widest count) = 64 cells.
+      expect(chart(result.stdout)).toEqual([
+        ['2018-04-30', 64, 10],
+        ['2018-05-07', 51, 8],
+        ['2018-05-14', 51, 8],
+        ['2018-05-21', 32, 5],
+        ['2018-05-28', 19, 3],
+      ]);
+      expect(lines.slice(1, 6).every((l) => l.length === 80)).toBe(true);
+      expect(lines.at(-1)).toBe('average 6.80 trips/week = 34 trips / 5 weeks of the period (5 with trips)');
+      expect(lines).toHaveLength(7);
+      // Plain output: ASCII only, no colour escapes.
+      expect(result.stdout).toMatch(/^[\x20-\x7e\n]*$/);
+    });
+
+    it('box of issue #13, match=both: 3 trips in 2 of 5 weeks — 0.60 a week over the period, 1.50 over the active weeks', async () => {
+      const period = await weekly(['--bbox', BOX, '--match', 'both']);
+      expect(period).toMatchObject({ code: 0, stderr: '' });
+      const expected: [string, number, number][] = WEEKS.map((w, i) => [w, [65, 0, 0, 33, 0][i], [2, 0, 0, 1, 0][i]]);
+      expect(chart(period.stdout)).toEqual(expected);
+      expect(period.stdout).toContain(`Trips per week, bbox ${BOX} (match both), 2018-04-30 - 2018-06-03 (5 weeks)\n`);
+      expect(period.stdout).toContain('\naverage 0.60 trips/week = 3 trips / 5 weeks of the period (2 with trips)\n');
+
+      const active = await weekly(['--bbox', BOX, '--weeks', 'active']);
+      expect(active).toMatchObject({ code: 0, stderr: '' });
+      expect(chart(active.stdout)).toEqual(expected);
+      expect(active.stdout).toContain(
+        '\naverage 1.50 trips/week = 3 trips / 2 weeks with trips (of 5 in the period)\n',
+      );
+    });
+
+    it('--json prints the API answer as it is; --from/--to/--datasource reach the API', async () => {
+      const args = ['--bbox', BOX, '--match', 'both', '--weeks', 'active', '--json'];
+      const result = await weekly(args);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      const printed = JSON.parse(result.stdout) as Record<string, unknown>;
+      const direct = await fetch(`${api.url}/api/v1/trips/weekly-average?bbox=${BOX}&match=both&weeks=active`);
+      expect(printed).toEqual(await direct.json());
+      expect(printed).toMatchObject({
+        weeksMode: 'active',
+        weeks: 5,
+        activeWeeks: 2,
+        totalTrips: 3,
+        weeklyAverage: 1.5,
+      });
+
+      const narrowed = await weekly([
+        '--region',
+        'prague',
+        '--from',
+        '2018-05-10',
+        '--to',
+        '2018-05-15',
+        '--datasource',
+        'cheap_mobile',
+        '--json',
+      ]);
+      const body = JSON.parse(narrowed.stdout) as { filter: unknown; from: string; to: string; weeks: number };
+      expect(body).toMatchObject({
+        filter: { region: 'prague', datasource: 'cheap_mobile' },
+        from: '2018-05-07',
+        to: '2018-05-20',
+        weeks: 2,
+      });
+    });
+
+    it('takes the query-api URL from QUERY_API_PUBLIC_URL (--api is the same as --query-api)', async () => {
+      const result = await weekly(['--region', 'Turin', '--weeks', 'active'], { QUERY_API_PUBLIC_URL: api.url });
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toContain(
+        '\naverage 7.60 trips/week = 38 trips / 5 weeks with trips (of 5 in the period)\n',
+      );
+      const viaApi = await runCli(['weekly', '--region', 'Turin', '--weeks', 'active', '--api', api.url]);
+      expect(viaApi.stdout).toBe(result.stdout);
+    });
+
+    it("the API's 400 is printed with its code and message (exit 2); bad arguments exit 2; no query-api: exit 3", async () => {
+      const bad = await weekly(['--bbox', '15,50,14,51']);
+      expect(bad.code).toBe(2);
+      expect(bad.stdout).toBe('');
+      expect(bad.stderr).toContain('trips: query refused: HTTP 400 invalid_bbox: bbox has minLon > maxLon');
+      const date = await weekly(['--region', 'Prague', '--from', '2018-02-30', '--json']);
+      expect(date.code).toBe(2);
+      expect(date.stderr).toContain('HTTP 400 invalid_date: from must be a calendar date YYYY-MM-DD');
+      expect(JSON.parse(date.stdout)).toMatchObject({ statusCode: 400, error: { code: 'invalid_date' } });
+
+      for (const args of [[], ['--region', 'Prague', '--bbox', BOX], ['--region', 'Prague', '--weeks', 'all']]) {
+        const result = await weekly(args);
+        expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+        expect(result.stderr).toMatch(/^error: /);
+      }
+      const gone = await runCli(['weekly', '--region', 'Prague', '--query-api', 'http://127.0.0.1:1']);
+      expect(gone.code).toBe(3);
+      expect(gone.stderr).toContain('trips: cannot reach the query-api at http://127.0.0.1:1');
+    });
   });
 
   it('prints the 422 error code of a file with a missing column and exits non-zero', async () => {

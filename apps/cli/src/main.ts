@@ -3,6 +3,8 @@ import { cliDefaults, EXIT } from './cli-defaults.js';
 import { retractCommand } from './commands/retract.command.js';
 import { uploadCommand } from './commands/upload.command.js';
 import { watchAllCommand, watchOneCommand } from './commands/watch.command.js';
+import { weeklyCommand } from './commands/weekly.command.js';
+import { areaError, type WeeklyQuery } from './weekly/weekly-request.js';
 
 const defaults = cliDefaults();
 
@@ -24,8 +26,11 @@ const run = (work: Promise<number>): void => {
 
 const program = new Command()
   .name('trips')
-  .description('Upload trip CSV files to the ingestion platform and follow ingestions live.')
-  .showHelpAfterError();
+  .description('Upload trip CSV files to the ingestion platform, follow ingestions live, and ask for weekly averages.')
+  .showHelpAfterError()
+  // Set before the commands are added, so that they inherit it: a bad option value (--limit 0, --weeks all)
+  // exits 2 like any bad argument, not commander's 1.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.rejected));
 
 program
   .command('upload')
@@ -96,5 +101,40 @@ program
     run(retractCommand(id, opts)),
   );
 
-program.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.rejected));
+program
+  .command('weekly')
+  .description('weekly trips in an area (a region or a bounding box): a bar chart per week and the weekly average')
+  .option('--region <name>', 'the region (case-insensitive)')
+  .option('--bbox <minLon,minLat,maxLon,maxLat>', 'a bounding box in degrees, bounds inclusive')
+  .addOption(
+    new Option('--match <mode>', 'with --bbox: which end of a trip must lie inside (default both)').choices([
+      'origin',
+      'destination',
+      'both',
+      'any',
+    ]),
+  )
+  .option('--from <YYYY-MM-DD>', 'first day of the period (default: the first week of the data)')
+  .option('--to <YYYY-MM-DD>', 'last day of the period, inclusive (default: the last week of the data)')
+  .option('--datasource <name>', 'count only the trips of this datasource')
+  .addOption(
+    new Option(
+      '--weeks <mode>',
+      'what the average divides by: every week of the period (period, default), or only the weeks with trips (active)',
+    ).choices(['period', 'active']),
+  )
+  .option('--json', "print the query-api's answer (JSON) instead of the chart")
+  .addOption(
+    new Option('--query-api <url>', 'query-api base URL').env('QUERY_API_PUBLIC_URL').default(defaults.queryApiUrl),
+  )
+  .option('--api <url>', 'same as --query-api')
+  .addOption(new Option('--token <token>', 'the API token, when the platform sets API_TOKEN').env('TRIPS_API_TOKEN'))
+  .action(
+    (opts: WeeklyQuery & { json?: boolean; queryApi: string; api?: string; token?: string }, command: Command) => {
+      const problem = areaError(opts);
+      if (problem) command.error(`error: ${problem}`, { exitCode: EXIT.rejected });
+      run(weeklyCommand({ ...opts, queryApi: opts.api ?? opts.queryApi }));
+    },
+  );
+
 await program.parseAsync(process.argv);

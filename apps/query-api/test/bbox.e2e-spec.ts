@@ -11,10 +11,20 @@ import {
   type RunningService,
 } from '#testing';
 import { CITIES, HEADER, rowGenerator } from '../../../scripts/bench/generate.js';
-import { bruteForceWeekly, getJson, nonZero, psqlFile, type Match } from './helpers.js';
+import {
+  bruteForceRegionWeekly,
+  bruteForceWeekly,
+  averageFields,
+  getJson,
+  nonZero,
+  psqlFile,
+  type Match,
+  type WeeksMode,
+} from './helpers.js';
 
 type Box = [number, number, number, number];
 const MATCHES: Match[] = ['origin', 'destination', 'both', 'any'];
+const WEEKS: (WeeksMode | undefined)[] = [undefined, 'period', 'active'];
 
 /**
  * Trips placed exactly on cell borders and corners (multiples of 0.01°) and a hair on either side,
@@ -122,14 +132,20 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     await pipeline?.stop();
   });
 
-  const query = (box: Box, match: Match, extra: Record<string, string> = {}) =>
+  type Extra = { datasource?: string; from?: string; to?: string; weeks?: WeeksMode };
+  const defined = (extra: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(extra).filter((e): e is [string, string] => e[1] !== undefined));
+  const query = (box: Box, match: Match, extra: Extra = {}) =>
     getJson(
       api.url,
-      `/api/v1/trips/weekly-average?${new URLSearchParams({ bbox: box.join(','), match, ...extra }).toString()}`,
+      `/api/v1/trips/weekly-average?${new URLSearchParams({ bbox: box.join(','), match, ...defined(extra) }).toString()}`,
     );
 
-  /** Asserts the API's answer equals the brute-force count, week by week. */
-  async function expectExact(box: Box, match: Match, extra: { datasource?: string; from?: string; to?: string } = {}) {
+  /**
+   * Asserts the API's answer equals the brute-force count, week by week, and that its average divides
+   * by what `weeks` asks: every week of the period, or the weeks the brute force found trips in.
+   */
+  async function expectExact(box: Box, match: Match, extra: Extra = {}) {
     const { status, body } = await query(box, match, extra);
     expect(status).toBe(200);
     const brute = await bruteForceWeekly(pipeline.pool, box, match, { datasource: extra.datasource });
@@ -137,9 +153,13 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     const expected = new Map([...brute].filter(([week]) => weeks.has(week)));
     expect({ box, match, extra, series: nonZero(body.series) }).toEqual({ box, match, extra, series: expected });
     expect(body.totalTrips).toBe([...expected.values()].reduce((a, b) => a + b, 0));
-    expect(body.weeklyAverage).toBeCloseTo(body.totalTrips / body.weeks, 12);
+    const average = averageFields(body, extra.weeks, expected.size);
+    expect(average.actual).toEqual(average.expected);
+    if (extra.weeks === 'active' && expected.size > 0 && expected.size < body.weeks) sparseActive++;
     return body.totalTrips as number;
   }
+  /** Answers with weeks=active where some but not all weeks have trips (the two modes differ). */
+  let sparseActive = 0;
 
   // Boxes: around a city centre or an actual trip point, 0.0005° (a street) to 0.6° (a whole city)
   // wide, with free bounds, bounds on the 0.01° grid, bounds through actual trip coordinates, or
@@ -187,13 +207,14 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
   it('random boxes, every match mode', async () => {
     let nonEmpty = 0;
     await fc.assert(
-      fc.asyncProperty(arbBox(), fc.constantFrom(...MATCHES), async (box, match) => {
-        if ((await expectExact(box, match)) > 0) nonEmpty++;
+      fc.asyncProperty(arbBox(), fc.constantFrom(...MATCHES), fc.constantFrom(...WEEKS), async (box, match, weeks) => {
+        if ((await expectExact(box, match, { weeks })) > 0) nonEmpty++;
       }),
       { numRuns: 250 },
     );
     // The property must not pass vacuously.
     expect(nonEmpty).toBeGreaterThan(50);
+    expect(sparseActive).toBeGreaterThan(10);
   });
 
   it('random boxes with a datasource and a period', async () => {
@@ -204,14 +225,44 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
         fc.nat(),
         fc.integer({ min: 0, max: 300 }),
         fc.integer({ min: 0, max: 120 }),
-        async (box, match, ds, startDay, days) => {
+        fc.constantFrom(...WEEKS),
+        async (box, match, ds, startDay, days, weeks) => {
           const from = new Date(Date.UTC(2018, 0, 1) + startDay * 86_400_000).toISOString().slice(0, 10);
           const to = new Date(Date.UTC(2018, 0, 1) + (startDay + days) * 86_400_000).toISOString().slice(0, 10);
-          await expectExact(box, match, { datasource: datasources[ds % datasources.length], from, to });
+          await expectExact(box, match, { datasource: datasources[ds % datasources.length], from, to, weeks });
         },
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('regions with weeks=active and period, with and without a datasource and a period, against a brute-force count', async () => {
+    const regions = (await pipeline.pool.query<{ name: string }>('SELECT name FROM silver.regions ORDER BY name')).rows;
+    let sparse = 0;
+    for (const { name } of regions) {
+      for (const extra of [
+        {},
+        { datasource: datasources[0] },
+        { datasource: datasources[1], from: '2018-02-01', to: '2018-04-15' },
+        { from: '2018-03-01', to: '2018-03-20' },
+        { datasource: 'border_source' },
+        { datasource: 'no_such_source' },
+      ] as { datasource?: string; from?: string; to?: string }[]) {
+        for (const weeks of WEEKS) {
+          const params = new URLSearchParams({ region: name, ...defined({ ...extra, weeks }) });
+          const { status, body } = await getJson(api.url, `/api/v1/trips/weekly-average?${params.toString()}`);
+          expect(status).toBe(200);
+          const inPeriod = new Set(body.series.map((w: { weekStart: string }) => w.weekStart));
+          const brute = await bruteForceRegionWeekly(pipeline.pool, name, extra.datasource);
+          const expected = new Map([...brute].filter(([week]) => inPeriod.has(week)));
+          expect({ name, extra, series: nonZero(body.series) }).toEqual({ name, extra, series: expected });
+          const average = averageFields(body, weeks, expected.size);
+          expect(average.actual).toEqual(average.expected);
+          if (weeks === 'active' && expected.size > 0 && expected.size < body.weeks) sparse++;
+        }
+      }
+    }
+    expect(sparse).toBeGreaterThan(0);
   });
 
   it('boxes exactly on cell borders around the border trips, and degenerate boxes through them', async () => {
@@ -226,7 +277,12 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
         [f(x), f(y - 0.03), f(x), f(y + 0.03)],
         [f(x - 0.03), f(y + 0.01), f(x + 0.03), f(y + 0.01)],
       ];
-      for (const box of boxes) for (const match of MATCHES) await expectExact(box, match);
+      for (const box of boxes) {
+        for (const match of MATCHES) {
+          await expectExact(box, match);
+          await expectExact(box, match, { weeks: 'active' });
+        }
+      }
     }
     // The aligned 2×2-cell box around the centre has border trips on its edges: they are counted.
     const x = Math.round(CITIES[0].lon * 100) / 100;
@@ -284,6 +340,7 @@ describe('bounding-box weekly average is exact (property tests against a brute-f
     for (const match of MATCHES) {
       expect(await expectExact([14.2, 49.9, 14.7, 50.3], match)).toBeGreaterThan(0);
       await expectExact([7.55, 44.98, 7.75, 45.16], match);
+      await expectExact([7.55, 44.98, 7.75, 45.16], match, { weeks: 'active' });
     }
     await expectExact([5, 44, 15.5, 54], 'both');
   });

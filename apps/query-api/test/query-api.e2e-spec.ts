@@ -8,7 +8,7 @@ import {
   type RunningService,
   SAMPLE_CSV,
 } from '#testing';
-import { getJson, psqlFile } from './helpers.js';
+import { bruteForceCsv, averageFields, getJson, nonZero, psqlFile, tripsOfCsv, type Match } from './helpers.js';
 
 const SAMPLE = SAMPLE_CSV;
 const HEADER = 'region,origin_coord,destination_coord,datetime,datasource\n';
@@ -47,7 +47,9 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
         filter: { region: 'Prague' },
         from: '2018-04-30',
         to: '2018-06-03',
+        weeksMode: 'period',
         weeks: 5,
+        activeWeeks: 5,
         totalTrips: 34,
         weeklyAverage: 6.8,
         series: [
@@ -93,6 +95,107 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(body).toMatchObject({ filter: { region: 'Prague', datasource: 'cheap_mobile' }, totalTrips: rows[0].n });
       const unknown = await get('/api/v1/trips/weekly-average?region=Prague&datasource=no_such_source');
       expect([unknown.status, unknown.body.totalTrips, unknown.body.weeks]).toEqual([200, 0, 5]);
+    });
+
+    it('weeks=active: the box of issue #13 (both ends inside) has 3 trips in 2 of the 5 weeks → 1.5, against 0.6 per week of the period', async () => {
+      const box = 'bbox=7.5415091,45.091605,10.0588964,53.4948642&match=both';
+      const series = [
+        { weekStart: '2018-04-30', trips: 2 },
+        { weekStart: '2018-05-07', trips: 0 },
+        { weekStart: '2018-05-14', trips: 0 },
+        { weekStart: '2018-05-21', trips: 1 },
+        { weekStart: '2018-05-28', trips: 0 },
+      ];
+      const common = {
+        filter: { bbox: [7.5415091, 45.091605, 10.0588964, 53.4948642], match: 'both' },
+        from: '2018-04-30',
+        to: '2018-06-03',
+        weeks: 5,
+        activeWeeks: 2,
+        totalTrips: 3,
+        series,
+      };
+      const period = await get(`/api/v1/trips/weekly-average?${box}`);
+      expect(period).toEqual({ status: 200, body: { ...common, weeksMode: 'period', weeklyAverage: 0.6 } });
+      expect(await get(`/api/v1/trips/weekly-average?${box}&weeks=period`)).toEqual(period);
+      const active = await get(`/api/v1/trips/weekly-average?${box}&weeks=active`);
+      expect(active).toEqual({ status: 200, body: { ...common, weeksMode: 'active', weeklyAverage: 1.5 } });
+      // Case and spaces do not matter, as for match.
+      expect((await get(`/api/v1/trips/weekly-average?${box}&weeks=%20Active%20`)).body).toEqual(active.body);
+    });
+
+    it('weeks=active: zero weeks with trips average 0; every region has trips in all 5 weeks (same answer in both modes)', async () => {
+      const none = await get('/api/v1/trips/weekly-average?region=Atlantis&weeks=active');
+      expect(none.body).toMatchObject({
+        weeksMode: 'active',
+        weeks: 5,
+        activeWeeks: 0,
+        totalTrips: 0,
+        weeklyAverage: 0,
+      });
+      for (const [region, average] of [
+        ['Prague', 6.8],
+        ['Turin', 7.6],
+        ['Hamburg', 5.6],
+      ] as const) {
+        const { body } = await get(`/api/v1/trips/weekly-average?region=${region}&weeks=active`);
+        expect([body.weeks, body.activeWeeks, body.weeklyAverage]).toEqual([5, 5, average]);
+      }
+      // Over 7 weeks, 2 of them empty: 34 / 7 by the period, 34 / 5 by the active weeks.
+      const wide = await get('/api/v1/trips/weekly-average?region=Prague&from=2018-04-23&to=2018-06-10&weeks=active');
+      expect(wide.body).toMatchObject({ weeks: 7, activeWeeks: 5, totalTrips: 34, weeklyAverage: 6.8 });
+    });
+
+    it('both weeks modes equal a brute force over the sample file: regions and boxes, every match, with periods and datasources', async () => {
+      const trips = tripsOfCsv(SAMPLE);
+      expect(trips).toHaveLength(100);
+      type Area = { region: string } | { bbox: [number, number, number, number]; match: Match };
+      const areas: Area[] = [
+        { region: 'Prague' },
+        { region: 'turin' },
+        { region: 'Hamburg' },
+        { region: 'Atlantis' },
+        ...(['origin', 'destination', 'both', 'any'] as Match[]).flatMap((match) =>
+          (
+            [
+              [7.5415091, 45.091605, 10.0588964, 53.4948642],
+              [14.4, 50.0, 14.5, 50.1],
+              [7.6, 45.0, 7.7, 45.1],
+              [9.9, 53.5, 10.1, 53.6],
+            ] as [number, number, number, number][]
+          ).map((bbox) => ({ bbox, match })),
+        ),
+      ];
+      const filters: { from?: string; to?: string; datasource?: string }[] = [
+        {},
+        { datasource: 'cheap_mobile' },
+        { from: '2018-05-10', to: '2018-05-25' },
+        { from: '2018-04-20', datasource: 'funny_car' },
+      ];
+      let differ = 0;
+      for (const area of areas) {
+        for (const filter of filters) {
+          for (const weeks of ['period', 'active'] as const) {
+            const params = new URLSearchParams({
+              ...('region' in area ? { region: area.region } : { bbox: area.bbox.join(','), match: area.match }),
+              ...filter,
+              weeks,
+            });
+            const { status, body } = await get(`/api/v1/trips/weekly-average?${params.toString()}`);
+            expect(status).toBe(200);
+            const inPeriod = new Set(body.series.map((w: { weekStart: string }) => w.weekStart));
+            const expected = new Map(
+              [...bruteForceCsv(trips, area, filter.datasource)].filter(([week]) => inPeriod.has(week)),
+            );
+            expect({ area, filter, series: nonZero(body.series) }).toEqual({ area, filter, series: expected });
+            const average = averageFields(body, weeks, expected.size);
+            expect(average.actual).toEqual(average.expected);
+            if (weeks === 'active' && body.weeklyAverage !== body.totalTrips / body.weeks) differ++;
+          }
+        }
+      }
+      // Not vacuous: many of these answers have weeks without trips.
+      expect(differ).toBeGreaterThan(10);
     });
 
     it('a bbox around all of Prague counts the trips that start and end there (match=both by default)', async () => {
@@ -316,6 +419,8 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       ['/api/v1/trips/weekly-average?bbox=14,-91,15,51', 'invalid_bbox'],
       [`/api/v1/trips/weekly-average?bbox=${injection}`, 'invalid_bbox'],
       ['/api/v1/trips/weekly-average?bbox=14,50,15,51&match=inside', 'invalid_match'],
+      ['/api/v1/trips/weekly-average?region=Prague&weeks=nonzero', 'invalid_weeks'],
+      ['/api/v1/trips/weekly-average?bbox=14,50,15,51&weeks=period&weeks=active', 'invalid_weeks'],
       ['/api/v1/trips/weekly-average?region=Prague&from=2018-02-30', 'invalid_date'],
       ['/api/v1/trips/weekly-average?region=Prague&to=28.05.2018', 'invalid_date'],
       ['/api/v1/trips/weekly-average?region=Prague&from=2018-06-01&to=2018-05-01', 'invalid_date'],
@@ -368,6 +473,10 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
   });
 
   describe('OpenAPI', () => {
+    const weeksParam = (op: { parameters: { name: string; schema: { enum: string[]; default: string } }[] }) => {
+      const { schema } = op.parameters.find((p) => p.name === 'weeks')!;
+      return { enum: schema.enum, default: schema.default };
+    };
     it('serves Swagger UI at /docs and a described OpenAPI 3 document at /docs-json', async () => {
       const ui = await fetch(`${api.url}/docs`);
       expect(ui.status).toBe(200);
@@ -379,10 +488,17 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       expect(weekly.description).toContain('ISO week');
       expect(weekly.description).toContain('`both` (default');
       expect(weekly.description).toContain('unknown region is not an error');
+      expect(weekly.description).toContain('`weeks=active`');
+      expect(weeksParam(weekly)).toEqual({ enum: ['period', 'active'], default: 'period' });
+      const examples = weekly.responses['200'].content['application/json'].examples;
+      expect([examples.bboxPeriod.value.weeklyAverage, examples.bboxActive.value.weeklyAverage]).toEqual([0.6, 1.5]);
+      expect(body.components.schemas.WeeklyAverageDto.required).toEqual(
+        expect.arrayContaining(['weeksMode', 'weeks', 'activeWeeks']),
+      );
       const params = Object.fromEntries(
         weekly.parameters.map((p: { name: string; description: string; example: unknown }) => [p.name, p]),
       );
-      for (const name of ['region', 'bbox', 'match', 'from', 'to', 'datasource']) {
+      for (const name of ['region', 'bbox', 'match', 'from', 'to', 'datasource', 'weeks']) {
         expect(params[name].description.length).toBeGreaterThan(10);
         expect(params[name].example).toBeDefined();
         expect(params[name].schema.type).toBe('string');
@@ -412,20 +528,27 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ region: 'turin', from: '2018-05-10' }],
       [{ region: 'Hamburg', to: '2018-05-20', datasource: 'cheap_mobile' }],
       [{ region: 'Atlantis' }],
+      [{ region: 'Prague', from: '2018-04-23', to: '2018-06-10', weeks: 'active' }],
+      [{ region: 'Hamburg', datasource: 'cheap_mobile', weeks: 'active' }],
+      [{ region: 'Atlantis', weeks: 'active' }],
     ])('weekly-average-by-region.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-region.sql', vars);
       const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect({
         from: row.from,
         to: row.to,
+        weeksMode: row.weeks_mode,
         weeks: Number(row.weeks),
+        activeWeeks: Number(row.active_weeks),
         totalTrips: Number(row.total_trips),
         weeklyAverage: Number(row.weekly_average),
         series: JSON.parse(row.series),
       }).toEqual({
         from: body.from,
         to: body.to,
+        weeksMode: body.weeksMode,
         weeks: body.weeks,
+        activeWeeks: body.activeWeeks,
         totalTrips: body.totalTrips,
         weeklyAverage: body.weeklyAverage,
         series: body.series,
@@ -437,12 +560,20 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
       [{ bbox: '14.4,50.0,14.5,50.1', match: 'origin' }],
       [{ bbox: '7.6,45.0,7.7,45.1', match: 'any', from: '2018-05-14' }],
       [{ bbox: '9.9,53.5,10.1,53.6', match: 'destination', datasource: 'funny_car' }],
+      [{ bbox: '7.5415091,45.091605,10.0588964,53.4948642', match: 'both', weeks: 'active' }],
+      [{ bbox: '7.5415091,45.091605,10.0588964,53.4948642', match: 'both', weeks: 'period' }],
+      [{ bbox: '9.9,53.5,10.1,53.6', match: 'destination', datasource: 'funny_car', weeks: 'active' }],
     ])('weekly-average-by-bbox.sql %j', async (vars: Record<string, string>) => {
       const [row] = await psqlFile(url(), 'weekly-average-by-bbox.sql', vars);
       const { body } = await get(`/api/v1/trips/weekly-average?${new URLSearchParams(vars).toString()}`);
       expect(Number(row.total_trips)).toBe(body.totalTrips);
       expect(JSON.parse(row.series)).toEqual(body.series);
       expect([row.from, row.to, Number(row.weeks)]).toEqual([body.from, body.to, body.weeks]);
+      expect([row.weeks_mode, Number(row.active_weeks), Number(row.weekly_average)]).toEqual([
+        body.weeksMode,
+        body.activeWeeks,
+        body.weeklyAverage,
+      ]);
     });
 
     it('latest-datasource.sql', async () => {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MATCH_MODES, type MatchMode } from '../area/area.js';
+import { WEEKS_MODES, type WeeksMode } from './averaging.js';
 
 export class AreaFilterDto {
   @ApiPropertyOptional({
@@ -58,13 +59,34 @@ export class WeeklyAverageDto {
   })
   to: string | null;
 
-  @ApiProperty({ description: 'Number of ISO weeks in the period (weeks without trips included).', example: 5 })
+  @ApiProperty({
+    description:
+      'What weeklyAverage divides by, as asked with `weeks` (default `period`): `period` = every week of the period (`weeks`), `active` = the weeks with trips (`activeWeeks`).',
+    enum: WEEKS_MODES,
+    example: 'period',
+  })
+  weeksMode: WeeksMode;
+
+  @ApiProperty({
+    description: 'Number of ISO weeks in the period (weeks without trips included), whatever weeksMode is.',
+    example: 5,
+  })
   weeks: number;
+
+  @ApiProperty({
+    description: 'Number of weeks of the period with at least one trip in the filter (≤ weeks), whatever weeksMode is.',
+    example: 5,
+  })
+  activeWeeks: number;
 
   @ApiProperty({ description: 'Trips in the area over the whole period.', example: 34 })
   totalTrips: number;
 
-  @ApiProperty({ description: 'totalTrips / weeks (0 when the period is empty). Not rounded.', example: 6.8 })
+  @ApiProperty({
+    description:
+      'totalTrips / weeks (weeksMode `period`) or totalTrips / activeWeeks (weeksMode `active`); 0 when that number of weeks is 0. Not rounded.',
+    example: 6.8,
+  })
   weeklyAverage: number;
 
   @ApiProperty({ description: 'One entry per week of the period, in order, zeros included.', type: [WeekCountDto] })

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Area } from '../area/area.js';
 import { GridSettingsService } from '../grid-settings.service.js';
 import { boxCells } from '../area/grid.js';
-import { formatDate, parseDate, periodEnd, resolvePeriod, weekCount, weeksOf, type Period } from './period.js';
+import { averageOf, DEFAULT_WEEKS_MODE, type WeeksMode } from './averaging.js';
+import { formatDate, parseDate, periodEnd, resolvePeriod, weeksOf, type Period } from './period.js';
 import { countScope } from './count-sql.js';
 import { WeeklyAverageRepository, type WeeklyCounts } from './weekly-average.repository.js';
 import type { WeeklyAverageDto } from './weekly-average.dto.js';
@@ -12,6 +13,8 @@ export interface WeeklyAverageQuery {
   from?: string;
   to?: string;
   datasource?: string;
+  /** What the average divides by (default `period`). */
+  weeks?: WeeksMode;
 }
 
 /** The weekly average of trips in an area: period resolution, counting, zero-filled series. */
@@ -30,19 +33,21 @@ export class WeeklyAverageService {
     };
     const period = resolvePeriod(query.from, query.to, dataWeeks);
     const filter = this.filterOf(query);
-    if (!period) return { filter, from: null, to: null, weeks: 0, totalTrips: 0, weeklyAverage: 0, series: [] };
+    const weeksMode = query.weeks ?? DEFAULT_WEEKS_MODE;
+    if (!period) return { filter, from: null, to: null, weeksMode, ...averageOf([], weeksMode), series: [] };
 
     const counts = await this.count(query, period, dataWeeks);
     const series = weeksOf(period).map((weekStart) => ({ weekStart, trips: counts.get(weekStart) ?? 0 }));
-    const totalTrips = series.reduce((n, w) => n + w.trips, 0);
-    const weeks = weekCount(period);
+    const { weeks, activeWeeks, totalTrips, weeklyAverage } = averageOf(series, weeksMode);
     return {
       filter,
       from: formatDate(period.firstWeek),
       to: periodEnd(period),
+      weeksMode,
       weeks,
+      activeWeeks,
       totalTrips,
-      weeklyAverage: totalTrips / weeks,
+      weeklyAverage,
       series,
     };
   }

@@ -113,18 +113,60 @@ const scenario = fc
     return fc.tuple(fc.constant(box), trips, fc.constantFrom<MatchMode>('origin', 'destination', 'both', 'any'));
   });
 
+/** The smallest box holding both ends of every trip, grown by `pad` (what meta.segments records, or more). */
+function extentOf(trips: Trip[], pad: number): Bbox | undefined {
+  if (trips.length === 0) return undefined;
+  const points = trips.flatMap((t) => [t.origin, t.destination]);
+  return {
+    minLon: Math.min(...points.map((p) => p[0])) - pad,
+    minLat: Math.min(...points.map((p) => p[1])) - pad,
+    maxLon: Math.max(...points.map((p) => p[0])) + pad,
+    maxLat: Math.max(...points.map((p) => p[1])) + pad,
+  };
+}
+
 describe('planCount', () => {
-  it('counts what brute force counts, in every mode, whole and split in two shards', () => {
+  it('counts what brute force counts, in every mode, whole and split in two shards, with or without the extent', () => {
     fc.assert(
-      fc.property(scenario, ([box, trips, match]) => {
-        const plan = planCount(box, boxCells(box, G), G, match);
+      fc.property(scenario, fc.option(fc.constantFrom(0, 0.004, 0.02, 0.5)), ([box, trips, match], pad) => {
+        const extent = pad === null ? undefined : extentOf(trips, pad);
+        const plan = planCount(box, boxCells(box, G, extent), G, match);
         const expected = bruteForce(trips, box, match);
         expect(evaluate(plan, trips, G)).toBe(expected);
         const halves = [0, 1].map((no) => evaluate(shardOf(plan, { no, of: 2 }), trips, G));
         expect(halves[0] + halves[1]).toBe(expected);
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
+  });
+
+  it('drops the sides of a box beyond the data: a box around all of it counts from gold alone', () => {
+    const trips: Trip[] = [
+      { origin: [14.4123, 50.0811], destination: [7.6861, 45.0704] },
+      { origin: [-73.5671, 45.5011], destination: [14.4399, 50.0755] },
+    ];
+    const extent = extentOf(trips, 0)!;
+    const world = { minLon: -180, minLat: -90, maxLon: 180, maxLat: 90 };
+    const clipped = boxCells(world, G, extent);
+    expect(clipped.edge).toEqual([]);
+    // Without the extent, every cell along the world's border is an edge cell.
+    expect(boxCells(world, G).edge.length).toBeGreaterThan(10_000);
+    for (const match of ['origin', 'destination', 'both', 'any'] as const) {
+      const plan = planCount(world, clipped, G, match);
+      expect(plan.parts.map((p) => p.kind)).not.toContain('trips');
+      expect(evaluate(plan, trips, G)).toBe(2);
+    }
+    // One side inside the data: edge cells along that side only; a box beside the data: nothing.
+    const west = boxCells({ ...world, maxLon: 10 }, G, extent);
+    // (one run per grid row of the extent: the two cells around lon 10, 9.99–10.01)
+    expect(new Set(west.edge.map((r) => [decodeCell(r.lo).cx, decodeCell(r.hi).cx].join('–')))).toEqual(
+      new Set(['999–1000']),
+    );
+    expect(west.edge).toHaveLength(Math.floor(extent.maxLat / G) - Math.floor(extent.minLat / G) + 1);
+    expect(boxCells({ minLon: 20, minLat: -90, maxLon: 30, maxLat: 90 }, G, extent)).toMatchObject({
+      inner: [],
+      edge: [],
+    });
   });
 
   it('chooses each way of counting pairs: staying (small box), leaving (city), scan (country)', () => {

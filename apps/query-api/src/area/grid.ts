@@ -67,11 +67,39 @@ function touchedRange(min: number, max: number, g: number): IndexRange {
   return { lo: Math.floor((min - CELL_MARGIN) / g), hi: Math.floor((max + CELL_MARGIN) / g) };
 }
 
-export function boxCells(box: Bbox, g: number): BoxCells {
-  const tx = touchedRange(box.minLon, box.maxLon, g);
-  const ty = touchedRange(box.minLat, box.maxLat, g);
-  let innerX = innerRange(box.minLon, box.maxLon, g, tx);
-  let innerY = innerRange(box.minLat, box.maxLat, g, ty);
+/**
+ * The box's bounds with every side that lies beyond the data's extent (every stored point, both ends
+ * of every trip) made infinite: no stored point lies past such a side, so it cuts nothing and needs
+ * no edge cells. null when the box and the extent are disjoint: no stored point is in the box.
+ */
+export function clipToExtent(box: Bbox, extent: Bbox): Bbox | null {
+  if (box.maxLon < extent.minLon || box.minLon > extent.maxLon) return null;
+  if (box.maxLat < extent.minLat || box.minLat > extent.maxLat) return null;
+  return {
+    minLon: box.minLon <= extent.minLon ? -Infinity : box.minLon,
+    minLat: box.minLat <= extent.minLat ? -Infinity : box.minLat,
+    maxLon: box.maxLon >= extent.maxLon ? Infinity : box.maxLon,
+    maxLat: box.maxLat >= extent.maxLat ? Infinity : box.maxLat,
+  };
+}
+
+const NO_CELLS: BoxCells = { innerX: { lo: 0, hi: -1 }, innerY: { lo: 0, hi: -1 }, inner: [], edge: [] };
+
+/**
+ * The box's cells. With the data's `extent` (every stored point lies in it), the sides of the box
+ * beyond it are dropped ({@link clipToExtent}) and only the extent's cells are looked at: a box
+ * around the whole data has no edge cells at all, where without it every cell along its far-away
+ * sides would be scanned.
+ */
+export function boxCells(box: Bbox, g: number, extent?: Bbox): BoxCells {
+  const bounds = extent ? clipToExtent(box, extent) : box;
+  if (!bounds) return NO_CELLS;
+  // An infinite side touches the extent's outermost cells (with the margin) and leaves them inner.
+  const span = extent ?? box;
+  const tx = touchedRange(Math.max(bounds.minLon, span.minLon), Math.min(bounds.maxLon, span.maxLon), g);
+  const ty = touchedRange(Math.max(bounds.minLat, span.minLat), Math.min(bounds.maxLat, span.maxLat), g);
+  let innerX = innerRange(bounds.minLon, bounds.maxLon, g, tx);
+  let innerY = innerRange(bounds.minLat, bounds.maxLat, g, ty);
   if (innerX.lo > innerX.hi || innerY.lo > innerY.hi) {
     innerX = { lo: 0, hi: -1 };
     innerY = { lo: 0, hi: -1 };

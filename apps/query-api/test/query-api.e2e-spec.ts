@@ -394,6 +394,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
         '/api/v1/ingestions/{id}/rejections',
         '/api/v1/insights/latest-datasource',
         '/api/v1/insights/datasource-regions',
+        '/api/v1/regions',
       ]) {
         expect(body.paths[path]?.get?.responses?.['200']).toBeDefined();
       }

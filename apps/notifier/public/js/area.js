@@ -260,7 +260,9 @@ export class AreaPanel {
     for (const t of degreeTicks(lon0, lon1, sx(lon1) - sx(lon0), (l) => this.labelWidth(l) + 9)) {
       const at = sx(t.value);
       lines.push(svg('line', { class: 'grid-line', x1: at, x2: at, y1: 0, y2: MAP_H }));
-      labels.push(svg('text', { class: 'axis-label axis-x', x: at + 3, y: MAP_H - 4 }, t.label));
+      // A label the right edge would cut is left out.
+      if (at + 3 + this.labelWidth(t.label) <= MAP_W)
+        labels.push(svg('text', { class: 'axis-label axis-x', x: at + 3, y: MAP_H - 4 }, t.label));
     }
     // y labels are one text line high; the bottom band belongs to the x labels.
     for (const t of degreeTicks(lat0, lat1, sy(lat0) - sy(lat1), () => 20)) {

@@ -383,6 +383,11 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     expect(remaining).toBe(prague - 10);
     await eventually(totalTrips, { accept: (t) => t === remaining, what: 'Prague without the retracted trips' });
 
+    // For the screenshot: the rejected rows (they stay after a retraction) and the map zoomed out to the borders.
+    await card.getByRole('button', { name: 'Rejected rows (30)' }).click();
+    await page.locator('#rejections tbody tr').first().waitFor();
+    for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Zoom out' }).click();
+    await expectNoOverlappingAxisLabels();
     const shot = join(repoRoot(), 'test-output', 'dashboard.png');
     mkdirSync(join(repoRoot(), 'test-output'), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
@@ -418,6 +423,8 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     );
     expect(labels.filter((l) => l.cls?.includes('axis-x')).length).toBeGreaterThan(1);
     expect(labels.filter((l) => l.cls?.includes('axis-y')).length).toBeGreaterThan(1);
+    // Whole, inside the map (600 × 360 units).
+    for (const l of labels) expect([l.x0 >= 0, l.y0 >= 0, l.x1 <= 600, l.y1 <= 360]).toEqual([true, true, true, true]);
     for (let i = 0; i < labels.length; i++)
       for (let j = i + 1; j < labels.length; j++)
         if (overlaps(labels[i], labels[j]))

@@ -265,7 +265,7 @@ export class AreaPanel {
         labels.push(svg('text', { class: 'axis-label axis-x', x: at + 3, y: MAP_H - 4 }, t.label));
     }
     // y labels are one text line high; the bottom band belongs to the x labels.
-    for (const t of degreeTicks(lat0, lat1, sy(lat0) - sy(lat1), () => 20)) {
+    for (const t of degreeTicks(lat0, lat1, sy(lat0) - sy(lat1), () => 26)) {
       const at = sy(t.value);
       lines.push(svg('line', { class: 'grid-line', x1: 0, x2: MAP_W, y1: at, y2: at }));
       if (at - 3 > 10 && at - 3 < MAP_H - 16)

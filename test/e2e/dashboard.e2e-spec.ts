@@ -275,7 +275,7 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
   });
 
   it('lists the rejected rows of an upload: line, reason, raw values, a page at a time', async () => {
-    // 40 rows: every fourth one valid (10 Prague trips), the others rejected for three reasons.
+    // 40 rows: every fourth one valid (10 Prague trips), the others rejected for four reasons.
     const lines = ['region,origin_coord,destination_coord,datetime,datasource'];
     for (let i = 0; i < 40; i++) {
       const minute = String(i).padStart(2, '0');
@@ -285,7 +285,8 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
         `Prague,POINT (14.45 50.07),POINT (14.43 50.04),2018-02-30 08:${minute}:00,dash_test`,
         `,POINT (14.45 50.07),POINT (14.43 50.04),2018-05-16 08:${minute}:00,dash_test`,
       ][i % 4];
-      lines.push(row);
+      // Every eighth row is cut short: rejected for its field count, shown as the whole raw record.
+      lines.push(i % 8 === 7 ? `Prague,POINT (14.45 50.07),2018-05-16 08:${minute}:00` : row);
     }
     await page.getByLabel(/Trips file/).setInputFiles({
       name: BAD_NAME,
@@ -301,15 +302,19 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     const all: any = await (await fetch(`${queryApi.url}/api/v1/ingestions/${badId}/rejections?limit=1000`)).json();
     expect(all.items).toHaveLength(30);
     const rowsOf = (items: any[]) =>
-      items.map((r) => [
-        r.line.toLocaleString('en-US'),
-        r.reasonText,
-        r.values.region ?? '',
-        r.values.originCoord ?? '',
-        r.values.destinationCoord ?? '',
-        r.values.datetime ?? '',
-        r.values.datasource ?? '',
-      ]);
+      items.map((r) =>
+        r.rawRecord === null
+          ? [
+              r.line.toLocaleString('en-US'),
+              r.reasonText,
+              r.values.region ?? '',
+              r.values.originCoord ?? '',
+              r.values.destinationCoord ?? '',
+              r.values.datetime ?? '',
+              r.values.datasource ?? '',
+            ]
+          : [r.line.toLocaleString('en-US'), r.reasonText, r.rawRecord],
+      );
     const shown = () =>
       page.$$eval('#rejections tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     const panel = page.locator('#rejections');
@@ -321,7 +326,7 @@ describe('dashboard (headless Chromium) against the real pipeline', () => {
     // Lines 2, 6, 10 … are valid: the first rejected line is 3, for a bad origin.
     expect(all.items[0]).toMatchObject({ line: 3, reason: 'bad_origin' });
     expect(new Set(all.items.map((r: any) => r.reason))).toEqual(
-      new Set(['bad_origin', 'invalid_datetime', 'missing_region']),
+      new Set(['bad_origin', 'invalid_datetime', 'missing_region', 'field_count']),
     );
     await expect(panel.getByRole('button', { name: 'Previous' }).isDisabled()).resolves.toBe(true);
     await panel.getByRole('button', { name: 'Next' }).click();

@@ -9,6 +9,7 @@ import { GridSettingsModule } from './grid-settings.module.js';
 import { DbErrorsInterceptor } from './http/db-errors.interceptor.js';
 import { IngestionsModule } from './ingestions/ingestions.module.js';
 import { InsightsModule } from './insights/insights.module.js';
+import { RegionsModule } from './regions/regions.module.js';
 import { TripGroupsModule } from './trip-groups/trip-groups.module.js';
 import { TripsModule } from './trips/trips.module.js';
 
@@ -24,6 +25,7 @@ import { TripsModule } from './trips/trips.module.js';
     TripGroupsModule,
     IngestionsModule,
     InsightsModule,
+    RegionsModule,
   ],
   providers: [{ provide: APP_INTERCEPTOR, useClass: DbErrorsInterceptor }],
 })

@@ -9,7 +9,7 @@ export function setupOpenApi(app: INestApplication, env: Env): void {
     .setTitle('Trips query API')
     .setDescription(
       [
-        'Read-only REST API over the trips platform: weekly averages by region or bounding box, groups of similar trips, ingestion status and rejected rows, and two insights. All JSON fields are camelCase; errors are `{ statusCode, error: { code, message, details } }`.',
+        'Read-only REST API over the trips platform: weekly averages by region or bounding box, groups of similar trips, ingestion status and rejected rows, the known region names, and two insights. All JSON fields are camelCase; errors are `{ statusCode, error: { code, message, details } }`.',
         `Uploads go to the upload-gateway (${env.UPLOAD_GATEWAY_PUBLIC_URL}); live progress is pushed by the notifier over socket.io (${env.NOTIFIER_PUBLIC_URL}, namespace /ingestions).`,
         '## Definitions',
         ...Object.values(DEFINITIONS).map((d) => `- ${d}`),

@@ -237,6 +237,34 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
     });
   });
 
+  describe('GET /api/v1/regions', () => {
+    it('names the known regions, by prefix and bounded; bad parameters answer the house error format', async () => {
+      const { rows } = await pipeline.pool.query<{ name: string }>(
+        'SELECT name FROM silver.regions ORDER BY name_key COLLATE "C"',
+      );
+      expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['Hamburg', 'Prague', 'Turin']));
+      await expect(get('/api/v1/regions')).resolves.toEqual({ status: 200, body: { items: rows.map((r) => r.name) } });
+      await expect(get('/api/v1/regions?prefix=pR&limit=5')).resolves.toEqual({
+        status: 200,
+        body: { items: ['Prague'] },
+      });
+      await expect(get('/api/v1/regions?limit=1')).resolves.toEqual({ status: 200, body: { items: [rows[0].name] } });
+      await expect(get('/api/v1/regions?limit=101')).resolves.toEqual({
+        status: 400,
+        body: {
+          statusCode: 400,
+          error: {
+            code: 'invalid_limit',
+            message: 'limit must be an integer between 1 and 100',
+            details: { limit: '101' },
+          },
+        },
+      });
+      const repeated = await get('/api/v1/regions?prefix=a&prefix=b');
+      expect([repeated.status, repeated.body.error.code]).toEqual([400, 'invalid_prefix']);
+    });
+  });
+
   describe('GET /api/v1/trip-groups', () => {
     type Group = {
       region: string;
@@ -510,6 +538,7 @@ describe('query-api on the 100-row sample (real pipeline, database of its own)',
         '/api/v1/ingestions/{id}/rejections',
         '/api/v1/insights/latest-datasource',
         '/api/v1/insights/datasource-regions',
+        '/api/v1/regions',
       ]) {
         expect(body.paths[path]?.get?.responses?.['200']).toBeDefined();
       }

@@ -3,7 +3,8 @@
 import { AreaPanel } from './area.js';
 import { IngestionsView } from './ingestions-view.js';
 import { Live } from './live.js';
-import { applyEvent, blank, fromSnapshot, TERMINAL } from './progress.js';
+import { applyEvent, blank, fmt, fromSnapshot, SETTLED } from './progress.js';
+import { RejectionsView } from './rejections.js';
 import { apiToken, askForToken } from './token.js';
 import { setupUploadForm } from './upload.js';
 
@@ -13,6 +14,7 @@ const view = new IngestionsView(document.getElementById('ingestions'), document.
 const notice = document.getElementById('ingestions-notice');
 const connection = document.getElementById('connection');
 const area = new AreaPanel(config.queryApiUrl);
+const rejections = new RejectionsView(config.queryApiUrl);
 
 let renderQueued = false;
 const render = () => {
@@ -32,11 +34,18 @@ const live = new Live(
     if (after === before) return;
     ingestions.set(event.ingestionId, after);
     // Seen first on the all-ingestions feed: follow it on its own from the start, so a dropped connection can resume it exactly.
-    if (!known && !TERMINAL.has(after.state) && !live.isFollowing(event.ingestionId))
+    if (!known && !SETTLED.has(after.state) && !live.isFollowing(event.ingestionId))
       void live.follow(event.ingestionId, 0);
-    if (TERMINAL.has(after.state)) {
+    if (SETTLED.has(after.state)) {
       live.unfollow(event.ingestionId);
-      if (after.state === 'completed' && !TERMINAL.has(before.state)) void area.refresh();
+      // Trips were added or taken out: the area panel's answers change.
+      if (after.state !== before.state && after.state !== 'failed') void area.refresh();
+    }
+    if (after.state === 'retracted' && before.state !== 'retracted') {
+      ingestions.set(event.ingestionId, {
+        ...after,
+        note: { kind: 'ok', text: `Retracted: its ${fmt(event.data?.trips)} trips no longer count in any answer.` },
+      });
     }
     render();
   },
@@ -66,7 +75,7 @@ async function loadList() {
     for (const item of page.items) {
       const p = fromSnapshot(item, ingestions.get(item.ingestionId));
       ingestions.set(item.ingestionId, p);
-      if (!TERMINAL.has(p.state)) void live.follow(item.ingestionId, p.lastSeq);
+      if (!SETTLED.has(p.state)) void live.follow(item.ingestionId, p.lastSeq);
     }
     notice.hidden = true;
   } catch (e) {
@@ -103,6 +112,70 @@ setupUploadForm(config, {
     view.rendered.delete(id);
     render();
   },
+});
+
+/** A message under an ingestion's card (the result of an action on it). */
+function note(id, kind, text) {
+  const p = ingestions.get(id);
+  if (!p) return;
+  ingestions.set(id, { ...p, note: { kind, text } });
+  render();
+}
+
+/** `DELETE` on the upload-gateway, once confirmed; the `ingestion.retracted` event then says it is done. */
+async function retract(p) {
+  const name = p.fileName ?? p.ingestionId;
+  const question = `Retract ${name}? Its ${fmt(p.validRows)} trips will no longer count in any answer; the raw upload and its rejected rows stay.`;
+  if (!confirm(question)) return;
+  note(p.ingestionId, 'wait', 'Retracting…');
+  let res;
+  let body;
+  try {
+    res = await fetch(`${config.uploadUrl}/${p.ingestionId}`, {
+      method: 'DELETE',
+      headers: apiToken() ? { Authorization: `Bearer ${apiToken()}` } : {},
+    });
+    body = await res.json().catch(() => ({}));
+  } catch {
+    note(p.ingestionId, 'bad', `Cannot reach the upload-gateway at ${config.uploadUrl}`);
+    return;
+  }
+  if (!res.ok) {
+    const why = body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
+    note(p.ingestionId, 'bad', `Retraction refused — ${why}`);
+    if (res.status === 401) {
+      askForToken(
+        apiToken()
+          ? 'The upload-gateway refused this token: enter the right one.'
+          : 'The upload-gateway requires an API token.',
+      );
+    }
+    return;
+  }
+  const now = ingestions.get(p.ingestionId);
+  // The event may have come first (the all-ingestions feed is fast): never step back from `retracted`.
+  if (now.state === 'retracted') return;
+  ingestions.set(p.ingestionId, { ...now, state: body.state });
+  if (body.state === 'retracted') {
+    note(p.ingestionId, 'ok', 'Retracted: its trips no longer count in any answer.');
+    void area.refresh();
+    return;
+  }
+  note(
+    p.ingestionId,
+    'wait',
+    'Retraction accepted: its trips leave the answers once the transformer has taken them out…',
+  );
+  // Followed from what this page has seen: the notifier replays `ingestion.retracted` if it came already.
+  void live.follow(p.ingestionId, now.lastSeq);
+}
+
+document.getElementById('ingestions').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-action]');
+  const p = ingestions.get(button?.closest('[data-ingestion-id]')?.dataset.ingestionId);
+  if (!p) return;
+  if (button.dataset.action === 'rejections') void rejections.open(p);
+  if (button.dataset.action === 'retract') void retract(p);
 });
 
 await loadList();

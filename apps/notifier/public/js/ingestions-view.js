@@ -56,7 +56,7 @@ function card(p) {
     );
   }
   li.append(layers);
-  if (p.state === 'completed') {
+  if (p.state === 'completed' || p.state === 'retracting' || p.state === 'retracted') {
     const summary = el('p', { class: 'summary' });
     const rate = p.durationMs ? ((p.totalRows ?? 0) * 1000) / p.durationMs : null;
     summary.append(
@@ -66,11 +66,39 @@ function card(p) {
       rate != null ? ` · ${rate.toLocaleString('en-US', { maximumFractionDigits: rate < 10 ? 1 : 0 })} rows/s` : '',
     );
     li.append(summary);
+    li.append(actions(p));
   }
+  if (p.note) li.append(el('p', { class: `note note-${p.note.kind}`, role: 'status', text: p.note.text }));
   if (p.state === 'failed' && p.error) {
     li.append(el('p', { class: 'failure', text: `Failed in ${p.error.stage}: ${p.error.code} — ${p.error.message}` }));
   }
   return li;
+}
+
+/** Buttons of a finished ingestion; app.js handles their clicks (`data-action`). */
+function actions(p) {
+  const bar = el('div', { class: 'actions' });
+  if (p.rejectedRows > 0) {
+    bar.append(
+      el('button', {
+        type: 'button',
+        'data-action': 'rejections',
+        text: `Rejected rows (${fmt(p.rejectedRows)})`,
+      }),
+    );
+  }
+  if (p.state === 'completed') {
+    bar.append(
+      el('button', {
+        type: 'button',
+        class: 'danger',
+        'data-action': 'retract',
+        title: 'Take its trips out of every answer (the raw upload and its rejected rows stay)',
+        text: 'Retract',
+      }),
+    );
+  }
+  return bar;
 }
 
 /** Newest first; re-renders only the cards whose ingestion changed. */

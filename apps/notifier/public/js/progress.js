@@ -2,6 +2,10 @@
 // Pure functions: the same event twice (seq at or below lastSeq) changes nothing.
 
 export const TERMINAL = new Set(['completed', 'failed']);
+/** The states after `completed` once a retraction is asked for (DELETE on the upload-gateway). */
+export const RETRACTION = new Set(['retracting', 'retracted']);
+/** States no further event changes unless someone acts (a retraction): nothing to follow live. */
+export const SETTLED = new Set(['completed', 'failed', 'retracted']);
 
 /** @returns a blank ingestion. */
 export function blank(ingestionId) {
@@ -31,7 +35,8 @@ export function fromSnapshot(item, previous) {
   const p = { ...(previous ?? blank(item.ingestionId)) };
   const c = item.counts ?? {};
   const t = item.timestamps ?? {};
-  p.state = TERMINAL.has(p.state) ? p.state : item.state;
+  // Only a retraction moves an ingestion on from a final state; nothing moves it back from `retracted`.
+  if (p.state !== 'retracted' && (!TERMINAL.has(p.state) || RETRACTION.has(item.state))) p.state = item.state;
   p.fileName = item.fileName ?? p.fileName;
   p.totalRows = item.totalRows ?? p.totalRows;
   p.uploadRows = Math.max(p.uploadRows, c.upload ?? 0);
@@ -105,6 +110,9 @@ export function applyEvent(p, event) {
       n.validRows = d.validRows;
       n.rejectedRows = d.rejectedRows;
       n.durationMs = d.durationMs;
+      break;
+    case 'ingestion.retracted':
+      n.state = 'retracted';
       break;
     case 'ingestion.failed':
       n.state = 'failed';

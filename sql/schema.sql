@@ -468,7 +468,11 @@ CREATE TABLE meta.segments (
     valid_rows bigint NOT NULL,
     built_at timestamp with time zone DEFAULT now() NOT NULL,
     build_ms integer NOT NULL,
-    attached boolean DEFAULT true NOT NULL
+    attached boolean DEFAULT true NOT NULL,
+    min_lon double precision,
+    min_lat double precision,
+    max_lon double precision,
+    max_lat double precision
 );
 
 --

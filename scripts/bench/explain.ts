@@ -12,6 +12,7 @@ import { planCount, type CountPart } from '../../apps/query-api/src/area/count-p
 import { boxCells, cellCount, type Bbox } from '../../apps/query-api/src/area/grid.js';
 import { countScope, renderCount, subqueries, type CountScope } from '../../apps/query-api/src/trips/count-sql.js';
 import { parseDate, resolvePeriod } from '../../apps/query-api/src/trips/period.js';
+import { dataExtent } from '../../apps/query-api/src/trips/weekly-average.repository.js';
 import { benchQueries, type BenchQuery } from './queries.js';
 
 interface PlanNode {
@@ -106,13 +107,14 @@ try {
     ).rows.map((r) => [r.name, r.id]),
   );
 
+  const extent = await dataExtent(client);
   const boxes = benchQueries(Number(values.n)).filter(
     (q): q is BenchQuery & { kind: MatchMode } => q.kind !== 'region',
   );
   const counts = boxes.map((q) => {
     const [minLon, minLat, maxLon, maxLat] = q.params.bbox.split(',').map(Number);
     const box: Bbox = { minLon, minLat, maxLon, maxLat };
-    const cells = boxCells(box, cellDegrees);
+    const cells = boxCells(box, cellDegrees, extent);
     const period = resolvePeriod(q.params.from, q.params.to, dataWeeks)!;
     const ds = q.params.datasource;
     const scope: CountScope = countScope(period, dataWeeks, ds === undefined ? undefined : (datasources.get(ds) ?? -1));

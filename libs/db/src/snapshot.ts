@@ -43,41 +43,41 @@ export interface SplittableWork<T> {
 }
 
 /**
- * Runs `work` in a locked snapshot ({@link inLockedSnapshot}) and returns its results: whole, or —
- * when `split` and the pool has a connection to spare at that moment — in two halves at once, the
- * second on a connection that imports the first one's snapshot (`pg_export_snapshot`), so both read
- * the same rows. Should other requests take the spare connection meanwhile, this one waits for the
- * next free connection; the request that fills the pool sees none to spare and runs whole on its
- * one connection, so requests never all wait on one another. The second connection locks with
- * NOWAIT; refused (a merge waits for the first one's locks), the first runs both halves.
+ * Inside a locked snapshot ({@link inLockedSnapshot}) held by `client`: runs `work` and returns its
+ * results, whole, or — when `split` and the pool has a connection to spare at that moment — in two
+ * halves at once, the second on a connection that imports the client's snapshot
+ * (`pg_export_snapshot`), so both read the same rows. Should other requests take the spare
+ * connection meanwhile, this one waits for the next free connection; the request that fills the
+ * pool sees none to spare and runs whole on its one connection, so requests never all wait on one
+ * another. The second connection locks `tables` with NOWAIT; refused (a merge waits for the first
+ * one's locks), the client runs both halves.
  */
-export function inSplitSnapshot<T>(
+export async function splitInSnapshot<T>(
   pool: pg.Pool,
+  client: pg.PoolClient,
   tables: readonly string[],
   work: SplittableWork<T>,
   split: boolean,
 ): Promise<T[]> {
-  return inLockedSnapshot(pool, tables, async (client) => {
-    if (!split || !hasSpareConnection(pool)) return [await work.whole(client)];
-    const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-    const snapshot = rows[0].id;
-    const [mine, theirs] = await Promise.all([
-      work.half(client, 0),
-      inLockedSnapshot(
-        pool,
-        tables,
-        async (helper) => {
-          await helper.query(`SET TRANSACTION SNAPSHOT ${helper.escapeLiteral(snapshot)}`);
-          return work.half(helper, 1);
-        },
-        'nowait',
-      ).catch((error: unknown) => {
-        if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
-        throw error;
-      }),
-    ]);
-    return [mine, theirs ?? (await work.half(client, 1))];
-  });
+  if (!split || !hasSpareConnection(pool)) return [await work.whole(client)];
+  const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+  const snapshot = rows[0].id;
+  const [mine, theirs] = await Promise.all([
+    work.half(client, 0),
+    inLockedSnapshot(
+      pool,
+      tables,
+      async (helper) => {
+        await helper.query(`SET TRANSACTION SNAPSHOT ${helper.escapeLiteral(snapshot)}`);
+        return work.half(helper, 1);
+      },
+      'nowait',
+    ).catch((error: unknown) => {
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return undefined;
+      throw error;
+    }),
+  ]);
+  return [mine, theirs ?? (await work.half(client, 1))];
 }
 
 /** Whether pool.connect() would hand out a connection without waiting. */

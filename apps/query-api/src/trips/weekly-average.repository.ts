@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
-import { inSplitSnapshot, PG_POOL } from '#db';
+import { inLockedSnapshot, PG_POOL, splitInSnapshot } from '#db';
 import type { MatchMode } from '../area/area.js';
 import { planCount, shardOf, type CountPlan } from '../area/count-plan.js';
-import { cellCount, type Bbox, type BoxCells } from '../area/grid.js';
+import { boxCells, cellCount, type Bbox } from '../area/grid.js';
 import { renderCount, type CountScope } from './count-sql.js';
 
 /** Weekly trip counts keyed by week (Monday, `YYYY-MM-DD`); weeks without trips are absent. */
@@ -64,29 +64,51 @@ export class WeeklyAverageRepository {
   /**
    * Bounding-box counts run in one repeatable-read snapshot. Gold and silver are counted as of the
    * same rows: a segment's silver rows and its gold commit in one transaction (the transformer's
-   * segment build), so a snapshot sees both or neither. A box with many edge cells is counted on two
-   * connections at once sharing that snapshot ({@link inSplitSnapshot}), each taking every other
-   * cell, row and scan of the plan ({@link shardOf}).
+   * segment build), so a snapshot sees both or neither. The data's extent is read in that snapshot
+   * too (every segment's, attached or not: a superset of what it counts), and the box's sides beyond
+   * it are dropped ({@link boxCells}). A box with many edge cells is counted on two connections at
+   * once sharing the snapshot ({@link splitInSnapshot}), each taking every other cell, row and scan
+   * of the plan ({@link shardOf}).
    */
-  async bboxWeekly(
-    box: Bbox,
-    cells: BoxCells,
-    cellDegrees: number,
-    match: MatchMode,
-    scope: CountScope,
-  ): Promise<WeeklyCounts> {
-    const plan = planCount(box, cells, cellDegrees, match);
-    const results = await inSplitSnapshot(
-      this.pool,
-      SEGMENTED_TABLES,
-      {
-        whole: (client) => runCount(client, plan, scope),
-        half: (client, no) => runCount(client, shardOf(plan, { no, of: 2 }), scope),
-      },
-      cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS,
-    );
+  async bboxWeekly(box: Bbox, cellDegrees: number, match: MatchMode, scope: CountScope): Promise<WeeklyCounts> {
+    const results = await inLockedSnapshot(this.pool, SEGMENTED_TABLES, async (client) => {
+      const cells = boxCells(box, cellDegrees, await dataExtent(client));
+      const plan = planCount(box, cells, cellDegrees, match);
+      return splitInSnapshot(
+        this.pool,
+        client,
+        SEGMENTED_TABLES,
+        {
+          whole: (c) => runCount(c, plan, scope),
+          half: (c, no) => runCount(c, shardOf(plan, { no, of: 2 }), scope),
+        },
+        cellCount(cells.edge) >= SPLIT_MIN_EDGE_CELLS,
+      );
+    });
     return toCounts(results.flat());
   }
+}
+
+/**
+ * The smallest box holding both ends of every stored trip, from meta.segments (migration 0021), as
+ * the snapshot of `db` sees it; undefined while it is unknown: a segment built before that migration,
+ * or rows in the legacy partition (from before segments). The empty box (+∞ … −∞) when no trip is stored.
+ */
+export async function dataExtent(db: pg.ClientBase): Promise<Bbox | undefined> {
+  const { rows } = await db.query<{
+    known: boolean;
+    min_lon: number;
+    min_lat: number;
+    max_lon: number;
+    max_lat: number;
+  }>(
+    `SELECT count(*) = count(min_lon) AND NOT EXISTS (SELECT 1 FROM silver.trips_legacy) AS known,
+            coalesce(min(min_lon), 'Infinity') AS min_lon, coalesce(min(min_lat), 'Infinity') AS min_lat,
+            coalesce(max(max_lon), '-Infinity') AS max_lon, coalesce(max(max_lat), '-Infinity') AS max_lat
+       FROM meta.segments`,
+  );
+  const r = rows[0];
+  return r.known ? { minLon: r.min_lon, minLat: r.min_lat, maxLon: r.max_lon, maxLat: r.max_lat } : undefined;
 }
 
 /** Sums rows per week (a split count returns a week from each connection); weeks summing to 0 are absent. */

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Area } from '../area/area.js';
 import { GridSettingsService } from '../grid-settings.service.js';
-import { boxCells } from '../area/grid.js';
 import { averageOf, DEFAULT_WEEKS_MODE, type WeeksMode } from './averaging.js';
 import { formatDate, parseDate, periodEnd, resolvePeriod, weeksOf, type Period } from './period.js';
 import { countScope } from './count-sql.js';
@@ -66,7 +65,7 @@ export class WeeklyAverageService {
       return regionId === undefined ? new Map() : this.repository.regionWeekly(regionId, scope);
     }
     const { cellDegrees } = await this.grid.get();
-    return this.repository.bboxWeekly(area.bbox, boxCells(area.bbox, cellDegrees), cellDegrees, area.match, scope);
+    return this.repository.bboxWeekly(area.bbox, cellDegrees, area.match, scope);
   }
 
   private filterOf(query: WeeklyAverageQuery): WeeklyAverageDto['filter'] {

@@ -116,9 +116,13 @@ export class RetractionRepository {
   /** Records segment `n`, rebuilt from `from` without the ingestion's rows, and moves the other chunks' markers to it. */
   async recordRebuilt(client: pg.ClientBase, ingestionNo: number, n: number, from: HeldSegment, buildMs: number) {
     await client.query(
-      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, merged_from, attached)
+      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, merged_from, attached,
+                                  min_lon, min_lat, max_lon, max_lat)
        SELECT $1, NULL, (SELECT count(*) FROM meta.silver_chunks WHERE segment_no = $2 AND ingestion_no <> $3),
-              $4, $5, $6, ARRAY[$2::int], true`,
+              $4, $5, $6, ARRAY[$2::int], true,
+              -- the source's extent: it holds the rebuilt segment's (fewer) trips
+              s.min_lon, s.min_lat, s.max_lon, s.max_lat
+         FROM meta.segments s WHERE s.segment_no = $2`,
       [
         n,
         from.segmentNo,

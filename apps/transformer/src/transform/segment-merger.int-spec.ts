@@ -52,6 +52,15 @@ describe('SegmentMerger: segments merged into one, every answer unchanged', () =
       [ing.ingestionNo],
     );
     expect(built).toHaveLength(5);
+    // Each segment records its extent: the smallest box around both ends of its trips.
+    const extentSql = `SELECT s.segment_no, s.min_lon = min(least(t.origin_lon, t.destination_lon))
+                              AND s.min_lat = min(least(t.origin_lat, t.destination_lat))
+                              AND s.max_lon = max(greatest(t.origin_lon, t.destination_lon))
+                              AND s.max_lat = max(greatest(t.origin_lat, t.destination_lat)) AS exact
+                         FROM meta.segments s JOIN silver.trips t USING (segment_no)
+                        WHERE s.segment_no = ANY($1::int[]) GROUP BY s.segment_no ORDER BY 1`;
+    const extents = await pool.query<{ exact: boolean }>(extentSql, [built.map((b) => b.segment_no)]);
+    expect(extents.rows.map((r) => r.exact)).toEqual([true, true, true, true, true]);
     const before = await totals(at.region);
     expect(before).toMatchObject({ silver: 150, groups: 150, origin_cells: 150, od_cells: 150 });
 
@@ -83,6 +92,10 @@ describe('SegmentMerger: segments merged into one, every answer unchanged', () =
       );
       expect(recorded).toEqual([
         { ingestion_no: null, merged_from: built.slice(0, 4).map((b) => b.segment_no), rows: 120 },
+      ]);
+      // The merged segment's extent is the union of its sources'.
+      expect((await pool.query(extentSql, [[merged[0].segmentNo]])).rows).toEqual([
+        { segment_no: merged[0].segmentNo, exact: true },
       ]);
       // The merged silver partition is all-visible after the merge's VACUUM: index-only scans skip its heap.
       const { rows: visible } = await pool.query<{ all_visible: boolean }>(

@@ -6,10 +6,20 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { binaryCopyHeader, binaryCopyTrailer, SILVER_COPY_COLUMNS, type TripReject } from '#csv';
 import { sqlPath } from '#db';
+import type { Bounds } from './extent.js';
 import type { GoldCopy } from './gold-deltas.js';
 import type { SegmentSize } from './merge-policy.js';
 
 const { from: copyFrom, to: copyTo } = copyStreams;
+
+/**
+ * The union of the extents of a set of meta.segments rows (in a SELECT over them): unknown (NULL) if
+ * any is unknown (built before migration 0021).
+ */
+export const UNION_OF_EXTENTS = `CASE WHEN count(*) = count(min_lon) THEN min(min_lon) END,
+              CASE WHEN count(*) = count(min_lon) THEN min(min_lat) END,
+              CASE WHEN count(*) = count(min_lon) THEN max(max_lon) END,
+              CASE WHEN count(*) = count(min_lon) THEN max(max_lat) END`;
 
 /** A chunk whose marker waits for its segment, locked by the build that claimed it. */
 export interface WaitingChunk {
@@ -279,6 +289,7 @@ export class SegmentRepository {
     ingestionNo: number,
     n: number,
     chunks: readonly SegmentChunk[],
+    extent: Bounds,
     buildMs: number,
   ): Promise<void> {
     await client.query(
@@ -291,9 +302,21 @@ export class SegmentRepository {
     const valid = chunks.reduce((s, c) => s + c.validRows, 0);
     const rows = chunks.reduce((s, c) => s + c.validRows + c.rejectedRows, 0);
     await client.query(
-      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, attached)
-       VALUES ($1, $2, $3, $4, $5, $6, false)`,
-      [n, ingestionNo, chunks.length, rows, valid, Math.round(buildMs)],
+      `INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, attached,
+                                  min_lon, min_lat, max_lon, max_lat)
+       VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8, $9, $10)`,
+      [
+        n,
+        ingestionNo,
+        chunks.length,
+        rows,
+        valid,
+        Math.round(buildMs),
+        extent.minLon,
+        extent.minLat,
+        extent.maxLon,
+        extent.maxLat,
+      ],
     );
   }
 
@@ -335,9 +358,13 @@ export class SegmentRepository {
   /** Records the merged segment in place of its sources. */
   async recordMerge(client: pg.ClientBase, n: number, sources: readonly number[], buildMs: number): Promise<number> {
     const { rows } = await client.query<{ rows: string }>(
-      `WITH gone AS (DELETE FROM meta.segments WHERE segment_no = ANY($2::int[]) RETURNING chunks, rows, valid_rows)
-       INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, merged_from)
-       SELECT $1, NULL, sum(chunks), sum(rows), sum(valid_rows), $3, $2::int[] FROM gone
+      `WITH gone AS (DELETE FROM meta.segments WHERE segment_no = ANY($2::int[])
+                     RETURNING chunks, rows, valid_rows, min_lon, min_lat, max_lon, max_lat)
+       INSERT INTO meta.segments (segment_no, ingestion_no, chunks, rows, valid_rows, build_ms, merged_from,
+                                  min_lon, min_lat, max_lon, max_lat)
+       SELECT $1, NULL, sum(chunks), sum(rows), sum(valid_rows), $3, $2::int[],
+              ${UNION_OF_EXTENTS}
+         FROM gone
        RETURNING valid_rows AS rows`,
       [n, sources, Math.round(buildMs)],
     );

@@ -15,6 +15,7 @@ import { encodeSilverRows, parseTrips, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
+import { Extent, type Bounds } from './extent.js';
 import { FIRST_GOLD_SHAPE, GoldDeltas, type GoldShape } from './gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
@@ -284,10 +285,16 @@ export class TransformService {
       let built: BuiltSegment | null = null;
       if (waiting.length > 0 && (rows >= this.segmentTarget(ingestion.builtRows) || ingestion.allArrived)) {
         const segmentNo = await this.segments.nextSegmentNo(client);
-        const { chunks, steps } = await this.buildSegment(client, ingestionNo, segmentNo, ingestion.columns, waiting);
+        const { chunks, extent, steps } = await this.buildSegment(
+          client,
+          ingestionNo,
+          segmentNo,
+          ingestion.columns,
+          waiting,
+        );
         const valid = chunks.reduce((s, c) => s + c.validRows, 0);
         const ms = performance.now() - started;
-        await this.segments.recordSegment(client, ingestionNo, segmentNo, chunks, ms);
+        await this.segments.recordSegment(client, ingestionNo, segmentNo, chunks, extent, ms);
         progress = await this.repo.countSegment(client, ingestionNo, chunks.length, rows, valid);
         built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms), steps };
       }
@@ -307,9 +314,10 @@ export class TransformService {
     segmentNo: number,
     columns: readonly string[],
     waiting: readonly WaitingChunk[],
-  ): Promise<{ chunks: SegmentChunk[]; steps: SegmentSteps }> {
+  ): Promise<{ chunks: SegmentChunk[]; extent: Bounds; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
+    const extent = new Extent();
     const deltas = new GoldDeltas(
       waiting.reduce((n, c) => n + c.rows, 0),
       this.goldShape,
@@ -325,7 +333,7 @@ export class TransformService {
     await this.segments.copySilver(
       client,
       segmentNo,
-      this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects, deltas),
+      this.encode(ingestionNo, segmentNo, columns, waiting, chunks, rejects, deltas, extent),
     );
     const copy = lap();
     if (deltas.trips >= SHAPE_MIN_TRIPS) this.goldShape = deltas.shape();
@@ -342,7 +350,7 @@ export class TransformService {
     const gold = lap();
     await this.segments.analyze(client, segmentNo);
     const analyze = lap();
-    return { chunks, steps: { copy, rejects: rejectsMs, indexes, goldCells, gold, analyze } };
+    return { chunks, extent: extent.bounds, steps: { copy, rejects: rejectsMs, indexes, goldCells, gold, analyze } };
   }
 
   /**
@@ -357,6 +365,7 @@ export class TransformService {
     chunks: SegmentChunk[],
     rejects: TripReject[],
     deltas: GoldDeltas,
+    extent: Extent,
   ): AsyncGenerator<Buffer> {
     for (let i = 0; i < waiting.length; i += READ_BATCH) {
       const batch = waiting.slice(i, i + READ_BATCH);
@@ -387,6 +396,7 @@ export class TransformService {
         for (const r of parsed.rejects) rejects.push(r);
         if (parsed.trips.length > 0) {
           deltas.add(parsed.trips, regionIds, datasourceIds);
+          extent.add(parsed.trips);
           yield encodeSilverRows(parsed.trips, segmentNo, ingestionNo, regionIds, datasourceIds);
         }
       }

@@ -19,6 +19,14 @@ describe('degreeTicks: map axis labels never run into each other', () => {
     expect(step).toBeGreaterThan(0.05);
   });
 
+  it('keeps one tick on a range too narrow for two labels, even where no coarser step falls in it', () => {
+    // (a counterexample fast-check once found: every step coarser than 0.01 skips -129.44..-129.42)
+    const ticks = degreeTicks(-129.44, -129.42, 40, need);
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0].value).toBeGreaterThanOrEqual(-129.44 - 1e-9);
+    expect(ticks[0].value).toBeLessThanOrEqual(-129.42 + 1e-9);
+  });
+
   it('for any range and width: labels fit between neighbours, inside the range, on a 1-2-5 step', () => {
     fc.assert(
       fc.property(

@@ -27,14 +27,18 @@ export function degreeTicks(min, max, pixels, need) {
   const span = max - min;
   if (!(span > 0) || !(pixels > 0)) return [];
   const perDegree = pixels / span;
+  let finer = [];
   for (const step of niceSteps(span / 50)) {
     const ticks = [];
     for (let i = Math.ceil(min / step); i * step <= max + step * 1e-9; i++) {
       const value = i * step;
       ticks.push({ value, label: degreeLabel(value, step) });
     }
-    const widest = Math.max(0, ...ticks.map((t) => need(t.label)));
-    if (step * perDegree >= widest || ticks.length <= 1) return ticks;
+    // A step so coarse that no multiple of it falls in the range: one tick of the finer step.
+    if (ticks.length === 0) return finer.length ? [finer[Math.floor(finer.length / 2)]] : [];
+    const widest = Math.max(...ticks.map((t) => need(t.label)));
+    if (step * perDegree >= widest || ticks.length === 1) return ticks;
+    finer = ticks;
   }
   return [];
 }

@@ -3,7 +3,7 @@
 import { AreaPanel } from './area.js';
 import { IngestionsView } from './ingestions-view.js';
 import { Live } from './live.js';
-import { applyEvent, blank, fmt, fromSnapshot, SETTLED } from './progress.js';
+import { apiErrorText, applyEvent, blank, fmt, fromSnapshot, SETTLED } from './progress.js';
 import { RejectionsView } from './rejections.js';
 import { apiToken, askForToken } from './token.js';
 import { setupUploadForm } from './upload.js';
@@ -141,8 +141,7 @@ async function retract(p) {
     return;
   }
   if (!res.ok) {
-    const why = body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
-    note(p.ingestionId, 'bad', `Retraction refused — ${why}`);
+    note(p.ingestionId, 'bad', `Retraction refused — ${apiErrorText(res.status, body)}`);
     if (res.status === 401) {
       askForToken(
         apiToken()

@@ -2,7 +2,7 @@
 // borders and coastlines (zoom with the wheel or the buttons, pan by dragging in pan mode or with
 // Shift), and the weekly trips chart from the query-api's weekly-average endpoint.
 import { CHAR_PX, degreeTicks, placeAvgLabel, unzoom, ZOOM_MIN, zoomAt } from './geo.js';
-import { fmt } from './progress.js';
+import { apiErrorText, fmt } from './progress.js';
 import { loadWorld, outlinePath } from './world.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -108,7 +108,7 @@ export class AreaPanel {
   async get(path) {
     const res = await fetch(new URL(path, this.api));
     const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
+    if (!res.ok) throw new Error(apiErrorText(res.status, body));
     return body;
   }
 

@@ -1,5 +1,5 @@
 // Renders the ingestion list: one card per ingestion with state, rows, and a bar per layer.
-import { fmt, formatBytes, formatDuration, layerBars, percent } from './progress.js';
+import { fmt, formatBytes, formatDuration, layerBars, percent, uploadName } from './progress.js';
 
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag);
@@ -25,7 +25,7 @@ function card(p) {
       'div',
       { class: 'ingestion-head' },
       el('span', { class: `state state-${p.state}`, text: p.state }),
-      el('span', { class: 'ingestion-name', title: p.fileName ?? '', text: p.fileName ?? '(unnamed upload)' }),
+      el('span', { class: 'ingestion-name', title: p.fileName ?? '', text: uploadName(p) }),
       el('code', { class: 'muted', title: p.ingestionId, text: p.ingestionId.slice(0, 8) }),
       el('span', { class: 'ingestion-rows', text: rows }),
     ),

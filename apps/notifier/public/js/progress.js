@@ -155,6 +155,13 @@ export function percent(bar) {
 
 export const fmt = (n) => Number(n ?? 0).toLocaleString('en-US');
 
+/** How the page names an ingestion: its file name, or a placeholder for a raw upload sent without one. */
+export const uploadName = (p) => p.fileName ?? '(unnamed upload)';
+
+/** What a refused API call says: the house error's code and message, else the HTTP status. */
+export const apiErrorText = (status, body) =>
+  body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${status}`;
+
 export function formatDuration(ms) {
   if (ms == null) return '';
   if (ms < 1000) return `${ms} ms`;

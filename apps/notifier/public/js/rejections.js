@@ -1,6 +1,8 @@
 // The rejected rows of one ingestion (query-api `GET /api/v1/ingestions/:id/rejections`): line,
 // reason and the raw values as uploaded, a page at a time. The API pages forward with a cursor;
 // the cursors already seen take the reader back.
+import { apiErrorText, fmt, uploadName } from './progress.js';
+
 const PAGE_ROWS = 20;
 const COLUMNS = ['region', 'originCoord', 'destinationCoord', 'datetime', 'datasource'];
 
@@ -28,7 +30,7 @@ export class RejectionsView {
   async open(p) {
     this.id = p.ingestionId;
     this.cursors = [null];
-    this.title.textContent = `${p.fileName ?? '(unnamed upload)'} · ${p.ingestionId} · ${p.rejectedRows.toLocaleString('en-US')} rejected`;
+    this.title.textContent = `${uploadName(p)} · ${p.ingestionId} · ${fmt(p.rejectedRows)} rejected`;
     this.section.hidden = false;
     this.section.scrollIntoView({ block: 'nearest' });
     await this.load(0);
@@ -45,7 +47,7 @@ export class RejectionsView {
     try {
       const res = await fetch(url);
       const body = await res.json().catch(() => ({}));
-      if (!res.ok) throw new Error(body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`);
+      if (!res.ok) throw new Error(apiErrorText(res.status, body));
       // Another ingestion was opened meanwhile: this answer is not wanted any more.
       if (id !== this.id) return;
       this.page = page;
@@ -64,13 +66,13 @@ export class RejectionsView {
     const first = items[0]?.line;
     const last = items.at(-1)?.line;
     this.status.textContent = items.length
-      ? `page ${this.page + 1} · lines ${first.toLocaleString('en-US')}–${last.toLocaleString('en-US')}`
+      ? `page ${this.page + 1} · lines ${fmt(first)}–${fmt(last)}`
       : 'no rejected rows';
     this.body.replaceChildren(
       ...items.map((r) => {
         const tr = document.createElement('tr');
         tr.dataset.line = String(r.line);
-        tr.append(cell('td', r.line.toLocaleString('en-US'), { className: 'num' }));
+        tr.append(cell('td', fmt(r.line), { className: 'num' }));
         tr.append(cell('td', r.reasonText, { title: r.reason, className: 'reason' }));
         // A record that could not be split into columns is shown whole.
         if (r.rawRecord != null) tr.append(cell('td', r.rawRecord, { colSpan: COLUMNS.length, className: 'raw' }));

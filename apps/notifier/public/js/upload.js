@@ -1,6 +1,6 @@
 // The upload form: choose the id, follow it on the socket first, then POST the file with
 // XMLHttpRequest (fetch cannot report upload progress) so bytes sent show while the layers fill.
-import { formatBytes } from './progress.js';
+import { apiErrorText, formatBytes } from './progress.js';
 import { apiToken, askForToken } from './token.js';
 
 const newId = () =>
@@ -61,13 +61,13 @@ export function setupUploadForm(config, hooks) {
         form.reset();
         return;
       }
-      let message = `HTTP ${xhr.status}`;
+      let body;
       try {
-        const body = JSON.parse(xhr.responseText);
-        if (body?.error) message = `${body.error.code}: ${body.error.message}`;
+        body = JSON.parse(xhr.responseText);
       } catch {
         // not JSON
       }
+      const message = apiErrorText(xhr.status, body);
       box.hidden = true;
       error.textContent = `Upload rejected — ${message}`;
       error.hidden = false;

@@ -5,6 +5,17 @@
  * so keys are bit-identical whichever computed them.
  */
 
+/**
+ * A bounding box in degrees, bounds inclusive (OGC order: minLon, minLat, maxLon, maxLat): a box the
+ * query-api counts in, and the extent of a segment's trips the transformer records (meta.segments).
+ */
+export interface Bbox {
+  minLon: number;
+  minLat: number;
+  maxLon: number;
+  maxLat: number;
+}
+
 /** Cell coordinates are offset by 2^21 so they are non-negative; each axis gets 22 bits. */
 export const CELL_OFFSET = 2 ** 21;
 export const CELL_AXIS = 2 ** 22;

@@ -1,4 +1,4 @@
-import { cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
+import { cellKeyOf, decodeCell, SUB_ROWS, type Bbox } from '#contracts';
 
 /**
  * Planning over the spatial grid of silver and gold: which cells a box covers wholly, which only in
@@ -6,7 +6,7 @@ import { cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
  * sub-rows) live in #contracts (libs/contracts/src/grid.ts), shared with the transformer that writes
  * them.
  */
-export { CELL_OFFSET, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
+export { CELL_OFFSET, cellKeyOf, decodeCell, SUB_ROWS, type Bbox } from '#contracts';
 
 /**
  * How far (degrees) a stored cell may be trusted. The transformer computes `floor(lon / g)` in
@@ -14,14 +14,6 @@ export { CELL_OFFSET, cellKeyOf, decodeCell, SUB_ROWS } from '#contracts';
  * cell. 1e-9° (0.1 mm) is many orders of magnitude above that error and far below any real box.
  */
 export const CELL_MARGIN = 1e-9;
-
-/** A bounding box, bounds inclusive (OGC order: minLon, minLat, maxLon, maxLat). */
-export interface Bbox {
-  minLon: number;
-  minLat: number;
-  maxLon: number;
-  maxLat: number;
-}
 
 /** An inclusive range of cell keys (one run of cells in one grid row). */
 export interface KeyRange {

@@ -18,10 +18,11 @@ const HEARTBEAT_MS = 3_000;
 
 /**
  * Consumes bronze work items (group `transformer`), one transaction per item (and per segment it
- * builds), and publishes the resulting events after each commit; the offset is committed after all. Starts in the background so
- * the service boots and answers /health while Kafka or PostgreSQL are still down. Before consuming it
- * checks the grid settings against the database's; when they differ it does not consume and reports
- * it through {@link BronzeWorkConsumer.refusal}, which the service's bootstrap turns into an exit.
+ * builds), and publishes the resulting events after each commit; the offset is committed after all.
+ * Starts in the background so the service boots and answers /health while Kafka or PostgreSQL are
+ * still down. Before consuming it checks the grid settings against the database's; when they differ
+ * it does not consume and reports it through {@link BronzeWorkConsumer.refusal}, which the service's
+ * bootstrap turns into an exit.
  */
 @Injectable()
 export class BronzeWorkConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -1,12 +1,5 @@
+import type { Bbox } from '#contracts';
 import type { ParsedTrips } from '#csv';
-
-/** A box in degrees (meta.segments' min_lon, min_lat, max_lon, max_lat). */
-export interface Bounds {
-  minLon: number;
-  minLat: number;
-  maxLon: number;
-  maxLat: number;
-}
 
 /**
  * The smallest box holding both ends of every trip added: a segment's extent, recorded with it in
@@ -29,7 +22,7 @@ export class Extent {
   }
 
   /** Before any trip, the empty box (+∞ minima, −∞ maxima: a union with it changes nothing). */
-  get bounds(): Bounds {
+  get bounds(): Bbox {
     return { minLon: this.minLon, minLat: this.minLat, maxLon: this.maxLon, maxLat: this.maxLat };
   }
 }

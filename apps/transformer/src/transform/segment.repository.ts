@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import type { Bbox } from '#contracts';
 import { binaryCopyHeader, binaryCopyTrailer, SILVER_COPY_COLUMNS, type TripReject } from '#csv';
 import { sqlPath } from '#db';
-import type { Bounds } from './extent.js';
 import type { GoldCopy } from './gold-deltas.js';
 import type { SegmentSize } from './merge-policy.js';
 
@@ -289,7 +289,7 @@ export class SegmentRepository {
     ingestionNo: number,
     n: number,
     chunks: readonly SegmentChunk[],
-    extent: Bounds,
+    extent: Bbox,
     buildMs: number,
   ): Promise<void> {
     await client.query(

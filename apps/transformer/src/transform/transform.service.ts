@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { CONFIG, type Env } from '#config';
 import {
   assertGridFits,
+  type Bbox,
   makeEvent,
   type BronzeChunkLoadedV1,
   type BronzeCompletedWorkV1,
@@ -15,7 +16,7 @@ import { encodeSilverRows, parseTrips, type TripReject } from '#csv';
 import { PG_POOL, withTransaction } from '#db';
 import { PermanentMessageError } from '#kafka';
 import { Dictionaries } from './dictionaries.js';
-import { Extent, type Bounds } from './extent.js';
+import { Extent } from './extent.js';
 import { FIRST_GOLD_SHAPE, GoldDeltas, type GoldShape } from './gold-deltas.js';
 import { SEGMENTED_TABLES, SegmentRepository, type SegmentChunk, type WaitingChunk } from './segment.repository.js';
 import {
@@ -314,7 +315,7 @@ export class TransformService {
     segmentNo: number,
     columns: readonly string[],
     waiting: readonly WaitingChunk[],
-  ): Promise<{ chunks: SegmentChunk[]; extent: Bounds; steps: SegmentSteps }> {
+  ): Promise<{ chunks: SegmentChunk[]; extent: Bbox; steps: SegmentSteps }> {
     const chunks: SegmentChunk[] = [];
     const rejects: TripReject[] = [];
     const extent = new Extent();

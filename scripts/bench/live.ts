@@ -1,9 +1,13 @@
 // Live-event latency as a dashboard sees it: a socket.io client on the notifier's all-ingestions feed
-// records, for every event, how long after its `occurredAt` it arrived (the services and this client
-// share the machine's clock). Used by `run.ts --live`.
-import type { SocketIngestionEvent } from '#contracts';
-import { NotifierClient } from '../../apps/cli/src/follow/notifier-client.js';
+// (live-client.ts, in a process of its own) records, for every event, how long after its `occurredAt`
+// it arrived. Used by `run.ts --live`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { percentile } from './queries.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 export interface LiveDelay {
   eventId: string;
@@ -41,28 +45,38 @@ export function summarize(delays: readonly LiveDelay[]): LiveSummary {
   };
 }
 
-/** Follows every ingestion's live events on the notifier at `url` and records their delays. */
+/**
+ * Follows every ingestion's live events on the notifier at `url` from a separate process
+ * (live-client.ts), as an independent dashboard would, and collects their delays.
+ */
 export class LiveLatency {
   readonly delays: LiveDelay[] = [];
-  private readonly client: NotifierClient;
+  private child: ChildProcess | undefined;
 
-  constructor(url: string) {
-    this.client = new NotifierClient(url, (e: SocketIngestionEvent) =>
-      this.delays.push({
-        eventId: e.eventId,
-        type: e.type,
-        occurredAt: e.occurredAt,
-        ms: Date.now() - Date.parse(e.occurredAt),
-      }),
-    );
-  }
+  constructor(private readonly url: string) {}
 
+  /** Resolves once the client process is subscribed. */
   async start(): Promise<void> {
-    await this.client.connect();
-    await this.client.followAll();
+    const child = spawn(process.execPath, [join(here, 'live-client.js'), this.url], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.child = child;
+    const lines = createInterface({ input: child.stdout });
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`live client exited (${code}) before subscribing`)));
+      lines.on('line', (line) => {
+        if (line === 'ready') resolve();
+        else this.delays.push(JSON.parse(line) as LiveDelay);
+      });
+    });
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Closes the client's stdin; it disconnects and exits. */
   close(): void {
-    this.client.close();
+    this.child?.stdin?.end();
   }
 }

@@ -326,6 +326,11 @@ try {
   // Sampling: rows in bronze / silver of the (only) ingestion and the RSS of every process, every second.
   const pids: Record<string, number | undefined> = Object.fromEntries([...children].map(([n, c]) => [n, c.pid]));
   pids.kafka = kafkaPid();
+  if (values.live) {
+    live = new LiveLatency(`http://127.0.0.1:${ports.notifier}`);
+    await live.start();
+    pids['live client'] = live.pid;
+  }
   if (pids.kafka === undefined) say('Kafka broker pid not found: its RSS is not sampled');
   let phase: Phase = 'ingest';
   let sampling = false;
@@ -383,10 +388,6 @@ try {
       .finally(() => (sampling = false));
   }, 1000);
 
-  if (values.live) {
-    live = new LiveLatency(`http://127.0.0.1:${ports.notifier}`);
-    await live.start();
-  }
   const source = stream ? csvStream(rows, shape) : createReadStream(file!, { highWaterMark: 1 << 20 });
   upload = source;
   const res = await fetch(`http://127.0.0.1:${ports['upload-gateway']}/api/v1/ingestions`, {

@@ -199,12 +199,12 @@ export class TransformRepository {
 
   /**
    * Completes the ingestion if every chunk of a complete bronze layer is in a segment: silver and gold
-   * at once, since a segment's gold commits with it. The times are the clock's, not now() (the start
-   * of the transaction, which may be a segment build of many seconds earlier). Runs under the ingestion's row lock, so exactly
-   * one transaction wins; the others get null.
+   * at once, since a segment's gold commits with it. Runs under the ingestion's row lock, so exactly
+   * one transaction wins (true); the others get false. The winner attaches the segments, then
+   * {@link stampCompletion}.
    */
-  async tryComplete(client: pg.ClientBase, ingestionNo: number): Promise<Completion | null> {
-    const { rows } = await client.query<CompletionRow>(
+  async tryComplete(client: pg.ClientBase, ingestionNo: number): Promise<boolean> {
+    const { rowCount } = await client.query(
       `UPDATE meta.ingestions
           SET silver_completed_at = clock_timestamp(), gold_completed_at = clock_timestamp(), completed_at = clock_timestamp(),
               state = 'completed', updated_at = clock_timestamp()
@@ -212,11 +212,28 @@ export class TransformRepository {
           AND completed_at IS NULL
           AND state <> 'failed'
           AND bronze_completed_at IS NOT NULL
-          AND silver_chunks = total_chunks
+          AND silver_chunks = total_chunks`,
+      [ingestionNo],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * The completion times of an ingestion this transaction completed, once its segments are attached:
+   * when its rows joined silver and gold, just before the commit shows them (the clock's, not now(),
+   * which is the start of a transaction that may have built a segment for seconds). The completion
+   * events carry this time.
+   */
+  async stampCompletion(client: pg.ClientBase, ingestionNo: number): Promise<Completion> {
+    const { rows } = await client.query<CompletionRow>(
+      `UPDATE meta.ingestions
+          SET silver_completed_at = clock_timestamp(), gold_completed_at = clock_timestamp(), completed_at = clock_timestamp(),
+              updated_at = clock_timestamp()
+        WHERE ingestion_no = $1
        RETURNING ${COMPLETION_COLUMNS}`,
       [ingestionNo],
     );
-    return rows[0] ? toCompletion(rows[0]) : null;
+    return toCompletion(rows[0]);
   }
 
   /** The silver totals if the silver layer is complete (for re-publishing on redelivery). */

@@ -299,9 +299,12 @@ export class TransformService {
         progress = await this.repo.countSegment(client, ingestionNo, chunks.length, rows, valid);
         built = { segmentNo, chunks: chunks.length, rows, ms: Math.round(ms), steps };
       }
-      const completion = await this.repo.tryComplete(client, ingestionNo);
-      // Only completed ingestions count: their segments join silver and gold in this transaction.
-      if (completion) await this.segments.attachIngestion(client, ingestionNo);
+      let completion: Completion | null = null;
+      if (await this.repo.tryComplete(client, ingestionNo)) {
+        // Only completed ingestions count: their segments join silver and gold in this transaction.
+        await this.segments.attachIngestion(client, ingestionNo);
+        completion = await this.repo.stampCompletion(client, ingestionNo);
+      }
       const after = built && !completion ? await this.repo.ingestionForBuild(client, ingestionNo) : null;
       const moreDue = after !== null && this.segmentDue(after);
       return { progress, completion, built, moreDue };

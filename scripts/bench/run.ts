@@ -464,7 +464,12 @@ try {
     for (const [type, t] of Object.entries(l.byType))
       say(`  ${type.padEnd(20)} n=${String(t.n).padStart(4)}  p50 ${ms(t.p50)}  p95 ${ms(t.p95)}  max ${ms(t.max)}`);
     say(`  slowest: ${l.slowest.map((d) => `${d.type} at ${d.occurredAt} +${d.ms} ms`).join('; ')}`);
-    figures.live = { ...l, delays: live.delays };
+    if (kafkaStartedByBench)
+      say(
+        "  (this run started the Kafka broker: a JVM just started is still warming up, and the first seconds' events " +
+          'arrive later than on a running broker; start it first, `npm run kafka:start`, to measure a running deployment)',
+      );
+    figures.live = { ...l, brokerStartedByBench: kafkaStartedByBench, delays: live.delays };
   }
 
   // CPU per process over the ingestion; PostgreSQL and everything else is the machine's rest.

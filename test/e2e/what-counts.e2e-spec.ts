@@ -59,6 +59,7 @@ describe('what counts: completed ingestions only, and DELETE retracts one exactl
       }
     }
     out.insights = await get('/api/v1/insights/latest-datasource?topRegions=10');
+    out.regions = await get('/api/v1/regions?limit=100');
     const table = async (sql: string) => (await pipeline.pool.query(sql)).rows;
     out.gold = {
       regionCounts: await table('SELECT * FROM gold.weekly_region_counts ORDER BY 1, 2, 3'),

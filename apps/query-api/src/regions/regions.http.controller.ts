@@ -18,7 +18,7 @@ export class RegionsHttpController {
   @ApiOperation({
     summary: 'Known region names, for suggestions',
     description:
-      'Names of the regions the ingested data holds, ordered by their lower-case form (code point order); `prefix` keeps those starting with it. A region keeps its name here after its trips are retracted.',
+      'Names of the regions with counted trips (those of completed ingestions, less retractions), ordered by their lower-case form (code point order); `prefix` keeps those starting with it. A region whose trips were all retracted, or which only an ingestion still running or failed holds, is not listed.',
   })
   // Bottom-up: @nestjs/swagger lists the parameter decorated last first.
   @ApiQuery({

@@ -5,7 +5,7 @@ import { freshDatabase } from '#testing';
 import { RegionsHttpController } from './regions.http.controller.js';
 import { RegionsRepository } from './regions.repository.js';
 
-/** GET /api/v1/regions against silver.regions in a database of its own. */
+/** GET /api/v1/regions against silver.regions and gold.region_latest in a database of its own. */
 describe('RegionsHttpController: region names for suggestions', () => {
   let url: string;
   let pool: pg.Pool;
@@ -16,9 +16,16 @@ describe('RegionsHttpController: region names for suggestions', () => {
     url = await freshDatabase('regions');
     pool = new pg.Pool({ connectionString: url, max: 2 });
     controller = new RegionsHttpController(new RegionsRepository(pool));
+    // 'Ghost' is a name the transformer saw in an ingestion that never counted (running, failed or
+    // retracted): it has no row in gold.region_latest.
     await pool.query(`INSERT INTO silver.regions (name, name_key) SELECT n, lower(n) FROM unnest($1::text[]) AS n`, [
-      names,
+      [...names, 'Ghost'],
     ]);
+    await pool.query(
+      `INSERT INTO gold.region_latest (region_id, occurred_at, datasource_id)
+       SELECT region_id, '2018-05-21 06:20:59', 1 FROM silver.regions WHERE name = ANY($1::text[])`,
+      [names],
+    );
   });
   afterAll(async () => {
     await pool?.end();
@@ -42,6 +49,22 @@ describe('RegionsHttpController: region names for suggestions', () => {
     await expect(list({ prefix: ' prag ' })).resolves.toEqual(['Prague']);
     await expect(list({ prefix: 'zü' })).resolves.toEqual(['Zürich']);
     await expect(list({ prefix: 'nowhere' })).resolves.toEqual([]);
+  });
+
+  it('leaves out a region without counted trips, and one whose last count a retraction removed', async () => {
+    await expect(list({ prefix: 'g' })).resolves.toEqual([]);
+    await pool.query(
+      `DELETE FROM gold.region_latest WHERE region_id = (SELECT region_id FROM silver.regions WHERE name = 'Turin')`,
+    );
+    try {
+      await expect(list({ prefix: 't' })).resolves.toEqual([]);
+      await expect(list({})).resolves.toEqual(byKey(names.filter((n) => n !== 'Turin')));
+    } finally {
+      await pool.query(
+        `INSERT INTO gold.region_latest (region_id, occurred_at, datasource_id)
+         SELECT region_id, '2018-05-21 06:20:59', 1 FROM silver.regions WHERE name = 'Turin'`,
+      );
+    }
   });
 
   it('takes % and _ in a prefix as plain characters, not patterns', async () => {

@@ -4,7 +4,7 @@ import { repoRoot } from '#db';
 import type { MatchMode } from '../area/area.js';
 import { planCount, shardOf } from '../area/count-plan.js';
 import { boxCells, type Bbox } from '../area/grid.js';
-import { renderCount, type CountScope } from './count-sql.js';
+import { arrayLiteral, renderCount, type CountScope } from './count-sql.js';
 
 const G = 0.01;
 const ALL_DATA: CountScope = {
@@ -67,6 +67,15 @@ describe('renderCount', () => {
         expect([...used].sort((a, b) => a - b)).toEqual(rendered.values.map((_, i) => i + 1));
       }
     }
+  });
+
+  it('binds numeric arrays as PostgreSQL array literals that read back as the same numbers', () => {
+    const values = [0, 7, -3, 2 ** 53 - 1, 14.4194, -0.000001, 1e-7, 12.5e20, Infinity, -Infinity];
+    const literal = arrayLiteral(values);
+    expect(literal).toMatch(/^\{[^{}"\s]*\}$/);
+    expect(literal.slice(1, -1).split(',').map(Number)).toEqual(values);
+    expect(arrayLiteral([])).toBe('{}');
+    expect(() => arrayLiteral([1, NaN])).toThrow(/NaN/);
   });
 
   it('renders nothing for a plan without parts', () => {

@@ -107,7 +107,7 @@ class Renderer {
       case 'endCells':
         return `
         SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_${part.end}_cells w
-         WHERE w.${part.end}_cell = ANY (${this.add(part.cells.map(String), 'bigint[]')}) AND ${this.goldScope()}
+         WHERE w.${part.end}_cell = ANY (${this.addArray(part.cells, 'bigint[]')}) AND ${this.goldScope()}
          GROUP BY 1`;
       case 'pairsToInner':
         return this.perRange(
@@ -118,7 +118,7 @@ class Renderer {
         );
       case 'pairsFrom': {
         // One index descent per origin cell and range, plus the pairs found.
-        const origins = this.add(part.origins.map(String), 'bigint[]');
+        const origins = this.addArray(part.origins, 'bigint[]');
         return this.perRange(
           part.to,
           `SELECT w.week_start, ${sign}sum(w.trips) FROM gold.weekly_od_cells w
@@ -138,16 +138,24 @@ class Renderer {
    */
   trips(group: TripsPart[]): string {
     const { end, keep, other, sign } = group[0];
-    const rows: { cell: number; sub: number; lo: number; hi: number }[] = [];
-    for (const { scan } of group)
-      for (const cell of scan.cells)
-        for (const sub of scan.subs) rows.push({ cell, sub, lo: scan.lonLo, hi: scan.lonHi });
+    // A scan's longitude bounds repeat on each of its rows: printed once per scan (a fraction's
+    // shortest decimal form is the costly part of the literals).
+    const bounds = group.map(({ scan }) => ({ lo: numberText(scan.lonLo), hi: numberText(scan.lonHi) }));
+    const rows: { cell: number; sub: number; scan: number }[] = [];
+    group.forEach(({ scan }, i) => {
+      for (const cell of scan.cells) for (const sub of scan.subs) rows.push({ cell, sub, scan: i });
+    });
     rows.sort((a, b) => a.cell - b.cell || a.sub - b.sub);
-    const list = <T>(pick: (row: (typeof rows)[number]) => T, type: string) => this.add(rows.map(pick), type);
-    const cells = list((x) => String(x.cell), 'bigint[]');
-    const subs = list((x) => x.sub, 'smallint[]');
-    const lo = list((x) => x.lo, 'float8[]');
-    const hi = list((x) => x.hi, 'float8[]');
+    const cells = this.addArray(
+      rows.map((x) => x.cell),
+      'bigint[]',
+    );
+    const subs = this.addArray(
+      rows.map((x) => x.sub),
+      'smallint[]',
+    );
+    const lo = this.add(`{${rows.map((x) => bounds[x.scan].lo).join(',')}}`, 'float8[]');
+    const hi = this.add(`{${rows.map((x) => bounds[x.scan].hi).join(',')}}`, 'float8[]');
     const box = this.inBox(end);
     return `
         SELECT x.day, ${sign < 0 ? '-' : ''}count(*) FROM unnest(${cells}, ${subs}, ${lo}, ${hi}) AS s (cell, sub, lo, hi)
@@ -163,6 +171,15 @@ class Renderer {
     return `$${this.values.length}::${type}`;
   }
 
+  /**
+   * A parameter holding an array of numbers, bound as one array literal (`{1,2,3}`). node-postgres
+   * would serialize a JS array element by element, quoting and escaping each: for the tens of
+   * thousands of cells and sub-rows of a large box that took more CPU than PostgreSQL's whole count.
+   */
+  private addArray(values: readonly number[], type: string): string {
+    return this.add(arrayLiteral(values), type);
+  }
+
   /** A parameter bound on first use and shared by every part that uses it. */
   private shared(name: string, value: () => unknown, type: string): string {
     let ref = this.named.get(name);
@@ -176,12 +193,12 @@ class Renderer {
    * plain join the planner, which cannot know how narrow the ranges are, prefers whole-table scans.
    */
   private perRange(ranges: KeyRange[], select: string): string {
-    const lo = this.add(
-      ranges.map((r) => String(r.lo)),
+    const lo = this.addArray(
+      ranges.map((r) => r.lo),
       'bigint[]',
     );
-    const hi = this.add(
-      ranges.map((r) => String(r.hi)),
+    const hi = this.addArray(
+      ranges.map((r) => r.hi),
       'bigint[]',
     );
     return `
@@ -233,7 +250,7 @@ class Renderer {
     if (this.plan.cells.inner.length > 0) tests.push(this.inInner(column));
     const edgeCells = this.plan.regionEdgeCells;
     if (edgeCells.length > 0)
-      tests.push(`${column} = ANY (${this.shared('regionEdgeCells', () => edgeCells.map(String), 'bigint[]')})`);
+      tests.push(`${column} = ANY (${this.shared('regionEdgeCells', () => arrayLiteral(edgeCells), 'bigint[]')})`);
     return tests.length === 0 ? 'false' : `(${tests.join(' OR ')})`;
   }
 
@@ -253,4 +270,21 @@ class Renderer {
         return `NOT ${this.inRegion(`t.${otherEnd}_cell`)}`;
     }
   }
+}
+
+/**
+ * PostgreSQL's text form of an array of numbers: `{1,2.5,-Infinity}` ({@link numberText} each).
+ */
+export function arrayLiteral(values: readonly number[]): string {
+  return `{${values.map(numberText).join(',')}}`;
+}
+
+/**
+ * A number as PostgreSQL numeric input: its JavaScript string form, which is valid input (integers
+ * below 2^53 print as plain digits, fractions may print with an exponent and the unbounded sides of
+ * a clipped box as ±Infinity, both of which float8 input accepts). NaN is a bug upstream.
+ */
+function numberText(value: number): string {
+  if (Number.isNaN(value)) throw new Error('NaN in a numeric array parameter');
+  return String(value);
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { cellKey, decodeCell, subRow } from '#contracts';
 import type { MatchMode } from './area.js';
 import { isHuge, planCount, shardOf, type CountPart, type CountPlan, type End } from './count-plan.js';
-import { boxCells, type Bbox } from './grid.js';
+import { boxCells, cellCount, occupiedEdge, type Bbox } from './grid.js';
 
 /** A trip as silver stores it, reduced to what a box count reads: its two ends. */
 interface Trip {
@@ -138,6 +138,34 @@ describe('planCount', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('counts the same with the edge restricted to the cells holding a trip end', () => {
+    fc.assert(
+      fc.property(scenario, fc.option(fc.constantFrom(0, 0.004)), ([box, trips, match], pad) => {
+        const extent = pad === null ? undefined : extentOf(trips, pad);
+        const occupied = new Set(
+          trips.flatMap((t) => [t.origin, t.destination].map(([lon, lat]) => cellKey(lon, lat, G))),
+        );
+        const all = boxCells(box, G, extent);
+        const cells = occupiedEdge(all, occupied);
+        expect(cellCount(cells.edge)).toBeLessThanOrEqual(cellCount(all.edge));
+        for (const run of cells.edge) expect(decodeCell(run.hi).cy).toBe(decodeCell(run.lo).cy);
+        const plan = planCount(box, cells, G, match);
+        const expected = bruteForce(trips, box, match);
+        expect(evaluate(plan, trips, G)).toBe(expected);
+        const halves = [0, 1].map((no) => evaluate(shardOf(plan, { no, of: 2 }), trips, G));
+        expect(halves[0] + halves[1]).toBe(expected);
+      }),
+      { numRuns: 600 },
+    );
+    // A box over sparse data: of its edge cells, only the occupied ones remain.
+    const box = { minLon: 14.0013, minLat: 50.0017, maxLon: 14.9987, maxLat: 50.9991 };
+    const lone: Trip = { origin: [14.0015, 50.5], destination: [14.5, 50.5] };
+    const cells = occupiedEdge(boxCells(box, G), new Set([cellKey(14.0015, 50.5, G), cellKey(14.5, 50.5, G)]));
+    expect(cells.edge).toEqual([{ lo: cellKey(14.0015, 50.5, G), hi: cellKey(14.0015, 50.5, G) }]);
+    for (const match of ['origin', 'destination', 'both', 'any'] as const)
+      expect(evaluate(planCount(box, cells, G, match), [lone], G)).toBe(bruteForce([lone], box, match));
   });
 
   it('drops the sides of a box beyond the data: a box around all of it counts from gold alone', () => {

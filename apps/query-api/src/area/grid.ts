@@ -137,6 +137,23 @@ export function gaps(runs: KeyRange[]): KeyRange[] {
   return ranges;
 }
 
+/** Every key of the ranges, in order. */
+export function rangeKeys(ranges: KeyRange[]): number[] {
+  const keys: number[] = [];
+  for (const r of ranges) for (let k = r.lo; k <= r.hi; k++) keys.push(k);
+  return keys;
+}
+
+/**
+ * The box's cells with the edge restricted to the cells in `occupied`, a set holding at least every
+ * cell where some stored trip starts or ends: an edge cell without any counts nothing in any part of
+ * a plan, yet costs an index descent per sub-row it overlaps. Each run is split within its own grid
+ * row, which plans rely on.
+ */
+export function occupiedEdge(cells: BoxCells, occupied: ReadonlySet<number>): BoxCells {
+  return { ...cells, edge: cells.edge.flatMap((run) => keyRuns(rangeKeys([run]).filter((k) => occupied.has(k)))) };
+}
+
 /** Sorted distinct keys as runs of consecutive keys. */
 export function keyRuns(sorted: number[]): KeyRange[] {
   const runs: KeyRange[] = [];

@@ -2,7 +2,9 @@
 // around the generator's cities, every match mode) against a running query-api, each answer on a
 // sample checked against a brute-force count over silver.trips. `runQueryBench` is wired into
 // `npm run bench`; standalone: node dist/scripts/bench/queries.js --database trips_bench [--n 300]
-// starts a query-api on that database and prints latencies per kind of query.
+// starts a query-api on that database and prints latencies per kind of query; with --bbox
+// minLon,minLat,maxLon,maxLat it times that one box instead, --repeat times in each match mode (median,
+// min, max), each mode's answer checked against brute force.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -225,12 +227,42 @@ export async function runQueryBench(
   return { p50, p95, checked };
 }
 
+/** One box, `repeat` times in each match mode after one warm-up each: median, min and max; answers checked. */
+async function timeOneBox(url: string, pool: pg.Pool, bbox: string, repeat: number, on: string): Promise<void> {
+  const [minLon, , maxLon] = bbox.split(',').map(Number);
+  const toCheck: { q: BenchQuery; answer: WeeklyAnswer }[] = [];
+  for (const match of ['origin', 'destination', 'both', 'any'] as const) {
+    const q: BenchQuery = { kind: match, params: { bbox, match }, size: maxLon - minLon };
+    const ask = async () => {
+      const res = await fetch(`${url}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
+      if (res.status !== 200) throw new Error(`box ${bbox} ${match} answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as WeeklyAnswer;
+    };
+    toCheck.push({ q, answer: await ask() });
+    const ms: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      const t = performance.now();
+      await ask();
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    const median = (ms[(ms.length - 1) >> 1] + ms[ms.length >> 1]) / 2;
+    process.stdout.write(
+      `[bench] box ${bbox} on ${on}, ${match.padEnd(11)} median ${median.toFixed(1)} ms, min ${ms[0].toFixed(1)}, max ${ms.at(-1)!.toFixed(1)} (${repeat} runs)\n`,
+    );
+  }
+  await checkAll(pool, toCheck);
+  process.stdout.write(`[bench] the four answers equal a brute-force count over silver.trips\n`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       database: { type: 'string', default: 'trips_bench' },
       n: { type: 'string', default: '300' },
       port: { type: 'string', default: '3911' },
+      bbox: { type: 'string' },
+      repeat: { type: 'string', default: '10' },
     },
   });
   const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/trips');
@@ -261,29 +293,33 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const trips = (await pool.query<{ n: string }>('SELECT count(*) AS n FROM silver.trips')).rows[0].n;
-    const names = (await pool.query<{ name: string }>('SELECT name FROM silver.regions ORDER BY name')).rows;
-    const result = await runQueryBenchDetailed(
-      url,
-      pool,
-      Number(values.n),
-      5,
-      names.map((r) => r.name),
-    );
-    const f = (ms: number) => ms.toFixed(1);
-    process.stdout.write(
-      `[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`,
-    );
-    process.stdout.write(
-      `[bench]   brute-force checks: ${Object.entries(result.checkedByKind)
-        .map(([k, c]) => `${k} ${c}`)
-        .join(', ')}\n`,
-    );
-    for (const [kind, s] of Object.entries(result.byKind))
-      process.stdout.write(
-        `[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`,
+    if (values.bbox !== undefined) {
+      await timeOneBox(url, pool, values.bbox, Number(values.repeat), `${values.database} (${trips} trips)`);
+    } else {
+      const names = (await pool.query<{ name: string }>('SELECT name FROM silver.regions ORDER BY name')).rows;
+      const result = await runQueryBenchDetailed(
+        url,
+        pool,
+        Number(values.n),
+        5,
+        names.map((r) => r.name),
       );
-    for (const q of result.slowest)
-      process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params).toString()}\n`);
+      const f = (ms: number) => ms.toFixed(1);
+      process.stdout.write(
+        `[bench] queries on ${values.database} (${trips} trips): ${values.n} weekly-average queries, p50 ${f(result.p50)} ms, p95 ${f(result.p95)} ms, ${result.checked} answers checked exact\n`,
+      );
+      process.stdout.write(
+        `[bench]   brute-force checks: ${Object.entries(result.checkedByKind)
+          .map(([k, c]) => `${k} ${c}`)
+          .join(', ')}\n`,
+      );
+      for (const [kind, s] of Object.entries(result.byKind))
+        process.stdout.write(
+          `[bench]   ${kind.padEnd(24)} n=${String(s.n).padStart(4)}  p50 ${f(s.p50).padStart(7)}  p95 ${f(s.p95).padStart(7)}  max ${f(s.max).padStart(7)} ms\n`,
+        );
+      for (const q of result.slowest)
+        process.stdout.write(`[bench]   slow: ${f(q.ms)} ms ${new URLSearchParams(q.params).toString()}\n`);
+    }
   } finally {
     child.kill('SIGTERM');
     await pool.end();

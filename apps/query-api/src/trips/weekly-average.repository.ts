@@ -115,9 +115,11 @@ export async function dataExtent(db: pg.ClientBase): Promise<Bbox | undefined> {
  * Boxes with at least this many edge cells first look up which of them hold a trip end, and plan
  * with those only ({@link occupiedEdge}): one index probe per cell and gold table, against one
  * descent per cell and sub-row in silver. A large box over sparse data drops most of its edge (box
- * -10,35,10,60 on 2,000 rows: 5,004 edge cells, 17 occupied, found in 17 ms); a small box in a busy area keeps them all.
+ * -10,35,10,60 on 2,000 rows: 5,004 edge cells, 17 occupied, found in 17 ms); a box over a busy
+ * area keeps them all and pays for the look-up: at 100 edge cells, the 1M-row query bench's boxes
+ * of 0.3–0.6° (city-sized, dense) took 25% longer in sum, so only boxes of several degrees use it.
  */
-const OCCUPIED_MIN_EDGE_CELLS = 100;
+const OCCUPIED_MIN_EDGE_CELLS = 1_000;
 
 /**
  * The box's cells, with a large edge restricted to the cells where some trip counted in the

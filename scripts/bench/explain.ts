@@ -1,6 +1,6 @@
 // Where the slowest box counts spend their time, part by part. Replays the query bench's boxes
 // (benchQueries: same seed, same queries as `npm run bench`) straight against PostgreSQL with the
-// query-api's own planning and rendering, times each whole statement on one connection, then runs
+// query-api's own planning (with its occupied-edge look-up) and rendering, times each whole statement on one connection, then runs
 // every part of the slowest ones alone under EXPLAIN (ANALYZE, BUFFERS): its execution and planning
 // time, the index entries it read, the index descents it made and the buffers it found cached or had
 // to read. Usage, on a database a bench kept (`--keep`):
@@ -12,7 +12,7 @@ import { planCount, type CountPart } from '../../apps/query-api/src/area/count-p
 import { boxCells, cellCount, type Bbox } from '../../apps/query-api/src/area/grid.js';
 import { countScope, renderCount, subqueries, type CountScope } from '../../apps/query-api/src/trips/count-sql.js';
 import { parseDate, resolvePeriod } from '../../apps/query-api/src/trips/period.js';
-import { dataExtent } from '../../apps/query-api/src/trips/weekly-average.repository.js';
+import { dataExtent, withOccupiedEdge } from '../../apps/query-api/src/trips/weekly-average.repository.js';
 import { benchQueries, type BenchQuery } from './queries.js';
 
 interface PlanNode {
@@ -111,15 +111,16 @@ try {
   const boxes = benchQueries(Number(values.n)).filter(
     (q): q is BenchQuery & { kind: MatchMode } => q.kind !== 'region',
   );
-  const counts = boxes.map((q) => {
+  const counts = [];
+  for (const q of boxes) {
     const [minLon, minLat, maxLon, maxLat] = q.params.bbox.split(',').map(Number);
     const box: Bbox = { minLon, minLat, maxLon, maxLat };
-    const cells = boxCells(box, cellDegrees, extent);
+    const cells = await withOccupiedEdge(client, boxCells(box, cellDegrees, extent));
     const period = resolvePeriod(q.params.from, q.params.to, dataWeeks)!;
     const ds = q.params.datasource;
     const scope: CountScope = countScope(period, dataWeeks, ds === undefined ? undefined : (datasources.get(ds) ?? -1));
-    return { q, cells, plan: planCount(box, cells, cellDegrees, q.kind), scope, ms: 0 };
-  });
+    counts.push({ q, cells, plan: planCount(box, cells, cellDegrees, q.kind), scope, ms: 0 });
+  }
   for (const c of counts) {
     const rendered = renderCount(c.plan, c.scope);
     if (!rendered) continue;

@@ -1,9 +1,9 @@
 // Where the slowest box counts spend their time, part by part. Replays the query bench's boxes
 // (benchQueries: same seed, same queries as `npm run bench`) straight against PostgreSQL with the
-// query-api's own planning (with its occupied-edge look-up) and rendering, times each whole statement on one connection, then runs
-// every part of the slowest ones alone under EXPLAIN (ANALYZE, BUFFERS): its execution and planning
-// time, the index entries it read, the index descents it made and the buffers it found cached or had
-// to read. Usage, on a database a bench kept (`--keep`):
+// query-api's own planning (with its occupied-edge look-up) and rendering, times each whole
+// statement on one connection, then runs every part of the slowest ones alone under EXPLAIN
+// (ANALYZE, BUFFERS): its execution and planning time, the index entries it read, the index descents
+// it made and the buffers it found cached or had to read. Usage, on a database a bench kept (`--keep`):
 //   node dist/scripts/bench/explain.js --database trips_bench [--n 300] [--top 10]
 import { parseArgs } from 'node:util';
 import pg from 'pg';

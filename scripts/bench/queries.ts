@@ -128,6 +128,14 @@ function check(q: BenchQuery, answer: WeeklyAnswer, brute: Map<string, number>):
     throw new Error(`query ${JSON.stringify(q.params)}: total ${answer.totalTrips}, brute force ${expected}`);
 }
 
+/** One weekly-average query's answer; anything but 200 throws with the query and the body. */
+async function askWeekly(queryApiUrl: string, q: BenchQuery): Promise<WeeklyAnswer> {
+  const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
+  if (res.status !== 200)
+    throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as WeeklyAnswer;
+}
+
 export const percentile = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
 
@@ -161,12 +169,7 @@ export async function runQueryBenchDetailed(
   regionNames?: readonly string[],
 ): Promise<QueryBenchDetail> {
   const queries = benchQueries(n, 1, regionNames);
-  const ask = async (q: BenchQuery): Promise<WeeklyAnswer> => {
-    const res = await fetch(`${queryApiUrl}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
-    if (res.status !== 200)
-      throw new Error(`query ${JSON.stringify(q.params)} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as WeeklyAnswer;
-  };
+  const ask = (q: BenchQuery) => askWeekly(queryApiUrl, q);
   for (const q of benchQueries(10, 99, regionNames)) await ask(q);
   const kinds: BenchQuery['kind'][] = ['region', ...MATCHES];
   const total = new Map(kinds.map((k) => [k, queries.filter((q) => q.kind === k).length]));
@@ -233,11 +236,7 @@ async function timeOneBox(url: string, pool: pg.Pool, bbox: string, repeat: numb
   const toCheck: { q: BenchQuery; answer: WeeklyAnswer }[] = [];
   for (const match of ['origin', 'destination', 'both', 'any'] as const) {
     const q: BenchQuery = { kind: match, params: { bbox, match }, size: maxLon - minLon };
-    const ask = async () => {
-      const res = await fetch(`${url}/api/v1/trips/weekly-average?${new URLSearchParams(q.params).toString()}`);
-      if (res.status !== 200) throw new Error(`box ${bbox} ${match} answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as WeeklyAnswer;
-    };
+    const ask = () => askWeekly(url, q);
     toCheck.push({ q, answer: await ask() });
     const ms: number[] = [];
     for (let i = 0; i < repeat; i++) {

@@ -2,6 +2,7 @@
 // unpatched, every broker connection re-armed a 1 ms timer forever, even idle (kafkajs issue #1556),
 // which cost each service a few percent of a core while idle and far more under load.
 import { createRequire } from 'node:module';
+import { eventually } from '#testing';
 
 interface PushedRequest {
   entry: { correlationId: number };
@@ -51,7 +52,7 @@ describe('kafkajs request queue (patched)', () => {
       queue.push({ entry: { correlationId: 1 }, expectResponse: true, sendRequest: () => sent++ });
       expect(sent).toBe(0);
       expect(queue.throttleCheckTimeoutId).not.toBeNull();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually(() => sent, { timeoutMs: 5_000, intervalMs: 5, what: 'the throttled request sent' });
       expect(sent).toBe(1);
       expect(queue.pending).toHaveLength(0);
       // Nothing pending any more: no timer is left armed.

@@ -201,13 +201,12 @@ export class TransformRepository {
    * Completes the ingestion if every chunk of a complete bronze layer is in a segment: silver and gold
    * at once, since a segment's gold commits with it. Runs under the ingestion's row lock, so exactly
    * one transaction wins (true); the others get false. The winner attaches the segments, then
-   * {@link stampCompletion}.
+   * {@link stampCompletion} sets the completion times in the same transaction.
    */
   async tryComplete(client: pg.ClientBase, ingestionNo: number): Promise<boolean> {
     const { rowCount } = await client.query(
       `UPDATE meta.ingestions
-          SET silver_completed_at = clock_timestamp(), gold_completed_at = clock_timestamp(), completed_at = clock_timestamp(),
-              state = 'completed', updated_at = clock_timestamp()
+          SET state = 'completed', completed_at = clock_timestamp(), updated_at = clock_timestamp()
         WHERE ingestion_no = $1
           AND completed_at IS NULL
           AND state <> 'failed'
